@@ -1,0 +1,1 @@
+"""Conversations, handoff to humans, tickets, queues and agents."""

@@ -1,0 +1,1 @@
+"""TierZero core: settings, database and the base domain error shared by every package."""

@@ -1,0 +1,19 @@
+"""Apply Alembic migrations programmatically (used on start, by the CLI and by tests)."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from tierzero.settings import PROJECT_ROOT
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str) -> None:
+    command.upgrade(alembic_config(database_url), "head")

@@ -1,0 +1,11 @@
+"""Imports every domain's models so Alembic and create_all see all tables.
+
+The core imports no domain package elsewhere; this module exists only for migrations and tests.
+"""
+
+import handoff.models  # noqa: F401
+
+try:  # kb models arrive with the KB storage layer
+    import kb.models  # noqa: F401
+except ModuleNotFoundError:  # pragma: no cover
+    pass

@@ -1,0 +1,100 @@
+"""Runtime settings from ``TIERZERO_*`` environment variables, with safe local defaults.
+
+Secrets that are not given are generated once and kept under ``var/`` (never in git), so a
+fresh checkout runs without configuration and a production deployment sets its own.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _persisted_secret(var_dir: Path, name: str) -> str:
+    """A random secret stored under var/ so restarts keep tokens valid."""
+    path = var_dir / "secrets" / name
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIERZERO_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    var_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_url: str = ""
+
+    rasa_host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    rasa_python: str = str(PROJECT_ROOT / ".venv-rasa" / "bin" / "python")
+    rasa_timeout_seconds: float = 30.0
+
+    secret_key: str = ""
+    internal_token: str = ""
+
+    agent_token_ttl_seconds: int = 8 * 3600
+    customer_token_ttl_seconds: int = 30 * 24 * 3600
+
+    max_message_chars: int = 4000
+    max_frame_bytes: int = 64 * 1024
+    messages_per_minute: int = 30
+
+    kb_dense: Literal["on", "off"] = "on"
+    kb_demo_path: Path = PROJECT_ROOT / "kb" / "demo" / "articles.yaml"
+    kb_article_base_url: str = "/kb/articles"
+
+    @field_validator("var_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.resolve()
+
+    def model_post_init(self, __context: object) -> None:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'tierzero.db'}"
+        if self.environment == "production" and (not self.secret_key or not self.internal_token):
+            raise ValueError(
+                "TIERZERO_SECRET_KEY and TIERZERO_INTERNAL_TOKEN must be set in production"
+            )
+        if not self.secret_key:
+            self.secret_key = _persisted_secret(self.var_dir, "secret_key")
+        if not self.internal_token:
+            self.internal_token = _persisted_secret(self.var_dir, "internal_token")
+        if not self.public_url:
+            self.public_url = f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.rasa_host}:{self.rasa_port}"
+
+    @property
+    def rasa_model_dir(self) -> Path:
+        return self.var_dir / "models"
+
+    @property
+    def rasa_tracker_url(self) -> str:
+        """Rasa keeps trackers in SQL so a restart forgets no conversation."""
+        return f"sqlite:///{self.var_dir / 'rasa_tracker.db'}"
+
+
+dense_field_doc = Field(description="on: fuse multilingual embeddings with sparse scores")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
