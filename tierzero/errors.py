@@ -1,4 +1,4 @@
-"""One base for every domain error; the HTTP status lives on the class so api/ maps them in one place."""
+"""One base for every domain error; the HTTP status lives on the class, mapped in api/errors.py."""
 
 
 class TierZeroError(Exception):

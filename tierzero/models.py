@@ -3,9 +3,9 @@
 The core imports no domain package elsewhere; this module exists only for migrations and tests.
 """
 
+import contextlib
+
 import handoff.models  # noqa: F401
 
-try:  # kb models arrive with the KB storage layer
+with contextlib.suppress(ModuleNotFoundError):  # kb models arrive with the KB storage layer
     import kb.models  # noqa: F401
-except ModuleNotFoundError:  # pragma: no cover
-    pass

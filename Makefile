@@ -1,0 +1,87 @@
+# TierZero: `make run` sets everything up and starts the product; `make test` sets up the same
+# and runs every test. Everything lands inside the project tree (venvs, caches, var/).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+VENV      := .venv
+RASA_VENV := .venv-rasa
+PY        := $(VENV)/bin/python
+RASA      := $(RASA_VENV)/bin/rasa
+RASA_ARGS := --config config.yml --domain domain.yml --data bot/data
+
+export PIP_CACHE_DIR := $(CURDIR)/.cache/pip
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export MPLCONFIGDIR := $(CURDIR)/var/cache/matplotlib
+
+# Python 3.11+ for the app; Python 3.10 for Rasa (pyenv's, or python3.10 on PATH).
+PYTHON_APP ?= $(shell for p in python3.11 python3.12 python3; do \
+	if command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))'; \
+	then command -v $$p; break; fi; done)
+PYTHON_RASA ?= $(shell for p in $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3.10.*/bin/python 2>/dev/null | sort -V -r) \
+	$$(command -v python3.10); do if [ -x "$$p" ]; then echo $$p; break; fi; done)
+
+.PHONY: run test setup venvs chromium train lint typecheck format clean rasa-validate rasa-test
+
+run: setup
+	$(VENV)/bin/tierzero run
+
+test: setup
+	$(VENV)/bin/tierzero train
+	$(MAKE) --no-print-directory rasa-validate
+	$(VENV)/bin/pytest -q tests
+	$(MAKE) --no-print-directory rasa-test
+
+setup: venvs chromium
+
+venvs: $(VENV)/.installed $(RASA_VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON_APP)" || { echo "error: TierZero needs Python 3.11 or newer on PATH" >&2; exit 1; }
+	@echo "setting up the app virtualenv ($(VENV)) with $(PYTHON_APP)"
+	@test -x $(PY) || $(PYTHON_APP) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[dev,dense,postgres]'
+	@touch $@
+
+$(RASA_VENV)/.installed: requirements-rasa.txt
+	@test -n "$(PYTHON_RASA)" || { echo "error: Rasa 3.6 needs Python 3.10, none found: install it with 'pyenv install 3.10' or put python3.10 on PATH" >&2; exit 1; }
+	@echo "setting up the Rasa virtualenv ($(RASA_VENV)) with $(PYTHON_RASA) (about 2-3 minutes the first time)"
+	@test -x $(RASA_VENV)/bin/python || $(PYTHON_RASA) -m venv $(RASA_VENV)
+	@$(RASA_VENV)/bin/python -m pip install -q --upgrade pip 'setuptools==70.3.0' 'wheel==0.45.1'
+	@$(RASA_VENV)/bin/python -m pip install -q -r requirements-rasa.txt
+	@touch $@
+
+# Headless Chromium for the browser tests (Playwright drives /usr/bin/chromium; no download).
+chromium:
+	@command -v chromium >/dev/null || { echo "installing Debian's chromium"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
+
+train: setup
+	$(VENV)/bin/tierzero train
+
+rasa-validate:
+	$(RASA) data validate $(RASA_ARGS) --fail-on-warnings --quiet
+
+rasa-test:
+	$(RASA) test core $(RASA_ARGS) --model var/models/tierzero.tar.gz --stories bot/tests \
+		--out var/rasa-results --fail-on-prediction-errors --quiet
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck:
+	$(VENV)/bin/mypy api handoff kb tierzero actions
+
+clean:
+	rm -rf var .cache .pytest_cache .mypy_cache .ruff_cache

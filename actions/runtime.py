@@ -1,0 +1,42 @@
+"""What the actions need from the running api: a session factory and the live KB index.
+
+The api configures it once at start; actions read it per call, so there is no second copy of
+the KB index and no extra process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+SENDER_PREFIX = "tz-conversation-"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    session_factory: sessionmaker[Session]
+    kb: Any  # kb.index.KbIndex
+
+
+_runtime: Runtime | None = None
+
+
+def configure(runtime: Runtime | None) -> None:
+    global _runtime
+    _runtime = runtime
+
+
+def get_runtime() -> Runtime:
+    if _runtime is None:
+        raise RuntimeError("actions runtime is not configured; the api sets it on start")
+    return _runtime
+
+
+def conversation_id(sender_id: str | None) -> int | None:
+    """Sender ids are derived by the api from the stored conversation; anything else is foreign."""
+    if not sender_id or not sender_id.startswith(SENDER_PREFIX):
+        return None
+    tail = sender_id.removeprefix(SENDER_PREFIX)
+    return int(tail) if tail.isdigit() else None

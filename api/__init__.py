@@ -1,0 +1,1 @@
+"""The FastAPI web layer: the only public process; routers per audience."""

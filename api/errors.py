@@ -1,0 +1,46 @@
+"""The one place where domain errors become HTTP responses; no stack traces leave the process."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tierzero.errors import TierZeroError
+
+log = logging.getLogger("tierzero.api")
+
+
+def _body(error: str, detail: object) -> dict[str, object]:
+    return {"error": error, "detail": detail}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(TierZeroError)
+    async def _domain(_: Request, exc: TierZeroError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(
+            _body(type(exc).__name__, exc.message), status_code=exc.status_code, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse(_body("ValidationError", problems), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            _body("HTTPError", exc.detail), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(_body("InternalError", "internal server error"), status_code=500)

@@ -1,0 +1,1 @@
+"""Routers per audience: widget (customers), agent, kb (editors), internal (Rasa), health."""

@@ -1,0 +1,41 @@
+"""Liveness and readiness. Who may call: anyone (no data beyond up/down is shown)."""
+
+from __future__ import annotations
+
+from anyio import to_thread
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api.deps import StateDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(state: StateDep) -> JSONResponse:
+    def _db() -> bool:
+        try:
+            with state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    checks = {
+        "database": await to_thread.run_sync(_db),
+        "rasa": await state.rasa.healthy(),
+        "kb_index": bool(state.kb_loaded),
+    }
+    ready = all(checks.values())
+    body = {
+        "status": "ready" if ready else "not_ready",
+        "checks": {k: "ok" if v else "failing" for k, v in checks.items()},
+        "kb_articles": len(state.kb) if state.kb_loaded and state.kb is not None else 0,
+    }
+    return JSONResponse(body, status_code=200 if ready else 503)

@@ -1,0 +1,19 @@
+"""Argon2id password hashing (argon2-cffi's defaults follow the RFC 9106 recommendation)."""
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+# A real hash to verify against when the email is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = _hasher.hash("tierzero-dummy-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,180 @@
+"""`tierzero`: run the product, train the bot, migrate, manage the KB and agents."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Annotated
+
+import typer
+
+from tierzero import migrate as migrations
+from tierzero.cli import rasa_files
+from tierzero.cli.console import clear_errors, console, fail
+from tierzero.cli.supervisor import StartupFailed, Supervisor
+from tierzero.db import make_engine, make_session_factory, unit_of_work
+from tierzero.settings import Settings, get_settings
+
+app = typer.Typer(
+    name="tierzero",
+    help="TierZero: chatbot-first self-service support desk.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+agents_app = typer.Typer(help="Manage agents, editors and admins.", no_args_is_help=True)
+app.add_typer(agents_app, name="agents")
+
+try:
+    from tierzero.cli.kb import app as kb_app
+
+    app.add_typer(kb_app, name="kb", help="Import, export, search and evaluate the KB.")
+except ImportError:  # pragma: no cover - while the KB CLI is being built
+    pass
+
+DEMO_ACCOUNTS = (
+    ("agent@nimbus.example", "Alex Agent (L1)", "agent", "L1"),
+    ("lead@nimbus.example", "Lee Lead (admin, editor)", "admin", "L2"),
+)
+
+
+def _session_factory(settings: Settings):  # type: ignore[no-untyped-def]
+    return make_session_factory(make_engine(settings.database_url))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (SQLite under var/ by default)."""
+    settings = get_settings()
+    with clear_errors():
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        migrations.upgrade(settings.database_url)
+    console.print("[green]database is up to date[/]")
+
+
+@app.command()
+def train(
+    force: Annotated[bool, typer.Option(help="Train even if nothing changed.")] = False,
+) -> None:
+    """Train the Rasa model when config, domain or bot data changed."""
+    settings = get_settings()
+    with clear_errors():
+        try:
+            with console.status("training the Rasa model (about a minute)…"):
+                seconds = rasa_files.train(settings, force=force)
+        except rasa_files.RasaSetupError as exc:
+            raise fail(str(exc)) from None
+    if seconds is None:
+        console.print("Rasa model is up to date (nothing changed)")
+    else:
+        console.print(f"[green]Rasa model trained in {seconds:.1f} s[/]")
+
+
+def _seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
+    """First start: import the demo KB and create demo accounts with random passwords."""
+    from handoff import service as handoff_service
+    from kb import service as kb_service
+
+    created: list[tuple[str, str, str]] = []
+    factory = _session_factory(settings)
+    with unit_of_work(factory) as session:
+        if kb_service.count_articles(session) == 0 and settings.kb_demo_path.exists():
+            with console.status("importing the demo knowledge base…"):
+                report = kb_service.import_file(session, settings.kb_demo_path, author="demo")
+            console.print(f"imported demo KB: {report.summary()}")
+    credentials_file = settings.var_dir / "demo-accounts.txt"
+    with unit_of_work(factory) as session:
+        for email, name, role, tier in DEMO_ACCOUNTS:
+            if handoff_service.get_agent_by_email(session, email) is None:
+                password = secrets.token_urlsafe(9)
+                handoff_service.create_agent(
+                    session, email=email, name=name, password=password, role=role, tier=tier,
+                    languages=("en", "el", "ru", "sr"),
+                )  # fmt: skip
+                created.append((email, password, role))
+    if created:
+        with credentials_file.open("a") as handle:
+            for email, password, role in created:
+                handle.write(f"{email}\t{password}\t{role}\n")
+        credentials_file.chmod(0o600)
+    return created
+
+
+@app.command()
+def run(
+    train_model: Annotated[bool, typer.Option("--train/--no-train")] = True,
+) -> None:
+    """Migrate, import the demo KB on first start, train if needed, start Rasa and the api."""
+    settings = get_settings()
+    started = time.monotonic()
+    supervisor = Supervisor(settings)
+    with clear_errors():
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        migrations.upgrade(settings.database_url)
+        _seed_demo(settings)
+        if train_model:
+            with console.status("training the Rasa model (only when its inputs changed)…"):
+                seconds = rasa_files.train(settings)
+            if seconds is not None:
+                console.print(f"Rasa model trained in {seconds:.1f} s")
+        try:
+            supervisor.start_api()
+            supervisor.start_rasa()
+            with console.status("starting Rasa and the api…"):
+                supervisor.wait_ready()
+        except (StartupFailed, rasa_files.RasaSetupError) as exc:
+            supervisor.stop()
+            raise fail(str(exc)) from None
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    console.print(f"\n[bold green]TierZero is ready[/] in {time.monotonic() - started:.1f} s")
+    console.print(f"  demo site with the chat widget: [link]{base}/[/link]")
+    console.print(f"  API docs:                       [link]{base}/docs[/link]")
+    console.print(f"  demo agent logins:              {settings.var_dir / 'demo-accounts.txt'}")
+    console.print("  press Ctrl-C to stop\n")
+    try:
+        code = supervisor.wait()
+        console.print(f"[red]a process exited (code {code}); stopping[/]")
+    except KeyboardInterrupt:
+        console.print("stopping…")
+    finally:
+        supervisor.stop()
+    console.print("stopped")
+
+
+@agents_app.command("add")
+def agents_add(
+    email: str,
+    name: Annotated[str, typer.Option(help="Display name")] = "",
+    role: Annotated[str, typer.Option(help="agent | editor | admin")] = "agent",
+    tier: Annotated[str, typer.Option(help="L1 | L2 | L3")] = "L1",
+    languages: Annotated[str, typer.Option(help="comma-separated, e.g. en,el")] = "en",
+    skills: Annotated[str, typer.Option(help="comma-separated skills")] = "",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create an agent (password asked interactively or via --password)."""
+    from handoff import service as handoff_service
+
+    if role not in ("agent", "editor", "admin"):
+        raise fail("role must be agent, editor or admin")
+    if tier not in ("L1", "L2", "L3"):
+        raise fail("tier must be L1, L2 or L3")
+    settings = get_settings()
+    with clear_errors():
+        migrations.upgrade(settings.database_url)
+        with unit_of_work(_session_factory(settings)) as session:
+            agent = handoff_service.create_agent(
+                session,
+                email=email,
+                name=name or email.split("@")[0],
+                password=password,
+                role=role,
+                tier=tier,
+                languages=[x.strip() for x in languages.split(",") if x.strip()],
+                skills=[x.strip() for x in skills.split(",") if x.strip()],
+            )
+            console.print(f"[green]created {agent.role} {agent.email} ({agent.tier})[/]")
+
+
+if __name__ == "__main__":
+    app()

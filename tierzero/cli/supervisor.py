@@ -1,0 +1,110 @@
+"""Start Rasa and the api as child processes, wait until both are healthy, stop both cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tierzero.cli import rasa_files
+from tierzero.settings import PROJECT_ROOT, Settings
+
+
+class StartupFailed(Exception):
+    pass
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+@dataclass
+class Supervisor:
+    settings: Settings
+    children: list[Child] = field(default_factory=list)
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> Child:
+        log_path = self.settings.var_dir / "logs" / f"{name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = log_path.open("ab")
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
+        )
+        child = Child(name, process, log_path)
+        self.children.append(child)
+        return child
+
+    def start_rasa(self) -> Child:
+        return self._spawn("rasa", rasa_files.server_command(self.settings), rasa_files.rasa_env())
+
+    def start_api(self) -> Child:
+        env = dict(os.environ)
+        env["TIERZERO_VAR_DIR"] = str(self.settings.var_dir)
+        env["TIERZERO_DATABASE_URL"] = self.settings.database_url
+        command = [
+            sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
+            "--host", self.settings.api_host, "--port", str(self.settings.api_port),
+            "--log-level", "warning", "--no-server-header",
+        ]  # fmt: skip
+        return self._spawn("api", command, env)
+
+    def wait_ready(self, timeout: float = 300.0) -> None:
+        deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.settings.api_port}/readyz"
+        while time.monotonic() < deadline:
+            for child in self.children:
+                if child.process.poll() is not None:
+                    raise StartupFailed(
+                        f"{child.name} exited with code {child.process.returncode}; "
+                        f"log {child.log_path}:\n{child.tail()}"
+                    )
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise StartupFailed(f"not ready after {timeout:.0f} s; see logs in {self.settings.var_dir}")
+
+    def wait(self) -> int:
+        """Block until a child dies (or Ctrl-C); returns that child's exit code."""
+        while True:
+            for child in self.children:
+                code = child.process.poll()
+                if code is not None:
+                    return code
+            time.sleep(0.5)
+
+    def stop(self, grace: float = 10.0) -> None:
+        for child in reversed(self.children):
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for child in self.children:
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                child.process.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.process.pid, signal.SIGKILL)
+                child.process.wait()
+        self.children.clear()

@@ -1,0 +1,196 @@
+/*
+ * TierZero chat widget: one <script> tag, no framework.
+ *   <script src="https://support.example.com/static/widget/widget.js" defer></script>
+ * Optional attributes: data-api (api origin, default: the script's origin), data-title.
+ * Everything users or agents wrote is rendered with textContent, never as HTML.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var API = (script && script.getAttribute("data-api")) || (script ? new URL(script.src).origin : location.origin);
+  var TITLE = (script && script.getAttribute("data-title")) || "Support";
+  var STORE = "tierzero.widget." + API;
+  var state = load() || { token: null, lastSeq: 0 };
+  var pending = {}; // client_msg_id -> text, resent after a reconnect until acked
+  var seen = {};
+  var ws = null, retry = 0, root, log, input, statusEl;
+
+  function load() { try { return JSON.parse(localStorage.getItem(STORE)); } catch (e) { return null; } }
+  function save() { try { localStorage.setItem(STORE, JSON.stringify(state)); } catch (e) { /* private mode */ } }
+  function uid() { return (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2)); }
+  function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
+  function safeUrl(url) {
+    try { var u = new URL(url, API); return (u.protocol === "https:" || u.protocol === "http:") ? u.href : null; } catch (e) { return null; }
+  }
+
+  function css() {
+    var s = document.createElement("style");
+    s.textContent = [
+      ".tz-launch{position:fixed;right:20px;bottom:20px;z-index:2147483000;border:0;border-radius:28px;padding:14px 20px;background:#2354d6;color:#fff;font:600 15px system-ui,sans-serif;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25)}",
+      ".tz-panel{position:fixed;right:20px;bottom:80px;z-index:2147483000;width:360px;max-width:calc(100vw - 40px);height:520px;max-height:calc(100vh - 110px);display:none;flex-direction:column;background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.3);font:14px/1.4 system-ui,sans-serif;color:#1b1f24;overflow:hidden}",
+      ".tz-panel.tz-open{display:flex}",
+      ".tz-head{background:#2354d6;color:#fff;padding:12px 14px;font-weight:600;display:flex;justify-content:space-between}",
+      ".tz-status{font-weight:400;font-size:12px;opacity:.85}",
+      ".tz-log{flex:1;overflow-y:auto;padding:12px;background:#f5f7fb}",
+      ".tz-msg{margin:6px 0;padding:8px 11px;border-radius:10px;max-width:85%;white-space:pre-wrap;word-wrap:break-word}",
+      ".tz-customer{background:#2354d6;color:#fff;margin-left:auto}",
+      ".tz-bot,.tz-agent,.tz-system{background:#fff;border:1px solid #dde3ee}",
+      ".tz-agent{border-color:#2e9b5d}",
+      ".tz-who{display:block;font-size:11px;color:#5b6473;margin-bottom:2px}",
+      ".tz-article{display:block;margin-top:6px;font-weight:600;color:#2354d6}",
+      ".tz-note{display:block;margin-top:4px;font-size:12px;color:#5b6473}",
+      ".tz-buttons{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0 8px}",
+      ".tz-buttons button{border:1px solid #2354d6;background:#fff;color:#2354d6;border-radius:14px;padding:4px 12px;cursor:pointer}",
+      ".tz-form{display:flex;border-top:1px solid #dde3ee}",
+      ".tz-form input{flex:1;border:0;padding:12px;font:inherit;outline:none}",
+      ".tz-form button{border:0;background:#fff;color:#2354d6;font-weight:600;padding:0 14px;cursor:pointer}",
+      ".tz-error{color:#b42318;font-size:12px;padding:0 12px 6px}"
+    ].join("\n");
+    document.head.appendChild(s);
+  }
+
+  function build() {
+    css();
+    var launch = el("button", "tz-launch", "Chat with us");
+    launch.setAttribute("aria-label", "Open support chat");
+    launch.setAttribute("data-testid", "tz-launch");
+    root = el("div", "tz-panel");
+    root.setAttribute("role", "dialog");
+    root.setAttribute("aria-label", TITLE);
+    var head = el("div", "tz-head");
+    head.appendChild(el("span", null, TITLE));
+    statusEl = el("span", "tz-status", "");
+    head.appendChild(statusEl);
+    log = el("div", "tz-log");
+    log.setAttribute("aria-live", "polite");
+    var form = el("form", "tz-form");
+    input = el("input");
+    input.setAttribute("placeholder", "Type your question…");
+    input.setAttribute("aria-label", "Message");
+    input.setAttribute("maxlength", "4000");
+    var send = el("button", null, "Send");
+    send.type = "submit";
+    form.appendChild(input);
+    form.appendChild(send);
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var text = input.value.trim();
+      if (!text) return;
+      input.value = "";
+      sendText(text, null);
+    });
+    root.appendChild(head);
+    root.appendChild(log);
+    root.appendChild(form);
+    document.body.appendChild(root);
+    document.body.appendChild(launch);
+    launch.addEventListener("click", function () {
+      root.classList.toggle("tz-open");
+      if (root.classList.contains("tz-open")) { start(); input.focus(); }
+    });
+  }
+
+  function render(frame) {
+    if (seen[frame.seq]) return;
+    seen[frame.seq] = true;
+    var p = frame.payload || {};
+    var box = el("div", "tz-msg tz-" + frame.sender);
+    if (frame.sender === "agent") box.appendChild(el("span", "tz-who", p.agent_name || "Support agent"));
+    box.appendChild(document.createTextNode(frame.text || ""));
+    if (p.article && p.article.url) {
+      var href = safeUrl(p.article.url);
+      if (href) {
+        var a = el("a", "tz-article", p.article.title || "Read the article");
+        a.href = href; a.target = "_blank"; a.rel = "noopener noreferrer";
+        box.appendChild(a);
+      }
+    }
+    if (p.note) box.appendChild(el("span", "tz-note", p.note));
+    if (p.question) box.appendChild(el("span", "tz-note", p.question));
+    log.appendChild(box);
+    if (frame.sender !== "customer" && Array.isArray(p.buttons) && p.buttons.length) {
+      var row = el("div", "tz-buttons");
+      p.buttons.forEach(function (b) {
+        var btn = el("button", null, String(b.title || ""));
+        btn.type = "button";
+        btn.addEventListener("click", function () {
+          row.remove();
+          var payload = String(b.payload || "");
+          sendText(String(b.title || payload), payload.charAt(0) === "/" ? payload : null, payload.charAt(0) === "/" ? null : payload);
+        });
+        row.appendChild(btn);
+      });
+      log.appendChild(row);
+    }
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function showError(text) {
+    var e = el("div", "tz-error", text);
+    log.appendChild(e);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function sendText(text, intent, asText) {
+    var id = uid();
+    var frame = { type: "message", client_msg_id: id, text: asText || text };
+    if (intent) frame.payload = intent;
+    pending[id] = frame;
+    transmit(frame);
+  }
+
+  function transmit(frame) {
+    if (ws && ws.readyState === 1) ws.send(JSON.stringify(frame));
+  }
+
+  function start() {
+    if (ws) return;
+    if (!state.token) {
+      statusEl.textContent = "connecting…";
+      fetch(API + "/v1/widget/sessions", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ language: navigator.language || null, page_url: location.href })
+      }).then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+        .then(function (s) { state.token = s.token; state.lastSeq = 0; save(); connect(); })
+        .catch(function () { statusEl.textContent = "offline"; setTimeout(start, 3000); });
+    } else {
+      connect();
+    }
+  }
+
+  function connect() {
+    var url = API.replace(/^http/, "ws") + "/v1/widget/ws?token=" + encodeURIComponent(state.token) + "&since=" + state.lastSeq;
+    ws = new WebSocket(url);
+    ws.onopen = function () {
+      retry = 0;
+      statusEl.textContent = "online";
+      Object.keys(pending).forEach(function (id) { transmit(pending[id]); });
+    };
+    ws.onmessage = function (ev) {
+      var f;
+      try { f = JSON.parse(ev.data); } catch (e) { return; }
+      if (f.type === "message") {
+        if (f.client_msg_id) delete pending[f.client_msg_id];
+        render(f);
+        if (f.seq > state.lastSeq) { state.lastSeq = f.seq; save(); }
+      } else if (f.type === "ack") {
+        delete pending[f.client_msg_id];
+      } else if (f.type === "error") {
+        if (f.client_msg_id) delete pending[f.client_msg_id];
+        showError(f.detail || "Something went wrong");
+      }
+    };
+    ws.onclose = function (ev) {
+      ws = null;
+      if (ev.code === 4401) { state.token = null; state.lastSeq = 0; save(); }
+      if (ev.code === 1009) showError("That message is too long.");
+      statusEl.textContent = "reconnecting…";
+      retry = Math.min(retry + 1, 6);
+      setTimeout(start, 300 * Math.pow(2, retry));
+    };
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", build);
+  else build();
+})();
