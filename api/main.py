@@ -34,7 +34,7 @@ def load_kb(state: AppState) -> None:
     from kb import service as kb_service
 
     index = KbIndex(
-        dense=state.settings.kb_dense == "on", cache_dir=state.settings.var_dir / "cache"
+        dense=state.settings.kb_dense == "on", cache_dir=state.settings.kb_cache_dir
     )
     with unit_of_work(state.session_factory) as session:
         count = kb_service.load_index(session, index)

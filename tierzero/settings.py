@@ -30,7 +30,9 @@ def _persisted_secret(var_dir: Path, name: str) -> str:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TIERZERO_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="TIERZERO_", extra="ignore", populate_by_name=True
+    )
 
     environment: Literal["development", "test", "production"] = "development"
     var_dir: Path = PROJECT_ROOT / "var"
@@ -44,6 +46,7 @@ class Settings(BaseSettings):
     rasa_port: int = 5005
     rasa_python: str = str(PROJECT_ROOT / ".venv-rasa" / "bin" / "python")
     rasa_timeout_seconds: float = 30.0
+    rasa_model_dir_override: Path | None = Field(default=None, alias="TIERZERO_RASA_MODEL_DIR")
 
     secret_key: str = ""
     internal_token: str = ""
@@ -57,7 +60,7 @@ class Settings(BaseSettings):
 
     kb_dense: Literal["on", "off"] = "on"
     kb_demo_path: Path = PROJECT_ROOT / "kb" / "demo" / "articles.yaml"
-    kb_article_base_url: str = "/kb/articles"
+    kb_cache_dir_override: Path | None = Field(default=None, alias="TIERZERO_KB_CACHE_DIR")
 
     @field_validator("var_dir")
     @classmethod
@@ -82,17 +85,35 @@ class Settings(BaseSettings):
     def rasa_url(self) -> str:
         return f"http://{self.rasa_host}:{self.rasa_port}"
 
+
     @property
     def rasa_model_dir(self) -> Path:
-        return self.var_dir / "models"
+        return self.rasa_model_dir_override or self.var_dir / "models"
+
+    @property
+    def kb_cache_dir(self) -> Path:
+        """Embeddings cached by text hash: restarts and re-imports do not recompute them."""
+        return self.kb_cache_dir_override or self.var_dir / "cache" / "kb"
+
+    def as_env(self) -> dict[str, str]:
+        """The same settings for a child process (the api under the supervisor)."""
+        env = {
+            f"TIERZERO_{name.upper()}": str(value)
+            for name, value in self.model_dump(
+                exclude={"rasa_model_dir_override", "kb_cache_dir_override"}
+            ).items()
+            if value is not None
+        }
+        if self.rasa_model_dir_override is not None:
+            env["TIERZERO_RASA_MODEL_DIR"] = str(self.rasa_model_dir_override)
+        if self.kb_cache_dir_override is not None:
+            env["TIERZERO_KB_CACHE_DIR"] = str(self.kb_cache_dir_override)
+        return env
 
     @property
     def rasa_tracker_url(self) -> str:
         """Rasa keeps trackers in SQL so a restart forgets no conversation."""
         return f"sqlite:///{self.var_dir / 'rasa_tracker.db'}"
-
-
-dense_field_doc = Field(description="on: fuse multilingual embeddings with sparse scores")
 
 
 @lru_cache

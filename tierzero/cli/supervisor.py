@@ -58,9 +58,7 @@ class Supervisor:
         return self._spawn("rasa", rasa_files.server_command(self.settings), rasa_files.rasa_env())
 
     def start_api(self) -> Child:
-        env = dict(os.environ)
-        env["TIERZERO_VAR_DIR"] = str(self.settings.var_dir)
-        env["TIERZERO_DATABASE_URL"] = self.settings.database_url
+        env = {**os.environ, **self.settings.as_env()}
         command = [
             sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
             "--host", self.settings.api_host, "--port", str(self.settings.api_port),

@@ -1,0 +1,115 @@
+"""A real TierZero stack for integration and browser tests: migrated database with the demo KB
+and test agents, the trained Rasa model served by the real Rasa server, the real api."""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from handoff import service as handoff_service
+from kb import service as kb_service
+from tierzero.cli import rasa_files
+from tierzero.cli.supervisor import Child, Supervisor
+from tierzero.db import make_engine, make_session_factory, unit_of_work
+from tierzero.settings import PROJECT_ROOT, Settings
+
+PASSWORD = "integration-test-password"
+AGENTS = {
+    "alice": ("alice@nimbus.test", "agent"),
+    "bob": ("bob@nimbus.test", "agent"),
+    "eve": ("eve-editor@nimbus.test", "editor"),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    supervisor: Supervisor
+    api: Child
+    rasa: Child
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.api_port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.settings.api_port}/v1/widget/ws"
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=30)
+
+    def login(self, who: str) -> dict[str, str]:
+        email, _ = AGENTS[who]
+        with self.client() as client:
+            response = client.post("/v1/agent/login", json={"email": email, "password": PASSWORD})
+            response.raise_for_status()
+            return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def restart_rasa(self) -> None:
+        """Stop the Rasa server and start a new one on the same port and tracker store."""
+        self.rasa.process.terminate()
+        self.rasa.process.wait(timeout=30)
+        self.supervisor.children.remove(self.rasa)
+        self.rasa = self.supervisor.start_rasa()
+        self.supervisor.wait_ready(timeout=240)
+
+    def session_factory(self) -> Any:
+        return make_session_factory(make_engine(self.settings.database_url))
+
+
+def prepare(var_dir: Path, database_url: str) -> Settings:
+    settings = Settings(
+        environment="test",
+        var_dir=var_dir,
+        database_url=database_url,
+        api_port=free_port(),
+        rasa_port=free_port(),
+        rasa_model_dir_override=PROJECT_ROOT / "var" / "models",
+        kb_cache_dir_override=PROJECT_ROOT / "var" / "cache" / "kb",
+    )
+    rasa_files.train(settings)  # no-op when `make test` has trained it already
+    factory = make_session_factory(make_engine(database_url))
+    with unit_of_work(factory) as session:
+        if kb_service.count_articles(session) == 0:
+            kb_service.import_file(session, settings.kb_demo_path, author="tests")
+        for email, role in AGENTS.values():
+            if handoff_service.get_agent_by_email(session, email) is None:
+                handoff_service.create_agent(
+                    session, email=email, name=email.split("@")[0], password=PASSWORD, role=role,
+                    languages=("en", "el", "ru", "sr"),
+                )  # fmt: skip
+    return settings
+
+
+def start(settings: Settings) -> Stack:
+    supervisor = Supervisor(settings)
+    api = supervisor.start_api()
+    rasa = supervisor.start_rasa()
+    try:
+        supervisor.wait_ready(timeout=300)
+    except Exception:
+        supervisor.stop()
+        raise
+    return Stack(settings, supervisor, api, rasa)
+
+
+def wait_until(predicate: Any, timeout: float = 20.0, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
