@@ -10,7 +10,6 @@ updated or deleted, so every text a customer was ever shown, and who wrote it, c
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -91,10 +90,7 @@ class ArticleTranslation(Base):
         Index("ix_kb_article_translations_status_language", "status", "language"),
     )
     # The ORM adds "AND version = <loaded>" to every UPDATE; the service sets the new value.
-    __mapper_args__: ClassVar[dict[str, Any]] = {
-        "version_id_col": version,
-        "version_id_generator": False,
-    }
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
 
     @property
     def has_unpublished_changes(self) -> bool:
