@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tests.databases import backends, fresh_database
+from tests.stack import Stack, prepare, start
 from tierzero.db import make_engine
 
 
@@ -40,3 +41,18 @@ def session(engine: Engine) -> Iterator[Session]:
         session.close()
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture(scope="session", params=backends())
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """One real stack (database, Rasa, api) shared by the integration and browser tests."""
+    var_dir = tmp_path_factory.mktemp(f"var-{request.param}")
+    with fresh_database(request.param, var_dir) as url:
+        settings = prepare(var_dir, url)
+        running = start(settings)
+        try:
+            yield running
+        finally:
+            running.supervisor.stop()

@@ -102,7 +102,7 @@ class TestTokens:
         session = open_session(stack.base_url)
         claims = jwt.decode(session["token"], options={"verify_signature": False})
         claims["conv"] = claims["conv"] + 1  # someone else's conversation
-        forged = jwt.encode(claims, "not-the-server-secret", algorithm="HS256")
+        forged = jwt.encode(claims, "not-the-server-secret-but-long-enough-for-hs256", algorithm="HS256")
         assert Customer(stack.ws_url, forged).close_code() == 4401
         _still_serving(stack)
 

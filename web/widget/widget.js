@@ -10,7 +10,8 @@
   var API = (script && script.getAttribute("data-api")) || (script ? new URL(script.src).origin : location.origin);
   var TITLE = (script && script.getAttribute("data-title")) || "Support";
   var STORE = "tierzero.widget." + API;
-  var state = load() || { token: null, lastSeq: 0 };
+  var state = load() || { token: null };
+  var lastSeq = 0; // in memory: a new page replays the whole history, a reconnect only the gap
   var pending = {}; // client_msg_id -> text, resent after a reconnect until acked
   var seen = {};
   var ws = null, retry = 0, root, log, input, statusEl;
@@ -152,7 +153,7 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ language: navigator.language || null, page_url: location.href })
       }).then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
-        .then(function (s) { state.token = s.token; state.lastSeq = 0; save(); connect(); })
+        .then(function (s) { state.token = s.token; lastSeq = 0; save(); connect(); })
         .catch(function () { statusEl.textContent = "offline"; setTimeout(start, 3000); });
     } else {
       connect();
@@ -160,7 +161,7 @@
   }
 
   function connect() {
-    var url = API.replace(/^http/, "ws") + "/v1/widget/ws?token=" + encodeURIComponent(state.token) + "&since=" + state.lastSeq;
+    var url = API.replace(/^http/, "ws") + "/v1/widget/ws?token=" + encodeURIComponent(state.token) + "&since=" + lastSeq;
     ws = new WebSocket(url);
     ws.onopen = function () {
       retry = 0;
@@ -173,7 +174,7 @@
       if (f.type === "message") {
         if (f.client_msg_id) delete pending[f.client_msg_id];
         render(f);
-        if (f.seq > state.lastSeq) { state.lastSeq = f.seq; save(); }
+        if (f.seq > lastSeq) lastSeq = f.seq;
       } else if (f.type === "ack") {
         delete pending[f.client_msg_id];
       } else if (f.type === "error") {
@@ -183,7 +184,7 @@
     };
     ws.onclose = function (ev) {
       ws = null;
-      if (ev.code === 4401) { state.token = null; state.lastSeq = 0; save(); }
+      if (ev.code === 4401) { state.token = null; lastSeq = 0; save(); }
       if (ev.code === 1009) showError("That message is too long.");
       statusEl.textContent = "reconnecting…";
       retry = Math.min(retry + 1, 6);

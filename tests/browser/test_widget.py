@@ -1,0 +1,80 @@
+"""The widget in real headless Chromium on the demo page: ask, get the article, reach a person."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.stack import Stack
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _send(page: Page, text: str) -> None:
+    page.get_by_label("Message").fill(text)
+    page.get_by_role("button", name="Send").click()
+
+
+class TestWidget:
+    def test_customer_gets_an_article_and_reaches_a_person(self, page: Page, stack: Stack) -> None:
+        page.goto(stack.base_url + "/")
+        expect(page).to_have_title("Nimbus Net — broadband and cloud for your home and team")
+        page.get_by_test_id("tz-launch").click()
+        expect(page.locator(".tz-status")).to_have_text("online", timeout=15_000)
+
+        _send(page, "how do I reset my password")
+        link = page.locator("a.tz-article").first
+        expect(link).to_be_visible(timeout=30_000)
+        assert "password-reset" in (link.get_attribute("href") or "")
+
+        page.locator(".tz-buttons button", has_text="No").last.click()
+        yes = page.locator(".tz-buttons button", has_text="Yes").last
+        expect(yes).to_be_visible(timeout=30_000)
+        yes.click()
+        expect(page.locator(".tz-msg.tz-bot", has_text="ticket #")).to_be_visible(timeout=30_000)
+
+    def test_user_text_is_rendered_as_text(self, page: Page, stack: Stack) -> None:
+        page.goto(stack.base_url + "/")
+        page.get_by_test_id("tz-launch").click()
+        expect(page.locator(".tz-status")).to_have_text("online", timeout=15_000)
+        hostile = '<img src=x onerror="window.__pwned=1"><b>bold</b>'
+        _send(page, hostile)
+        expect(page.locator(".tz-msg.tz-customer", has_text=hostile)).to_be_visible(timeout=15_000)
+        assert page.evaluate("window.__pwned === undefined")
+        assert page.locator(".tz-log img").count() == 0
+
+    def test_history_survives_a_page_reload(self, page: Page, stack: Stack) -> None:
+        page.goto(stack.base_url + "/")
+        page.get_by_test_id("tz-launch").click()
+        _send(page, "what plans do you have?")
+        expect(page.locator(".tz-msg.tz-bot").first).to_be_visible(timeout=30_000)
+        page.reload()
+        page.get_by_test_id("tz-launch").click()
+        expect(page.locator(".tz-msg.tz-customer", has_text="what plans do you have?")).to_be_visible(
+            timeout=15_000
+        )
