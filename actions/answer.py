@@ -13,6 +13,7 @@ from actions.messages import say
 from actions.runtime import get_runtime
 from handoff import service as handoff_service
 from kb import service as kb_service
+from kb.text import detect_language
 from tierzero.db import unit_of_work
 
 
@@ -26,8 +27,9 @@ class ActionAnswerFromKb(Action):
         runtime = get_runtime()
         text = str(tracker.latest_message.get("text") or "")
         slot_language = language_of(tracker)
-        result = runtime.kb.search(text, language=slot_language)
-        language = result.language or slot_language
+        # the message's own language wins; short or mixed texts keep the conversation's language
+        language = detect_language(text) or slot_language
+        result = runtime.kb.search(text, language=language)
         events: list[dict[str, Any]] = []
         if language != slot_language:
             events.append(SlotSet("language", language))

@@ -7,6 +7,7 @@ With several api workers this is where Redis pub/sub plugs in.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections import defaultdict
 from typing import Any
@@ -60,7 +61,5 @@ class ConversationHub:
 
 def _offer(queue: asyncio.Queue[Frame], frame: Frame) -> None:
     """A subscriber that stopped reading loses live frames, not data: it replays with since=."""
-    try:
+    with contextlib.suppress(asyncio.QueueFull):
         queue.put_nowait(frame)
-    except asyncio.QueueFull:
-        pass

@@ -29,13 +29,10 @@ WEB_DIR = PROJECT_ROOT / "web"
 
 def load_kb(state: AppState) -> None:
     """Build the live index from published articles (dense signal when enabled and installed)."""
+    from kb import service as kb_service
     from kb.index import KbIndex
 
-    from kb import service as kb_service
-
-    index = KbIndex(
-        dense=state.settings.kb_dense == "on", cache_dir=state.settings.kb_cache_dir
-    )
+    index = KbIndex(dense=state.settings.kb_dense == "on", cache_dir=state.settings.kb_cache_dir)
     with unit_of_work(state.session_factory) as session:
         count = kb_service.load_index(session, index)
     state.kb = index
@@ -88,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(agent.router)
     app.include_router(internal.router)
     try:
-        from api.routes import kb as kb_routes
+        from api.routes import kb as kb_routes  # type: ignore[attr-defined,unused-ignore]
 
         app.include_router(kb_routes.router)
     except ImportError as exc:  # pragma: no cover - while the editor API is being built

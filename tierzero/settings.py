@@ -30,9 +30,7 @@ def _persisted_secret(var_dir: Path, name: str) -> str:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="TIERZERO_", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="TIERZERO_", extra="ignore", populate_by_name=True)
 
     environment: Literal["development", "test", "production"] = "development"
     var_dir: Path = PROJECT_ROOT / "var"
@@ -84,7 +82,6 @@ class Settings(BaseSettings):
     @property
     def rasa_url(self) -> str:
         return f"http://{self.rasa_host}:{self.rasa_port}"
-
 
     @property
     def rasa_model_dir(self) -> Path:

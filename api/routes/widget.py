@@ -20,6 +20,7 @@ from api import tokens
 from api.chat import ALLOWED_INTENT_PAYLOADS, ChatFlow
 from api.deps import CurrentCustomer, SessionDep, SettingsDep
 from api.frames import ack_frame, error_frame, message_frame
+from api.ratelimit import SlidingWindow
 from api.state import AppState
 from handoff import service as handoff_service
 from handoff.schemas import MessageRead, SessionCreate, SessionCreated
@@ -153,6 +154,7 @@ async def _read(
     queue: asyncio.Queue[dict[str, Any]],
 ) -> None:
     settings = state.settings
+    limit = SlidingWindow(settings.messages_per_minute)
     while True:
         raw = await websocket.receive_text()
         if len(raw.encode("utf-8", errors="replace")) > settings.max_frame_bytes:
@@ -172,6 +174,11 @@ async def _read(
             continue
         if incoming.type != "message":
             queue.put_nowait(error_frame(400, f"unknown frame type {incoming.type!r}"))
+            continue
+        if not limit.allow():
+            queue.put_nowait(
+                error_frame(429, "too many messages; wait a moment", incoming.client_msg_id)
+            )
             continue
         intent = incoming.payload if incoming.payload in ALLOWED_INTENT_PAYLOADS else None
         try:

@@ -80,7 +80,9 @@ def _seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
         if kb_service.count_articles(session) == 0 and settings.kb_demo_path.exists():
             with console.status("importing the demo knowledge base…"):
                 report = kb_service.import_file(session, settings.kb_demo_path, author="demo")
-            console.print(f"imported demo KB: {report.summary()}")
+            console.print(
+                f"imported the demo KB: {report.created} translations, {report.failed} errors"
+            )
     credentials_file = settings.var_dir / "demo-accounts.txt"
     with unit_of_work(factory) as session:
         for email, name, role, tier in DEMO_ACCOUNTS:

@@ -1,0 +1,394 @@
+"""Knowledge-base routes: the editor API and the public article page.
+
+Who may call: everything under ``/v1/kb`` needs an agent with role editor or admin, except
+``GET /v1/kb/public/articles/{key}`` and the page ``GET /kb/articles/{key}`` (``page_router``),
+which anyone may read: they only ever show published, sanitised text.
+
+Changes that customers can see (publish, archive, rollback, import, category/tags) reach the
+live index after the request's transaction commits — the service queues them on the session.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import HTMLResponse
+
+from api.deps import EditorDep, KbDep, SessionDep
+from kb import importers
+from kb import service as kb_service
+from kb.errors import ImportFormatError, ImportTooLarge
+from kb.schemas import (
+    ArticleCreate,
+    ArticleList,
+    ArticleRead,
+    ArticleStatsRead,
+    ArticleUpdate,
+    DiffRead,
+    ImportReportRead,
+    Language,
+    PublicArticleRead,
+    RollbackRequest,
+    StateChange,
+    Status,
+    TranslationRead,
+    TranslationSave,
+    TryHit,
+    TryRequest,
+    TryResult,
+    VersionList,
+    VersionRead,
+)
+
+router = APIRouter(prefix="/v1/kb", tags=["kb"])
+page_router = APIRouter(tags=["kb"])
+
+MEDIA_TYPES: dict[str, str] = {
+    "yaml": "application/yaml; charset=utf-8",
+    "json": "application/json; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+}
+_FORMAT_BY_MEDIA_TYPE: dict[str, importers.Format] = {
+    "application/yaml": "yaml",
+    "application/x-yaml": "yaml",
+    "text/yaml": "yaml",
+    "text/x-yaml": "yaml",
+    "application/json": "json",
+    "text/csv": "csv",
+}
+
+
+async def _upload(request: Request) -> bytes:
+    """The raw request body, refused past the import limit without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > importers.MAX_IMPORT_BYTES:
+        raise ImportTooLarge("import file is larger than the limit")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > importers.MAX_IMPORT_BYTES:
+            raise ImportTooLarge("import file is larger than the limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+UploadDep = Annotated[bytes, Depends(_upload)]
+
+
+# --- articles --------------------------------------------------------------------------------
+
+
+@router.get("/articles")
+def list_articles(
+    editor: EditorDep,
+    session: SessionDep,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    language: Language | None = None,
+    category: Annotated[str | None, Query(max_length=80)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ArticleList:
+    """Editor/admin: articles having a translation that matches every filter, newest first."""
+    page = kb_service.list_articles(
+        session,
+        status=status_,
+        language=language,
+        category=category,
+        text=q,
+        limit=limit,
+        offset=offset,
+    )
+    return ArticleList.of(page)
+
+
+@router.post("/articles", status_code=status.HTTP_201_CREATED)
+def create_article(body: ArticleCreate, editor: EditorDep, session: SessionDep) -> ArticleRead:
+    """Editor/admin: a new article with its first translation, as a draft (version 1)."""
+    view = kb_service.create_article(
+        session,
+        key=body.key,
+        language=body.language,
+        title=body.title,
+        answer=body.answer,
+        questions=body.questions,
+        category=body.category,
+        tags=body.tags,
+        author=editor.email,
+        author_id=editor.id,
+        note=body.note,
+    )
+    return ArticleRead.of(view)
+
+
+@router.get("/articles/{article_id}")
+def get_article(article_id: int, editor: EditorDep, session: SessionDep) -> ArticleRead:
+    """Editor/admin: the article with every translation's newest version."""
+    return ArticleRead.of(kb_service.get_article(session, article_id))
+
+
+@router.patch("/articles/{article_id}")
+def update_article(
+    article_id: int, body: ArticleUpdate, editor: EditorDep, session: SessionDep, kb: KbDep
+) -> ArticleRead:
+    """Editor/admin: category and tags (shared by all languages; live ones re-index)."""
+    view = kb_service.update_article(
+        session, article_id, category=body.category, tags=body.tags, index=kb
+    )
+    return ArticleRead.of(view)
+
+
+@router.put("/articles/{article_id}/translations/{language}")
+def save_translation(
+    article_id: int,
+    language: Language,
+    body: TranslationSave,
+    editor: EditorDep,
+    session: SessionDep,
+) -> TranslationRead:
+    """Editor/admin: save a new version (``expected_version`` 0 creates the translation).
+
+    409 ``VersionConflict`` when someone saved since ``expected_version``; nothing is written.
+    """
+    view = kb_service.save_translation(
+        session,
+        article_id,
+        language,
+        expected_version=body.expected_version,
+        title=body.title,
+        answer=body.answer,
+        questions=body.questions,
+        author=editor.email,
+        author_id=editor.id,
+        note=body.note,
+    )
+    return TranslationRead.of(view)
+
+
+@router.post("/articles/{article_id}/translations/{language}/publish")
+def publish(
+    article_id: int,
+    language: Language,
+    editor: EditorDep,
+    session: SessionDep,
+    kb: KbDep,
+    body: StateChange | None = None,
+) -> TranslationRead:
+    """Editor/admin: make the newest version live for the bot and the public page."""
+    view = kb_service.publish(
+        session,
+        article_id,
+        language,
+        author=editor.email,
+        expected_version=body.expected_version if body else None,
+        index=kb,
+    )
+    return TranslationRead.of(view)
+
+
+@router.post("/articles/{article_id}/translations/{language}/archive")
+def archive(
+    article_id: int,
+    language: Language,
+    editor: EditorDep,
+    session: SessionDep,
+    kb: KbDep,
+    body: StateChange | None = None,
+) -> TranslationRead:
+    """Editor/admin: take the translation off the bot and the public page (history stays)."""
+    view = kb_service.archive(
+        session,
+        article_id,
+        language,
+        author=editor.email,
+        expected_version=body.expected_version if body else None,
+        index=kb,
+    )
+    return TranslationRead.of(view)
+
+
+@router.post("/articles/{article_id}/translations/{language}/rollback")
+def rollback(
+    article_id: int,
+    language: Language,
+    body: RollbackRequest,
+    editor: EditorDep,
+    session: SessionDep,
+    kb: KbDep,
+) -> TranslationRead:
+    """Editor/admin: publish the content of version N again, as a new version."""
+    view = kb_service.rollback(
+        session,
+        article_id,
+        language,
+        to_version=body.version,
+        author=editor.email,
+        author_id=editor.id,
+        expected_version=body.expected_version,
+        note=body.note,
+        index=kb,
+    )
+    return TranslationRead.of(view)
+
+
+@router.get("/articles/{article_id}/translations/{language}/versions")
+def list_versions(
+    article_id: int, language: Language, editor: EditorDep, session: SessionDep
+) -> VersionList:
+    """Editor/admin: every version, oldest first, with author and diff from the previous one."""
+    views = kb_service.list_versions(session, article_id, language)
+    return VersionList(
+        article_id=article_id, language=language, versions=[VersionRead.of(v) for v in views]
+    )
+
+
+@router.get("/articles/{article_id}/translations/{language}/diff")
+def diff_versions(
+    article_id: int,
+    language: Language,
+    editor: EditorDep,
+    session: SessionDep,
+    from_version: Annotated[int, Query(alias="from", ge=1)],
+    to_version: Annotated[int, Query(alias="to", ge=1)],
+) -> DiffRead:
+    """Editor/admin: unified diff between any two versions."""
+    diff = kb_service.diff_versions(
+        session, article_id, language, from_version=from_version, to_version=to_version
+    )
+    return DiffRead(from_version=from_version, to_version=to_version, diff=diff)
+
+
+@router.get("/articles/{article_id}/stats")
+def article_stats(article_id: int, editor: EditorDep, session: SessionDep) -> ArticleStatsRead:
+    """Editor/admin: times shown, helpful rate and handoffs right after, per language."""
+    return ArticleStatsRead.of(kb_service.article_stats(session, article_id))
+
+
+# --- import / export / try -------------------------------------------------------------------
+
+
+@router.post("/import")
+def import_articles(
+    request: Request,
+    data: UploadDep,
+    editor: EditorDep,
+    session: SessionDep,
+    kb: KbDep,
+    format_: Annotated[importers.Format | None, Query(alias="format")] = None,
+    publish: bool = True,
+) -> ImportReportRead:
+    """Editor/admin: the request body is a YAML, JSON or CSV file (``format`` or Content-Type).
+
+    Bad rows are reported one by one and the good ones imported; a file that cannot be read at
+    all is a 400. Importing the same file again changes nothing.
+    """
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    fmt = format_ or _FORMAT_BY_MEDIA_TYPE.get(media_type)
+    if fmt is None:
+        raise ImportFormatError("say the file format: ?format=yaml|json|csv or a Content-Type")
+    report = kb_service.import_text(
+        session,
+        importers.decode(data),
+        fmt=fmt,
+        author=editor.email,
+        author_id=editor.id,
+        publish=publish,
+        index=kb,
+    )
+    return ImportReportRead.of(report)
+
+
+@router.get("/export")
+def export_articles(
+    editor: EditorDep,
+    session: SessionDep,
+    format_: Annotated[importers.Format, Query(alias="format")] = "yaml",
+    include_unpublished: bool = False,
+) -> Response:
+    """Editor/admin: the live KB (or, with ``include_unpublished``, the newest drafts) as a file
+    that ``POST /import`` takes back unchanged."""
+    text = kb_service.export(session, format_, include_unpublished=include_unpublished)
+    return Response(
+        content=text,
+        media_type=MEDIA_TYPES[format_],
+        headers={"Content-Disposition": f'attachment; filename="tierzero-kb.{format_}"'},
+    )
+
+
+@router.post("/try")
+def try_question(body: TryRequest, editor: EditorDep, session: SessionDep, kb: KbDep) -> TryResult:
+    """Editor/admin: would the bot answer this? The top matches, confidence and the decision."""
+    result = kb.search(body.text, language=body.language, limit=3)
+    keys = kb_service.keys_for(session, (hit.article_id for hit in result.hits))
+    return TryResult(
+        query=result.query,
+        language=result.language,
+        decision=result.decision,
+        would_answer=result.decision == "answer",
+        hits=[
+            TryHit(
+                article_id=hit.article_id,
+                key=keys.get(hit.article_id),
+                language=hit.language,
+                requested_language=hit.requested_language,
+                title=hit.title,
+                url=hit.url,
+                version=hit.version,
+                confidence=hit.confidence,
+                score=hit.score,
+            )
+            for hit in result.hits
+        ],
+    )
+
+
+# --- public ----------------------------------------------------------------------------------
+
+LangQuery = Annotated[str | None, Query(max_length=16)]
+
+
+@router.get("/public/articles/{key}")
+def public_article(key: str, session: SessionDep, lang: LangQuery = None) -> PublicArticleRead:
+    """Anyone: a published article as sanitised HTML, in ``lang`` or explicitly in English."""
+    return PublicArticleRead.of(kb_service.public_article(session, key, lang))
+
+
+_PAGE_HEADERS = {
+    # The page runs no script at all; article HTML is allowlist-sanitised on top of that.
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src https: http:; style-src 'unsafe-inline'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors *"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+_FALLBACK_NOTE = {
+    "el": "Αυτό το άρθρο δεν είναι ακόμη διαθέσιμο στα ελληνικά· εμφανίζεται στα αγγλικά.",
+    "ru": "Эта статья пока не переведена на русский; показана английская версия.",
+    "sr": "Ovaj članak još nije dostupan na srpskom; prikazana je engleska verzija.",
+}
+_STYLE = (
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;"
+    "color:#1f2328}img{max-width:100%}pre{overflow:auto;background:#f6f8fa;padding:.75rem}"
+    ".note{background:#fff8c5;padding:.5rem .75rem;border-radius:4px}"
+)
+
+
+@page_router.get("/kb/articles/{key}", response_class=HTMLResponse)
+def article_page(key: str, session: SessionDep, lang: LangQuery = None) -> HTMLResponse:
+    """Anyone: the page the bot links to; a published article, no script, sanitised HTML."""
+    article = kb_service.public_article(session, key, lang)
+    note = ""
+    if article.fallback and article.requested_language in _FALLBACK_NOTE:
+        note = f'<p class="note">{html.escape(_FALLBACK_NOTE[article.requested_language])}</p>'
+    title = html.escape(article.title)
+    page = (
+        f'<!doctype html><html lang="{html.escape(article.language)}"><head>'
+        '<meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{title}</title><style>{_STYLE}</style></head><body>"
+        f"<article>{note}<h1>{title}</h1>{article.html}</article></body></html>"
+    )
+    return HTMLResponse(page, headers=_PAGE_HEADERS)

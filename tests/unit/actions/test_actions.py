@@ -1,0 +1,136 @@
+"""The Rasa actions against the real services: CollectingDispatcher, trackers built from dicts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+import actions.runtime
+from actions import ActionAnswerFromKb, ActionFeedback, ActionHandoff
+from handoff import service as handoff_service
+from handoff.models import Conversation, Ticket
+from kb import service as kb_service
+from kb.index import KbIndex
+from tierzero.db import make_session_factory, unit_of_work
+from tierzero.settings import PROJECT_ROOT
+
+DEMO_KB = PROJECT_ROOT / "kb" / "demo" / "articles.yaml"
+
+
+@pytest.fixture(scope="module")
+def runtime(engine: Engine) -> Iterator[actions.runtime.Runtime]:
+    factory = make_session_factory(engine)
+    index = KbIndex(dense=False)
+    with unit_of_work(factory) as session:
+        kb_service.import_file(session, DEMO_KB, author="tests")
+    with unit_of_work(factory) as session:
+        kb_service.load_index(session, index)
+    runtime = actions.runtime.Runtime(factory, index)
+    actions.runtime.configure(runtime)
+    yield runtime
+    actions.runtime.configure(None)
+
+
+def conversation(runtime: actions.runtime.Runtime) -> int:
+    with unit_of_work(runtime.session_factory) as session:
+        return handoff_service.start_conversation(session, language="en").id
+
+
+def tracker(conversation_id: int, text: str, intent: str, **slots: Any) -> Tracker:
+    return Tracker.from_dict(
+        {
+            "sender_id": f"tz-conversation-{conversation_id}",
+            "slots": {"language": "en", "pending": None, **slots},
+            "latest_message": {"text": text, "intent": {"name": intent, "confidence": 1.0}},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        }
+    )
+
+
+def run(action: Any, track: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, track, {})
+    return events, [m["custom"] for m in dispatcher.messages]
+
+
+def slot(events: list[dict[str, Any]], name: str) -> Any:
+    return next(e["value"] for e in events if e.get("event") == "slot" and e["name"] == name)
+
+
+class TestAnswerFromKb:
+    def test_confident_answer_carries_the_article_and_asks_for_feedback(self, runtime: Any) -> None:
+        conv = conversation(runtime)
+        events, messages = run(
+            ActionAnswerFromKb(), tracker(conv, "how do I reset my password", "ask_question")
+        )
+        assert slot(events, "pending") == "feedback"
+        assert messages[0]["kind"] == "answer"
+        assert "password-reset" in messages[0]["article"]["url"]
+        assert [b["payload"] for b in messages[0]["buttons"]] == ["/affirm", "/deny"]
+        with unit_of_work(runtime.session_factory) as session:
+            stored = session.get(Conversation, conv)
+            assert stored is not None
+            assert stored.context["last_answer"]["query"] == "how do I reset my password"
+
+    def test_off_topic_question_offers_a_person(self, runtime: Any) -> None:
+        conv = conversation(runtime)
+        text = "what is the best recipe for chocolate cake with strawberries"
+        events, messages = run(ActionAnswerFromKb(), tracker(conv, text, "ask_question"))
+        assert slot(events, "pending") == "handoff_offer"
+        assert messages[0]["kind"] == "offer_person"
+
+    def test_language_slot_follows_the_customer(self, runtime: Any) -> None:
+        conv = conversation(runtime)
+        events, messages = run(
+            ActionAnswerFromKb(), tracker(conv, "Как сбросить пароль от аккаунта?", "ask_question")
+        )
+        assert slot(events, "language") == "ru"
+        assert messages[0]["article"]["language"] == "ru"
+
+
+class TestFeedbackAndHandoff:
+    def test_no_offers_a_person_and_yes_hands_off_once(self, runtime: Any) -> None:
+        conv = conversation(runtime)
+        run(ActionAnswerFromKb(), tracker(conv, "how do I reset my password", "ask_question"))
+        events, messages = run(ActionFeedback(), tracker(conv, "No", "deny", pending="feedback"))
+        assert slot(events, "pending") == "handoff_offer" and messages[0]["kind"] == "offer_person"
+
+        first = run(ActionHandoff(), tracker(conv, "Yes", "affirm", pending="handoff_offer"))[1]
+        retried = run(ActionHandoff(), tracker(conv, "Yes", "affirm", pending="handoff_offer"))[1]
+        assert first[0]["ticket_id"] == retried[0]["ticket_id"]
+        with unit_of_work(runtime.session_factory) as session:
+            tickets = session.scalars(select(Ticket).where(Ticket.conversation_id == conv)).all()
+            assert len(tickets) == 1
+            assert tickets[0].handoff_reason == "unhelpful_answers"
+            assert tickets[0].bot_attempts == []  # attempts come from stored bot messages
+
+    def test_yes_is_recorded_as_helpful(self, runtime: Any) -> None:
+        conv = conversation(runtime)
+        run(ActionAnswerFromKb(), tracker(conv, "how do I reset my password", "ask_question"))
+        events, messages = run(ActionFeedback(), tracker(conv, "Yes", "affirm", pending="feedback"))
+        assert slot(events, "pending") is None and messages[0]["kind"] == "text"
+
+    def test_foreign_sender_creates_no_ticket(self, runtime: Any) -> None:
+        foreign = Tracker.from_dict(
+            {
+                "sender_id": "someone-else",
+                "slots": {},
+                "latest_message": {"text": "agent"},
+                "events": [],
+            }
+        )
+        with unit_of_work(runtime.session_factory) as session:
+            before = session.scalar(select(func.count()).select_from(Ticket))
+        run(ActionHandoff(), foreign)
+        with unit_of_work(runtime.session_factory) as session:
+            assert session.scalar(select(func.count()).select_from(Ticket)) == before
