@@ -6,5 +6,6 @@ Served by the api itself at /internal/rasa/actions through rasa_sdk's ActionExec
 from actions.answer import ActionAnswerFromKb
 from actions.feedback import ActionFeedback
 from actions.handoff import ActionHandoff
+from actions.pending import ActionResetPending
 
-__all__ = ["ActionAnswerFromKb", "ActionFeedback", "ActionHandoff"]
+__all__ = ["ActionAnswerFromKb", "ActionFeedback", "ActionHandoff", "ActionResetPending"]
