@@ -51,6 +51,9 @@ class TestWidget:
         link = page.locator("a.tz-article").first
         expect(link).to_be_visible(timeout=30_000)
         assert "password-reset" in (link.get_attribute("href") or "")
+        answer = page.locator(".tz-msg.tz-bot", has=page.locator("a.tz-article")).first
+        assert answer.locator("ol li").count() >= 2  # the article's steps render as a list
+        assert "**" not in answer.inner_text()
 
         page.locator(".tz-buttons button", has_text="No").last.click()
         yes = page.locator(".tz-buttons button", has_text="Yes").last
@@ -75,6 +78,6 @@ class TestWidget:
         expect(page.locator(".tz-msg.tz-bot").first).to_be_visible(timeout=30_000)
         page.reload()
         page.get_by_test_id("tz-launch").click()
-        expect(page.locator(".tz-msg.tz-customer", has_text="what plans do you have?")).to_be_visible(
-            timeout=15_000
-        )
+        expect(
+            page.locator(".tz-msg.tz-customer", has_text="what plans do you have?")
+        ).to_be_visible(timeout=15_000)

@@ -24,6 +24,37 @@
     try { var u = new URL(url, API); return (u.protocol === "https:" || u.protocol === "http:") ? u.href : null; } catch (e) { return null; }
   }
 
+  // KB answers are Markdown. Render the small subset articles use (paragraphs, lists, **bold**,
+  // [links](url), bare URLs) by building DOM nodes with textContent: no HTML string ever parsed.
+  function inline(parent, text) {
+    var re = /\*\*([^*]+)\*\*|\[([^\]]+)\]\(([^)\s]+)\)|(https?:\/\/[^\s)]+)/g, last = 0, m;
+    while ((m = re.exec(text))) {
+      if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
+      if (m[1]) parent.appendChild(el("strong", null, m[1]));
+      else {
+        var href = safeUrl(m[3] || m[4]);
+        var a = el("a", null, m[2] || m[4]);
+        if (href) { a.href = href; a.target = "_blank"; a.rel = "noopener noreferrer"; }
+        parent.appendChild(a);
+      }
+      last = re.lastIndex;
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+  function markdown(text) {
+    var box = el("div", "tz-md"), list = null;
+    String(text).split(/\n/).forEach(function (line) {
+      var item = /^\s*(?:[-*]|\d+[.)])\s+(.*)$/.exec(line);
+      if (item) {
+        if (!list) { list = el(/^\s*\d/.test(line) ? "ol" : "ul"); box.appendChild(list); }
+        var li = el("li"); inline(li, item[1]); list.appendChild(li);
+      } else if (line.trim()) {
+        list = null; var p = el("p"); inline(p, line.trim()); box.appendChild(p);
+      } else { list = null; }
+    });
+    return box;
+  }
+
   function css() {
     var s = document.createElement("style");
     s.textContent = [
@@ -45,6 +76,8 @@
       ".tz-form{display:flex;border-top:1px solid #dde3ee}",
       ".tz-form input{flex:1;border:0;padding:12px;font:inherit;outline:none}",
       ".tz-form button{border:0;background:#fff;color:#2354d6;font-weight:600;padding:0 14px;cursor:pointer}",
+      ".tz-md p{margin:0 0 6px}.tz-md ol,.tz-md ul{margin:0 0 6px;padding-left:20px}",
+      ".tz-bot a,.tz-agent a{color:#2354d6}",
       ".tz-error{color:#b42318;font-size:12px;padding:0 12px 6px}"
     ].join("\n");
     document.head.appendChild(s);
@@ -97,7 +130,8 @@
     var p = frame.payload || {};
     var box = el("div", "tz-msg tz-" + frame.sender);
     if (frame.sender === "agent") box.appendChild(el("span", "tz-who", p.agent_name || "Support agent"));
-    box.appendChild(document.createTextNode(frame.text || ""));
+    if (frame.sender === "bot" && p.kind === "answer") box.appendChild(markdown(frame.text || ""));
+    else box.appendChild(document.createTextNode(frame.text || ""));
     if (p.article && p.article.url) {
       var href = safeUrl(p.article.url);
       if (href) {
