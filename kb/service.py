@@ -729,9 +729,9 @@ def update_article(
     article.tags = _check_tags(tags)
     article.updated_at = utcnow()
     session.flush()
-    defer_to_index(
-        session, index, IndexChange(upserts=tuple(indexed_articles(session, article_id=article_id)))
-    )
+    if index is not None:
+        live = tuple(indexed_articles(session, article_id=article_id))
+        defer_to_index(session, index, IndexChange(upserts=live))
     return get_article(session, article_id)
 
 
@@ -757,9 +757,9 @@ def publish(
         translation.updated_by = author
         translation.updated_at = utcnow()
         translation.article.updated_at = utcnow()
-    defer_to_index(
-        session, index, IndexChange(upserts=(_indexed(translation.article, translation, current),))
-    )
+    if index is not None:
+        change = IndexChange(upserts=(_indexed(translation.article, translation, current),))
+        defer_to_index(session, index, change)
     return TranslationView(translation.article, translation, current)
 
 
@@ -821,9 +821,9 @@ def rollback(
         translation.published_version = number
         translation.published_at = utcnow()
         translation.article.updated_at = utcnow()
-    defer_to_index(
-        session, index, IndexChange(upserts=(_indexed(translation.article, translation, version),))
-    )
+    if index is not None:
+        change = IndexChange(upserts=(_indexed(translation.article, translation, version),))
+        defer_to_index(session, index, change)
     return TranslationView(translation.article, translation, version)
 
 
