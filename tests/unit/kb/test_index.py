@@ -1,0 +1,257 @@
+"""KbIndex: search, calibrated abstention, live edits, thread safety and hostile input."""
+
+from __future__ import annotations
+
+import csv
+import random
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from kb.calibration import ece
+from kb.index import IndexedArticle, KbIndex
+
+DATASETS = Path(__file__).resolve().parents[3].parent / "shared" / "datasets"
+
+
+def article(aid: int, lang: str, title: str, *questions: str, version: int = 1) -> IndexedArticle:
+    return IndexedArticle(
+        article_id=aid,
+        language=lang,
+        title=title,
+        answer=f"Answer to {title}",
+        questions=tuple(questions),
+        url=f"/kb/articles/a{aid}?lang={lang}",
+        version=version,
+    )
+
+
+def small_kb() -> list[IndexedArticle]:
+    return [
+        article(1, "en", "Reset your password", "How do I reset my password?",
+                "I forgot my password", "Can't log in, my password is wrong",
+                "Change my login password", "password reset link does not arrive"),
+        article(1, "sr", "Promena lozinke", "Kako da resetujem lozinku?",
+                "Заборавио сам лозинку", "Ne mogu da se prijavim, pogrešna lozinka",
+                "Промена лозинке за пријаву", "Ne stiže mi link za novu lozinku"),
+        article(1, "el", "Επαναφορά κωδικού", "Πώς επαναφέρω τον κωδικό μου;",
+                "Ξέχασα τον κωδικό πρόσβασης", "Δεν μπορώ να συνδεθώ"),
+        article(1, "ru", "Сброс пароля", "Как сбросить пароль?", "Я забыл пароль",
+                "Не могу войти в аккаунт"),
+        article(2, "en", "Refunds", "How do I get a refund?", "I want my money back",
+                "Can I return the product and get paid back?", "refund status",
+                "When will my refund arrive?"),
+        article(2, "sr", "Povraćaj novca", "Kako da dobijem povraćaj novca?",
+                "Хоћу да ми вратите новац", "Kada stiže povraćaj?"),
+        article(3, "en", "Change the delivery address", "How can I change my shipping address?",
+                "I entered the wrong delivery address", "Update the address for my order",
+                "Ship my parcel to another address"),
+        article(4, "en", "Cancel your subscription", "How do I cancel my subscription?",
+                "Stop my monthly plan", "I want to unsubscribe from the paid plan",
+                "End my membership"),
+        article(5, "en", "Invoices and receipts", "Where can I download my invoice?",
+                "I need a receipt for my purchase", "Send me a VAT invoice",
+                "Billing documents for accounting"),
+        article(6, "en", "Two-factor authentication", "How do I turn on two-factor authentication?",
+                "Set up 2FA with an authenticator app", "I lost my phone with the 2FA codes",
+                "Security codes are not accepted"),
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def index() -> KbIndex:
+    idx = KbIndex(dense=False)
+    idx.rebuild(small_kb())
+    return idx
+
+
+class TestSearch:
+    def test_paraphrase_finds_the_article(self, index: KbIndex) -> None:
+        res = index.search("i forgot my pasword and cant sign in")
+        assert res.best is not None and res.best.article_id == 1
+        assert res.decision != "abstain"
+
+    @pytest.mark.parametrize(
+        ("query", "lang"),
+        [
+            ("zaboravio sam lozinku", "sr"),
+            ("Заборавила сам лозинку", "sr"),
+            ("Ξέχασα τον κωδικό μου", "el"),
+            ("забыл пароль", "ru"),
+        ],
+    )
+    def test_customer_language_translation_is_returned(
+        self, index: KbIndex, query: str, lang: str
+    ) -> None:
+        res = index.search(query)
+        assert res.language == lang
+        assert res.best is not None and res.best.article_id == 1
+        assert res.best.language == lang and res.best.requested_language == lang
+
+    def test_missing_translation_falls_back_to_english(self, index: KbIndex) -> None:
+        res = index.search("Как отменить подписку на платный план?", language="ru")
+        hit = next(h for h in res.hits if h.article_id == 4)
+        assert hit.language == "en" and hit.requested_language == "ru"
+
+    def test_confidences_are_probabilities_best_first(self, index: KbIndex) -> None:
+        res = index.search("where is my invoice", limit=5)
+        confs = [h.confidence for h in res.hits]
+        assert confs == sorted(confs, reverse=True)
+        assert all(0.0 <= c <= 1.0 for c in confs)
+        assert len(res.hits) <= 5
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "What's the weather like in Paris next week?",
+            "Who is the best football player ever?",
+            "Какой фильм посмотреть вечером?",
+            "Koji je najbolji recept za sarmu?",
+        ],
+    )
+    def test_off_topic_abstains(self, index: KbIndex, query: str) -> None:
+        assert index.search(query).decision == "abstain"
+
+
+class TestBadInput:
+    @pytest.mark.parametrize(
+        "query",
+        ["", "   \n\t ", "😀🔥👍", "\x00\x07\x1b[31m", "?!?!", "x" * 100_000,
+         "пароль password κωδικός lozinka 密码", "如何重置密码", "\ud800", "a" * 5000 + " refund"],
+    )  # fmt: skip
+    def test_never_raises_and_is_defined(self, index: KbIndex, query: str) -> None:
+        res = index.search(query)
+        assert res.decision in ("answer", "clarify", "abstain")
+        if res.decision == "abstain":
+            assert res.best is None or res.best.confidence < index.threshold
+
+    def test_empty_and_emoji_abstain(self, index: KbIndex) -> None:
+        for q in ("", "   ", "😀😀"):
+            res = index.search(q)
+            assert res.decision == "abstain" and res.hits == ()
+
+    def test_unknown_language_abstains(self, index: KbIndex) -> None:
+        assert index.search("如何重置密码").decision == "abstain"
+
+    def test_search_before_build_abstains(self) -> None:
+        assert KbIndex().search("refund").decision == "abstain"
+
+
+class TestLiveEdits:
+    def test_upsert_new_article_is_visible_to_next_search(self) -> None:
+        idx = KbIndex()
+        idx.rebuild(small_kb())
+        assert all(h.article_id != 99 for h in idx.search("frobnicator warranty claim").hits)
+        idx.upsert(article(99, "en", "Frobnicator warranty", "How do I claim the frobnicator "
+                           "warranty?", "frobnicator broke, warranty claim"))  # fmt: skip
+        res = idx.search("frobnicator warranty claim")
+        assert res.best is not None and res.best.article_id == 99
+        assert len(idx) == len(small_kb()) + 1
+
+    def test_edit_replaces_old_text_and_version(self) -> None:
+        idx = KbIndex()
+        idx.rebuild(small_kb())
+        old = small_kb()[6]
+        new = replace(old, title="Gift wrapping", questions=("Can you gift wrap my order?",
+                      "Add gift wrapping"), version=2)  # fmt: skip
+        idx.upsert(new)
+        res = idx.search("gift wrap my order")
+        assert res.best is not None and res.best.article_id == 3 and res.best.version == 2
+        assert all(h.article_id != 3 for h in idx.search("change my shipping address").hits[:1])
+
+    def test_remove_translation_then_article(self) -> None:
+        idx = KbIndex()
+        idx.rebuild(small_kb())
+        idx.remove(2, "sr")
+        res = idx.search("Kako da dobijem povraćaj novca?", language="sr")
+        assert all(h.language != "sr" for h in res.hits if h.article_id == 2)
+        idx.remove(2)
+        assert all(h.article_id != 2 for h in idx.search("I want my money back").hits)
+        idx.remove(12345)  # unknown id: nothing happens
+
+    def test_many_edits_keep_results_consistent(self) -> None:
+        idx = KbIndex()
+        idx.rebuild(small_kb())
+        for i in range(30):  # more edits than segments allowed: merging must keep everything
+            idx.upsert(article(100 + i, "en", f"Topic {i}", f"question about gadget{i} setup"))
+        assert len(idx) == len(small_kb()) + 30
+        for i in (0, 17, 29):
+            res = idx.search(f"gadget{i} setup")
+            assert res.best is not None and res.best.article_id == 100 + i
+
+
+class TestThreadSafety:
+    def test_searches_during_upserts(self) -> None:
+        idx = KbIndex()
+        idx.rebuild(small_kb())
+        errors: list[BaseException] = []
+        stop = threading.Event()
+
+        def searcher() -> None:
+            try:
+                while not stop.is_set():
+                    res = idx.search("How do I reset my password?")
+                    assert res.best is not None and res.best.article_id == 1
+            except BaseException as exc:  # surfaced through `errors`
+                errors.append(exc)
+
+        threads = [threading.Thread(target=searcher) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for i in range(40):
+            idx.upsert(article(200 + i, "en", f"Widget {i}", f"widget{i} manual"))
+            if i % 3 == 0:
+                idx.remove(200 + i)
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        assert not errors
+        assert len(idx) == len(small_kb()) + 40 - 14
+
+
+def _banking_subset() -> tuple[list[IndexedArticle], list[tuple[str, int]], list[tuple[str, int]]]:
+    path = DATASETS / "banking77" / "train.csv"
+    if not path.exists():
+        pytest.skip("public datasets not available")
+    by_label: dict[str, list[str]] = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            by_label.setdefault(row["category"], []).append(row["text"])
+    rng = random.Random(7)
+    labels = sorted(by_label)[:25]
+    arts, valid, test = [], [], []
+    for i, label in enumerate(labels, start=1):
+        texts = by_label[label][:]
+        rng.shuffle(texts)
+        arts.append(article(i, "en", "", *texts[:40]))
+        valid.extend((t, i) for t in texts[40:55])
+        test.extend((t, i) for t in texts[55:70])
+    return arts, valid, test
+
+
+class TestCalibration:
+    def test_ece_on_held_out_split_is_small(self) -> None:
+        arts, valid, test = _banking_subset()
+        idx = KbIndex()
+        idx.rebuild(arts, calibration=valid)
+        confs, right = [], []
+        for text, aid in test:
+            res = idx.search(text, language="en")
+            confs.append(res.hits[0].confidence if res.hits else 0.0)
+            right.append(bool(res.hits) and res.hits[0].article_id == aid)
+        assert sum(right) / len(right) > 0.75
+        assert ece(confs, right) < 0.1
+
+    def test_self_calibration_without_validation_split(self) -> None:
+        arts, _, test = _banking_subset()
+        idx = KbIndex()
+        idx.rebuild(arts)  # leave-one-out example questions + built-in off-topic sentences
+        confs, right = [], []
+        for text, aid in test:
+            res = idx.search(text, language="en")
+            confs.append(res.hits[0].confidence if res.hits else 0.0)
+            right.append(bool(res.hits) and res.hits[0].article_id == aid)
+        assert ece(confs, right) < 0.15
+        assert 0.0 < idx.threshold < 1.0
