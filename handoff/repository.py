@@ -20,7 +20,7 @@ def get_customer(session: Session, customer_id: int) -> Customer | None:
 
 
 def allocate_seq(session: Session, conversation_id: int) -> int:
-    """Atomically take the next message number of a conversation (works on SQLite and PostgreSQL)."""
+    """Atomically take the next message number of a conversation (SQLite and PostgreSQL)."""
     seq = session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id)

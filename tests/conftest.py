@@ -16,7 +16,9 @@ from tierzero.db import make_engine
 
 
 @pytest.fixture(scope="module", params=backends())
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     directory: Path = tmp_path_factory.mktemp("db")
     with fresh_database(request.param, directory) as url:
         yield url
@@ -34,7 +36,9 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session whose commits land in a savepoint of an outer transaction that is rolled back."""
     connection = engine.connect()
     outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     try:
         yield session
     finally:

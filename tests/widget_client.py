@@ -34,7 +34,9 @@ class Customer:
     def send_raw(self, data: str) -> None:
         self.socket.send(data)
 
-    def send(self, text: str, *, client_msg_id: str | None = None, payload: str | None = None) -> str:
+    def send(
+        self, text: str, *, client_msg_id: str | None = None, payload: str | None = None
+    ) -> str:
         msg_id = client_msg_id or uuid.uuid4().hex
         frame: dict[str, Any] = {"type": "message", "client_msg_id": msg_id, "text": text}
         if payload:
@@ -58,13 +60,18 @@ class Customer:
                 return frame
         raise AssertionError(f"no matching frame within {timeout} s; got {self.frames[-5:]}")
 
-    def ask(self, text: str, *, payload: str | None = None, timeout: float = 30.0) -> dict[str, Any]:
+    def ask(
+        self, text: str, *, payload: str | None = None, timeout: float = 30.0
+    ) -> dict[str, Any]:
         """Send a message and return the first bot/system reply after it."""
         msg_id = self.send(text, payload=payload)
         ack = self.wait_for(lambda f: f["type"] == "ack" and f["client_msg_id"] == msg_id)
         return self.wait_for(
-            lambda f: f["type"] == "message" and f["sender"] in ("bot", "system")
-            and f["seq"] > ack["seq"],
+            lambda f: (
+                f["type"] == "message"
+                and f["sender"] in ("bot", "system")
+                and f["seq"] > ack["seq"]
+            ),
             timeout,
         )
 

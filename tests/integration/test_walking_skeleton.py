@@ -50,15 +50,22 @@ class TestCustomerToAgent:
                 mine = [t for t in queue if t["conversation_id"] == session["conversation_id"]]
                 assert [t["id"] for t in mine] == [ticket_id]
                 detail = api.get(f"/v1/agent/tickets/{ticket_id}", headers=alice).json()
-                customer_texts = [m["text"] for m in detail["transcript"] if m["sender"] == "customer"]
+                customer_texts = [
+                    m["text"] for m in detail["transcript"] if m["sender"] == "customer"
+                ]
                 assert customer_texts[0] == "how do I reset my password"
                 assert list(localised.values()) == customer_texts[1:5]
                 assert detail["handoff_reason"] == "unhelpful_answers"
                 assert detail["status"] == "queued" and detail["assignee_id"] is None
 
-                assert api.post(f"/v1/agent/tickets/{ticket_id}/claim", headers=alice).status_code == 200
+                assert (
+                    api.post(f"/v1/agent/tickets/{ticket_id}/claim", headers=alice).status_code
+                    == 200
+                )
                 second = api.post(f"/v1/agent/tickets/{ticket_id}/claim", headers=bob)
-                assert second.status_code == 409 and second.json()["error"] == "TicketAlreadyClaimed"
+                assert (
+                    second.status_code == 409 and second.json()["error"] == "TicketAlreadyClaimed"
+                )
 
                 sent = api.post(
                     f"/v1/agent/tickets/{ticket_id}/messages",

@@ -1,4 +1,4 @@
-"""Bad input on the widget path: a clear error or close code, nothing stored twice, still serving."""
+"""Bad widget input: a clear error or close code, nothing stored twice, the server still serving."""
 
 from __future__ import annotations
 
@@ -102,7 +102,9 @@ class TestTokens:
         session = open_session(stack.base_url)
         claims = jwt.decode(session["token"], options={"verify_signature": False})
         claims["conv"] = claims["conv"] + 1  # someone else's conversation
-        forged = jwt.encode(claims, "not-the-server-secret-but-long-enough-for-hs256", algorithm="HS256")
+        forged = jwt.encode(
+            claims, "not-the-server-secret-but-long-enough-for-hs256", algorithm="HS256"
+        )
         assert Customer(stack.ws_url, forged).close_code() == 4401
         _still_serving(stack)
 
@@ -123,5 +125,3 @@ class TestTokens:
     def test_bad_session_body_is_422(self, stack: Stack) -> None:
         response = httpx.post(f"{stack.base_url}/v1/widget/sessions", json={"evil": 1})
         assert response.status_code == 422
-
-

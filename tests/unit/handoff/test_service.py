@@ -31,7 +31,9 @@ class TestCustomerMessages:
         assert first.created and not again.created
         assert again.message.seq == first.message.seq
         count = session.scalar(
-            select(func.count()).select_from(Message).where(Message.conversation_id == conversation.id)
+            select(func.count())
+            .select_from(Message)
+            .where(Message.conversation_id == conversation.id)
         )
         assert count == 1
 
@@ -55,7 +57,9 @@ class TestHandoff:
     def test_hand_off_creates_one_ticket_with_transcript_subject(self, session: Session) -> None:
         conversation = make_conversation(session, language="ru")
         say(session, conversation, "не работает интернет")
-        result = service.hand_off(session, conversation_id=conversation.id, reason="asked_for_person")
+        result = service.hand_off(
+            session, conversation_id=conversation.id, reason="asked_for_person"
+        )
         assert result.created
         ticket = result.ticket
         assert (ticket.status, ticket.tier, ticket.language) == ("queued", "L1", "ru")
@@ -66,10 +70,14 @@ class TestHandoff:
     def test_retried_hand_off_creates_no_second_ticket(self, session: Session) -> None:
         conversation = make_conversation(session)
         first = service.hand_off(session, conversation_id=conversation.id, reason="low_confidence")
-        second = service.hand_off(session, conversation_id=conversation.id, reason="asked_for_person")
+        second = service.hand_off(
+            session, conversation_id=conversation.id, reason="asked_for_person"
+        )
         assert not second.created and second.ticket.id == first.ticket.id
         tickets = session.scalar(
-            select(func.count()).select_from(Ticket).where(Ticket.conversation_id == conversation.id)
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.conversation_id == conversation.id)
         )
         assert tickets == 1
 
@@ -83,7 +91,9 @@ class TestClaimAndReply:
     def _ticket(self, session: Session) -> Ticket:
         conversation = make_conversation(session)
         say(session, conversation, "help")
-        return service.hand_off(session, conversation_id=conversation.id, reason="asked_for_person").ticket
+        return service.hand_off(
+            session, conversation_id=conversation.id, reason="asked_for_person"
+        ).ticket
 
     def test_second_claim_gets_409(self, session: Session) -> None:
         ticket = self._ticket(session)
@@ -114,7 +124,9 @@ class TestClaimAndReply:
         service.claim(session, ticket_id=ticket.id, agent=alice)
         service.reply(session, ticket_id=ticket.id, agent=alice, text="On it")
         kinds = session.scalars(
-            select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+            select(TicketEvent.kind)
+            .where(TicketEvent.ticket_id == ticket.id)
+            .order_by(TicketEvent.id)
         ).all()
         assert kinds == ["created", "claimed", "first_response", "agent_replied"]
 
@@ -122,10 +134,17 @@ class TestClaimAndReply:
 class TestAgents:
     def test_login_with_right_password(self, session: Session) -> None:
         agent = make_agent(session)
-        assert service.authenticate(session, email=agent.email, password="correct horse battery").id == agent.id
+        assert (
+            service.authenticate(session, email=agent.email, password="correct horse battery").id
+            == agent.id
+        )
 
-    @pytest.mark.parametrize("email,password", [("nobody@example.test", "x" * 10), (None, "wrong password")])
-    def test_login_failures_look_the_same(self, session: Session, email: str | None, password: str) -> None:
+    @pytest.mark.parametrize(
+        "email,password", [("nobody@example.test", "x" * 10), (None, "wrong password")]
+    )
+    def test_login_failures_look_the_same(
+        self, session: Session, email: str | None, password: str
+    ) -> None:
         agent = make_agent(session)
         with pytest.raises(InvalidCredentials, match="wrong email or password"):
             service.authenticate(session, email=email or agent.email, password=password)
