@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from anyio import to_thread
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -79,6 +80,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.tierzero = state
+    # The widget runs on the company's own site: cross-origin calls carry bearer tokens, never
+    # cookies, so credentials stay off and the allowed origins are configurable.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(widget.router)

@@ -6,6 +6,7 @@ fresh checkout runs without configuration and a production deployment sets its o
 
 from __future__ import annotations
 
+import json
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -52,6 +53,8 @@ class Settings(BaseSettings):
     agent_token_ttl_seconds: int = 8 * 3600
     customer_token_ttl_seconds: int = 30 * 24 * 3600
 
+    cors_origins: list[str] = ["*"]
+
     max_message_chars: int = 4000
     max_frame_bytes: int = 64 * 1024
     messages_per_minute: int = 30
@@ -95,7 +98,7 @@ class Settings(BaseSettings):
     def as_env(self) -> dict[str, str]:
         """The same settings for a child process (the api under the supervisor)."""
         env = {
-            f"TIERZERO_{name.upper()}": str(value)
+            f"TIERZERO_{name.upper()}": json.dumps(value) if isinstance(value, list) else str(value)
             for name, value in self.model_dump(
                 exclude={"rasa_model_dir_override", "kb_cache_dir_override"}
             ).items()
