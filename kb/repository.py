@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
@@ -178,6 +179,31 @@ def search_articles(
         .offset(offset)
     ).all()
     return items, int(total)
+
+
+@dataclass(frozen=True)
+class TranslationState:
+    article_id: int
+    language: str
+    status: str
+    published_version: int | None
+    article_updated_at: datetime
+    translation_updated_at: datetime
+
+
+def translation_states(session: Session) -> list[TranslationState]:
+    """The few columns that decide what the index must hold, for every translation."""
+    rows = session.execute(
+        select(
+            ArticleTranslation.article_id,
+            ArticleTranslation.language,
+            ArticleTranslation.status,
+            ArticleTranslation.published_version,
+            Article.updated_at,
+            ArticleTranslation.updated_at,
+        ).join(Article, Article.id == ArticleTranslation.article_id)
+    ).all()
+    return [TranslationState(*row) for row in rows]
 
 
 def count_articles(session: Session) -> int:

@@ -177,6 +177,52 @@ def count_articles(session: Session) -> int:
     return repo.count_articles(session)
 
 
+class IndexSync:
+    """Keeps a live index in step with what *other* processes commit (``tierzero kb import``,
+    other api workers on PostgreSQL), by comparing each translation's publishing state.
+
+    Call ``poll`` about once a second; edits made through this process's services already reach
+    the index right after their commit, so a poll mostly finds nothing to do. One cheap query
+    of a few columns per translation; only changed translations are re-read.
+    """
+
+    def __init__(self, index: KbIndex) -> None:
+        self.index = index
+        self._seen: dict[tuple[int, str], repo.TranslationState] | None = None
+
+    def poll(self, session: Session) -> int:
+        """Apply changes committed since the last poll (the first poll rebuilds the index);
+        returns how many translations were upserted or removed."""
+        states = {(s.article_id, s.language): s for s in repo.translation_states(session)}
+        if self._seen is None:
+            count = load_index(session, self.index)
+            self._seen = states
+            return count
+        changed = [key for key, state in states.items() if self._seen.get(key) != state]
+        gone = [key for key in self._seen if key not in states]
+        if not changed and not gone:
+            return 0
+        live = {key for key in changed if states[key].status == "published"}
+        upserts = [
+            article
+            for article_id in sorted({key[0] for key in live})
+            for article in indexed_articles(session, article_id=article_id)
+            if (article.article_id, article.language) in live
+        ]
+        seen = self._seen
+        was_live = [key for key in changed if key in seen and seen[key].status == "published"]
+        removals = [key for key in was_live if key not in live] + gone
+        apply_to_index(
+            self.index,
+            IndexChange(
+                upserts=tuple(upserts),
+                removals=tuple((article_id, language) for article_id, language in removals),
+            ),
+        )
+        self._seen = states
+        return len(upserts) + len(removals)
+
+
 # --- views returned to callers ---------------------------------------------------------------
 
 

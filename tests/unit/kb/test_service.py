@@ -549,3 +549,37 @@ class TestFeedbackStats:
         )
         stored = session.scalar(select(AnswerEvent.query))
         assert stored is not None and len(stored) == MAX_QUERY_CHARS
+
+
+class TestIndexSync:
+    """Changes committed by another process (the CLI, another api worker) reach this index."""
+
+    def test_poll_picks_up_other_writers(
+        self, fresh_factory: sessionmaker[Session], index: KbIndex
+    ) -> None:
+        sync = service.IndexSync(index)
+        with fresh_factory() as s:
+            assert sync.poll(s) == 0  # first poll: full build of an empty KB
+        with fresh_factory() as other:  # "another process": no index of ours involved
+            article_id = make_article(other, publish=True)
+            make_article(other, "refund", content=REFUND)  # a draft stays out
+            other.commit()
+        with fresh_factory() as s:
+            assert sync.poll(s) == 1
+            assert sync.poll(s) == 0  # nothing new
+        assert article_id in found(index, "I forgot my password")
+
+        with fresh_factory() as other:
+            service.archive(other, article_id, "en", author=OTHER)
+            other.commit()
+        with fresh_factory() as s:
+            assert sync.poll(s) == 1
+        assert article_id not in found(index, "I forgot my password")
+
+        with fresh_factory() as other:
+            service.publish(other, article_id, "en", author=OTHER)
+            service.update_article(other, article_id, category="security", tags=["login"])
+            other.commit()
+        with fresh_factory() as s:
+            sync.poll(s)
+        assert article_id in found(index, "I forgot my password")
