@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from kb.models import AnswerEvent, Article, ArticleTranslation, ArticleVersion
@@ -187,8 +186,8 @@ class TranslationState:
     language: str
     status: str
     published_version: int | None
-    article_updated_at: datetime
-    translation_updated_at: datetime
+    article_updated_at: str  # as the database spells it: compared, never parsed
+    translation_updated_at: str
 
 
 def translation_states(session: Session) -> list[TranslationState]:
@@ -199,11 +198,30 @@ def translation_states(session: Session) -> list[TranslationState]:
             ArticleTranslation.language,
             ArticleTranslation.status,
             ArticleTranslation.published_version,
-            Article.updated_at,
-            ArticleTranslation.updated_at,
+            cast(Article.updated_at, String).label("article_updated_at"),
+            cast(ArticleTranslation.updated_at, String).label("translation_updated_at"),
         ).join(Article, Article.id == ArticleTranslation.article_id)
     ).all()
     return [TranslationState(*row) for row in rows]
+
+
+def publishing_fingerprint(session: Session) -> tuple[object, ...]:
+    """One aggregate row that changes whenever a translation is added, published, archived or
+    edited, or an article's metadata changes: lets a poller skip the full comparison."""
+    live = ArticleTranslation.status == "published"
+    row = session.execute(
+        select(
+            func.count().label("translations"),
+            func.sum(case((live, 1), else_=0)).label("live"),
+            func.sum(case((live, ArticleTranslation.published_version), else_=0)).label("versions"),
+            func.sum(case((live, ArticleTranslation.id), else_=0)).label("ids"),
+            cast(func.max(ArticleTranslation.updated_at), String).label("translation_updated"),
+            select(cast(func.max(Article.updated_at), String))
+            .scalar_subquery()
+            .label("article_updated"),
+        )
+    ).one()
+    return tuple(row)
 
 
 def count_articles(session: Session) -> int:
