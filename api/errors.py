@@ -14,8 +14,11 @@ from tierzero.errors import TierZeroError
 log = logging.getLogger("tierzero.api")
 
 
-def _body(error: str, detail: object) -> dict[str, object]:
-    return {"error": error, "detail": detail}
+def _body(error: str, detail: object, data: object = None) -> dict[str, object]:
+    body: dict[str, object] = {"error": error, "detail": detail}
+    if data is not None:
+        body["data"] = data
+    return body
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -23,7 +26,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(_: Request, exc: TierZeroError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse(
-            _body(type(exc).__name__, exc.message), status_code=exc.status_code, headers=headers
+            _body(type(exc).__name__, exc.message, getattr(exc, "data", None)),
+            status_code=exc.status_code,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)

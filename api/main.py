@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -28,18 +29,41 @@ log = logging.getLogger("tierzero.api")
 WEB_DIR = PROJECT_ROOT / "web"
 
 
-def load_kb(state: AppState) -> None:
-    """Build the live index from published articles (dense signal when enabled and installed)."""
-    from kb import service as kb_service
+KB_SYNC_SECONDS = 1.0
+
+
+def load_kb(state: AppState) -> Any:
+    """Build the live index from published articles (dense signal when enabled and installed);
+    returns the sync that keeps it in step with commits of other processes."""
     from kb.index import KbIndex
+    from kb.service import IndexSync
 
     index = KbIndex(dense=state.settings.kb_dense == "on", cache_dir=state.settings.kb_cache_dir)
+    sync = IndexSync(index)
     with unit_of_work(state.session_factory) as session:
-        count = kb_service.load_index(session, index)
+        count = sync.poll(session)
     state.kb = index
     actions.runtime.configure(actions.runtime.Runtime(state.session_factory, index))
     state.kb_loaded = True
     log.info("knowledge base index loaded: %d translations", count)
+    return sync
+
+
+async def keep_kb_in_sync(state: AppState) -> None:
+    """Edits through this api reach the index at commit; this picks up `tierzero kb import` and
+    other workers' commits within about a second."""
+    sync = await to_thread.run_sync(load_kb, state)
+
+    def poll() -> None:
+        with unit_of_work(state.session_factory) as session:
+            sync.poll(session)
+
+    while True:
+        await asyncio.sleep(KB_SYNC_SECONDS)
+        try:
+            await to_thread.run_sync(poll)
+        except Exception:  # a failed poll is retried next second; searches keep working
+            log.exception("KB index sync failed")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -63,12 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state.hub.bind(asyncio.get_running_loop())
         await to_thread.run_sync(migrate.upgrade, settings.database_url)
-        loading = asyncio.create_task(to_thread.run_sync(load_kb, state))
+        kb_sync = asyncio.create_task(keep_kb_in_sync(state))
         try:
             yield
         finally:
-            if not loading.done():
-                loading.cancel()
+            kb_sync.cancel()
             await state.rasa.close()
             actions.runtime.configure(None)
             engine.dispose()
@@ -98,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from api.routes import kb as kb_routes  # type: ignore[attr-defined,unused-ignore]
 
         app.include_router(kb_routes.router)
+        app.include_router(kb_routes.page_router)
     except ImportError as exc:  # pragma: no cover - while the editor API is being built
         log.warning("kb editor routes unavailable: %s", exc)
 

@@ -20,9 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from kb import importers
@@ -57,7 +56,7 @@ from kb.models import (
     ArticleVersion,
 )
 from kb.render import find_unsafe, render_html
-from tierzero.db import utcnow
+from tierzero.db import after_commit, utcnow
 
 if TYPE_CHECKING:
     from kb.index import IndexedArticle, KbIndex
@@ -92,47 +91,11 @@ def apply_to_index(index: KbIndex, change: IndexChange) -> None:
         index.upsert(article)
 
 
-_PENDING = "tierzero.kb.index_pending"
-_HOOKED = "tierzero.kb.index_hooked"
-
-
-def _is_within(txn: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
-    while txn is not None:
-        if txn is ancestor:
-            return True
-        txn = txn.parent
-    return False
-
-
-def _after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint was released; the real commit comes later
-    pending: list[tuple[SessionTransaction | None, KbIndex, IndexChange]] = session.info.pop(
-        _PENDING, []
-    )
-    for _, index, change in pending:
-        try:
-            apply_to_index(index, change)
-        except Exception:  # the commit stands; a restart or load_index() heals the index
-            log.exception("could not apply a committed KB change to the live index")
-
-
-def _after_soft_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
-    pending = session.info.get(_PENDING)
-    if pending:
-        pending[:] = [p for p in pending if not _is_within(p[0], previous_transaction)]
-
-
 def defer_to_index(session: Session, index: KbIndex | None, change: IndexChange) -> None:
     """Apply ``change`` to ``index`` once this session's transaction commits."""
     if index is None or not change:
         return
-    if not session.info.get(_HOOKED):
-        event.listen(session, "after_commit", _after_commit)
-        event.listen(session, "after_soft_rollback", _after_soft_rollback)
-        session.info[_HOOKED] = True
-    txn = session.get_nested_transaction() or session.get_transaction()
-    session.info.setdefault(_PENDING, []).append((txn, index, change))
+    after_commit(session, lambda: apply_to_index(index, change))
 
 
 def article_url(key: str, language: str) -> str:

@@ -6,6 +6,7 @@ share one file; PostgreSQL is selected with ``TIERZERO_DATABASE_URL``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -100,20 +101,38 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 _AFTER_COMMIT = "tierzero.after_commit"
+log = logging.getLogger("tierzero.db")
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Run ``callback`` once the session's transaction is committed (e.g. push a frame to a
-    WebSocket only for data that is really stored); dropped if the transaction rolls back."""
-    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+    """Run ``callback`` once the session's outermost transaction commits (e.g. push a frame to a
+    WebSocket, update the live KB index) — only for data that is really stored. Dropped when the
+    transaction, or the savepoint it was registered in, rolls back."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_AFTER_COMMIT, []).append((transaction, callback))
+
+
+def _is_within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
-    for callback in session.info.pop(_AFTER_COMMIT, []):
-        callback()
+    if session.in_nested_transaction():
+        return  # a savepoint was released; the real commit comes later
+    for _, callback in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            callback()
+        except Exception:  # the commit stands; callbacks are best-effort side effects
+            log.exception("after-commit callback failed")
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_after_commit(session: Session) -> None:
-    session.info.pop(_AFTER_COMMIT, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending = session.info.get(_AFTER_COMMIT)
+    if pending:
+        pending[:] = [p for p in pending if not _is_within(p[0], previous_transaction)]

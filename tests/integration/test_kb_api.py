@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.main import create_app
-from api.routes import kb as kb_routes
 from handoff import service as handoff_service
 from handoff.models import Conversation, Customer
 from kb import service as kb_service
@@ -101,8 +100,6 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
             internal_token="kb-api-test-internal-token",
         )
         app = create_app(settings)
-        if not any(getattr(r, "path", "") == "/kb/articles/{key}" for r in app.routes):
-            app.include_router(kb_routes.page_router)
         with TestClient(app) as client:
             _wait_until_kb_loaded(app)
             api = Api(client, app, factory, {})
