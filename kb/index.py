@@ -21,7 +21,7 @@ import random
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -31,7 +31,7 @@ import scipy.sparse as sp
 
 from kb import text as tx
 from kb.calibration import Calibrator, off_topic_examples, tune_threshold
-from kb.dense import DIM, Embedder, load_embedder
+from kb.dense import Embedder, load_embedder
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +106,22 @@ class EngineConfig:
     calibration_sample: int = 2000
     #: Above this many rows, dense vectors are one per translation instead of one per row.
     dense_row_limit: int = 30_000
+    #: Segments up to this many rows are scored exactly; larger ones in two stages (rare query
+    #: features pick candidates, then candidates are scored exactly).
+    exact_rows: int = 20_000
+    #: Stage one reads at most this many postings (rarest query features first).
+    postings_budget: int = 60_000
+    stage_one_rows: int = 60
     #: Small edit segments are merged into one when there are more than this many.
     max_segments: int = 8
+    #: Supervised layer: a linear SVM over the example questions, for KBs up to this size.
+    classifier: bool = True
+    classifier_c: float = 1.0
+    classifier_dense_weight: float = 2.0
+    classifier_max_articles: int = 1000
+    classifier_max_rows: int = 60_000
+    #: After a live edit the classifier is retrained in the background after this pause.
+    retrain_delay_seconds: float = 0.3
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,7 +212,9 @@ class _Segment:
     slot_row_start: IntArray  # n_slots + 1
     row_slot: IntArray
     xt: sp.csr_matrix  # features × rows (inverted index)
-    st: sp.csr_matrix  # features × slots, unnormalised sums of row vectors
+    st: sp.csr_matrix | None  # features × slots, unnormalised sums of rows (exact path)
+    x: sp.csr_matrix | None  # rows × features (two-stage path for large segments)
+    s: sp.csr_matrix | None  # slots × features (two-stage path)
     s_norm: FloatArray  # per slot
     s_sqnorm: FloatArray
     dense_rows: FloatArray | None  # rows × DIM (None: no dense, or one vector per slot)
@@ -216,22 +232,110 @@ class _Segment:
 
 
 @dataclass(frozen=True)
+class _Classifier:
+    """Linear SVM over the same sparse (+ dense) row vectors; one class per article."""
+
+    article_ids: IntArray  # sorted
+    col_map: npt.NDArray[np.int32]  # hashed feature -> compact column, -1 when unseen
+    w_sparse: FloatArray  # compact columns × classes
+    w_dense: FloatArray | None  # DIM × classes
+    bias: FloatArray
+    edit_generation: int
+
+    def decision(self, q: sp.csr_matrix, qd: FloatArray | None) -> npt.NDArray[np.float64]:
+        out = self.bias.astype(np.float64)
+        cols = self.col_map[q.indices]
+        ok = cols >= 0
+        if ok.any():
+            out = out + q.data[ok].astype(np.float64) @ self.w_sparse[cols[ok]]
+        if self.w_dense is not None and qd is not None:
+            out = out + qd.astype(np.float64) @ self.w_dense
+        return out
+
+
+@dataclass(frozen=True)
 class _Snapshot:
     segments: tuple[_Segment, ...]
     alive: tuple[npt.NDArray[np.bool_], ...]
     where: dict[int, tuple[int, int]]  # article id -> (segment, group)
     articles: dict[int, dict[str, IndexedArticle]]
     idf: FloatArray
-    calibrator: Calibrator
-    threshold: float
     dense: bool
-    generation: int
+    generation: int  # full builds
+    edit_generation: int = 0  # live edits since process start
     dense_per_row: bool = True
+    classifier: _Classifier | None = None
+    #: with the classifier signal / without it (while the classifier is being retrained)
+    calibrators: tuple[Calibrator, Calibrator] = (Calibrator(2), Calibrator(2))
+    thresholds: tuple[float, float] = (0.5, 0.5)
     stats: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def n_signals(self) -> int:
+    def n_base_signals(self) -> int:
         return 4 if self.dense else 2
+
+    @property
+    def classifier_live(self) -> bool:
+        clf = self.classifier
+        return clf is not None and clf.edit_generation == self.edit_generation
+
+    @property
+    def threshold(self) -> float:
+        return self.thresholds[0] if self.classifier_live else self.thresholds[1]
+
+    @property
+    def calibrator(self) -> Calibrator:
+        return self.calibrators[0] if self.classifier_live else self.calibrators[1]
+
+
+def _ranges(starts: npt.NDArray[Any], ends: npt.NDArray[Any]) -> IntArray:
+    """Concatenation of arange(s, e) for every pair, without a Python loop."""
+    lens = (ends - starts).astype(np.int64)
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    before = np.cumsum(lens) - lens
+    out: IntArray = np.arange(total, dtype=np.int64) + np.repeat(
+        starts.astype(np.int64) - before, lens
+    )
+    return out
+
+
+_SCRATCH = threading.local()
+
+
+def _query_lookup(q: sp.csr_matrix) -> FloatArray:
+    """A per-thread dense feature → weight array holding ``q`` (cleared by ``_clear_lookup``),
+    so gathers are O(postings) instead of a search per element."""
+    arr: FloatArray | None = getattr(_SCRATCH, "lookup", None)
+    if arr is None:
+        arr = np.zeros(N_FEATURES, np.float32)
+        _SCRATCH.lookup = arr
+    arr[q.indices] = q.data
+    return arr
+
+
+def _clear_lookup(arr: FloatArray, q: sp.csr_matrix) -> None:
+    arr[q.indices] = 0.0
+
+
+def _dot_rows(m: sp.csr_matrix, rows: IntArray, q: sp.csr_matrix) -> npt.NDArray[np.float64]:
+    """Dot products of some rows of ``m`` with the one-row query ``q``, touching only those
+    rows: no transposes, no copies of ``m``."""
+    if q.nnz == 0 or rows.shape[0] == 0:
+        return np.zeros(rows.shape[0], np.float64)
+    lo, hi = m.indptr[rows], m.indptr[rows + 1]
+    pos = _ranges(lo, hi)
+    lookup = _query_lookup(q)
+    try:
+        contrib = m.data[pos] * lookup[m.indices[pos]]
+    finally:
+        _clear_lookup(lookup, q)
+    owner = np.repeat(np.arange(rows.shape[0]), hi - lo)
+    out: npt.NDArray[np.float64] = np.bincount(
+        owner, weights=contrib, minlength=rows.shape[0]
+    ).astype(np.float64)
+    return out
 
 
 def _rows_of(article: IndexedArticle) -> list[str]:
@@ -259,6 +363,8 @@ class KbIndex:
         self._embedder: Embedder | None = load_embedder(cache_dir) if dense else None
         self._write_lock = threading.RLock()
         self._snap: _Snapshot | None = None
+        self._retrain_lock = threading.Lock()
+        self._retrain_thread: threading.Thread | None = None
 
     # -- properties --------------------------------------------------------------------------
 
@@ -277,7 +383,14 @@ class KbIndex:
 
     @property
     def stats(self) -> dict[str, Any]:
-        return dict(self._snap.stats) if self._snap else {}
+        snap = self._snap
+        if snap is None:
+            return {}
+        return {
+            **snap.stats,
+            "classifier_live": snap.classifier_live,
+            "segments": len(snap.segments),
+        }
 
     def __len__(self) -> int:
         snap = self._snap
@@ -289,7 +402,7 @@ class KbIndex:
 
     def _vectors(
         self, texts: Sequence[tuple[str, str]], idf: FloatArray | None
-    ) -> tuple[sp.csr_matrix, FloatArray | None]:
+    ) -> tuple[sp.csr_matrix, FloatArray]:
         ids = [self._featurizer.ids(t, lang) for t, lang in texts]
         raw = _raw_counts(ids)
         if idf is None:
@@ -302,7 +415,8 @@ class KbIndex:
         idf: FloatArray | None,
         *,
         dense_per_row: bool = True,
-    ) -> tuple[_Segment, FloatArray]:
+    ) -> tuple[_Segment, FloatArray, sp.csr_matrix, list[tuple[str, str]]]:
+        """Vectorise whole articles into one segment; also returns the row matrix and texts."""
         group_ids, group_slot_start = [], [0]
         slot_lang: list[str] = []
         slot_group: list[int] = []
@@ -320,7 +434,7 @@ class KbIndex:
                 slot_row_start.append(slot_row_start[-1] + len(rows))
             group_slot_start.append(len(slot_lang))
         x, idf_fitted = self._vectors(texts, idf)
-        assert idf_fitted is not None
+        large = len(texts) > self.cfg.exact_rows
         row_slot = np.repeat(np.arange(len(slot_lang)), np.diff(slot_row_start))
         agg = sp.csr_matrix(
             (np.ones(len(row_slot), np.float32), row_slot, np.arange(len(row_slot) + 1)),
@@ -345,7 +459,9 @@ class KbIndex:
             slot_row_start=np.asarray(slot_row_start, np.int64),
             row_slot=row_slot.astype(np.int64),
             xt=x.T.tocsr(),
-            st=s.T.tocsr(),
+            st=None if large else s.T.tocsr(),
+            x=x if large else None,
+            s=s if large else None,
             s_norm=np.sqrt(np.maximum(s_sq, 1e-12)).astype(np.float32),
             s_sqnorm=s_sq,
             dense_rows=dense_rows,
@@ -353,7 +469,7 @@ class KbIndex:
             dense_norm=dense_norm,
             dense_sqnorm=dense_sq,
         )
-        return seg, idf_fitted
+        return seg, idf_fitted, x, texts
 
     def rebuild(
         self,
@@ -361,11 +477,13 @@ class KbIndex:
         *,
         calibration: Sequence[tuple[str, int | None]] | None = None,
     ) -> None:
-        """Full build: fit IDF, vectorise every row, calibrate confidence and the threshold.
+        """Full build: fit IDF, vectorise every row, train the classifier, calibrate confidence
+        and the threshold.
 
         ``calibration`` (optional): labelled held-out queries (text, article id or None for out
-        of scope). Without it the index calibrates on its own example questions (leave-one-out)
-        plus built-in off-topic sentences.
+        of scope). Without it the index calibrates on its own example questions (leave-one-out
+        for the nearest-example signals, 3-fold for the classifier) plus built-in off-topic
+        sentences.
         """
         t0 = time.perf_counter()
         by_id: dict[int, dict[str, IndexedArticle]] = {}
@@ -375,31 +493,51 @@ class KbIndex:
         n_rows = sum(len(_rows_of(a)) for _, tr in groups for a in tr)
         per_row = n_rows <= self.cfg.dense_row_limit
         with self._write_lock:
-            if groups:
-                seg, idf = self._build_segment(groups, None, dense_per_row=per_row)
-                segments: tuple[_Segment, ...] = (seg,)
-                alive: tuple[npt.NDArray[np.bool_], ...] = (np.ones(seg.n_groups, bool),)
-            else:
-                idf = np.full(N_FEATURES, 1.0, np.float32)
-                segments, alive = (), ()
-            where = {aid: (0, g) for g, (aid, _) in enumerate(groups)}
-            build_s = time.perf_counter() - t0
             prev = self._snap
+            edit_gen = prev.edit_generation + 1 if prev else 0
+            n_sig = 4 if self.dense else 2
             snap = _Snapshot(
-                segments=segments,
-                alive=alive,
-                where=where,
+                segments=(),
+                alive=(),
+                where={},
                 articles=by_id,
-                idf=idf,
-                calibrator=Calibrator(4 if self.dense else 2),
-                threshold=0.5,
+                idf=np.full(N_FEATURES, 1.0, np.float32),
                 dense=self.dense,
                 generation=(prev.generation + 1) if prev else 1,
+                edit_generation=edit_gen,
                 dense_per_row=per_row,
-                stats={"build_seconds": build_s, "rows": n_rows, "articles": len(groups)},
+                calibrators=(Calibrator(n_sig + 1), Calibrator(n_sig)),
             )
-            snap = self._calibrated(snap, calibration)
-            snap.stats["total_seconds"] = time.perf_counter() - t0
+            x = None
+            texts: list[tuple[str, str]] = []
+            if groups:
+                seg, idf, x, texts = self._build_segment(groups, None, dense_per_row=per_row)
+                snap = replace(
+                    snap,
+                    segments=(seg,),
+                    alive=(np.ones(seg.n_groups, bool),),
+                    where={aid: (0, g) for g, (aid, _) in enumerate(groups)},
+                    idf=idf,
+                )
+            build_s = time.perf_counter() - t0
+            clf = None
+            if x is not None and self._classifier_eligible(snap):
+                seg = snap.segments[0]
+                labels = seg.group_ids[seg.slot_group[seg.row_slot]]
+                clf = self._fit_classifier(x, seg.dense_rows, labels, edit_gen)
+            snap = replace(snap, classifier=clf)
+            clf_s = time.perf_counter() - t0 - build_s
+            snap = self._calibrated(snap, calibration, x=x, texts=texts)
+            snap.stats.update(
+                {
+                    "build_seconds": build_s,
+                    "classifier_seconds": clf_s,
+                    "total_seconds": time.perf_counter() - t0,
+                    "rows": n_rows,
+                    "articles": len(groups),
+                    "classifier": clf is not None,
+                }
+            )
             self._snap = snap
 
     def calibrate(self, examples: Sequence[tuple[str, int | None]]) -> None:
@@ -409,6 +547,117 @@ class KbIndex:
             if snap is None:
                 return
             self._snap = self._calibrated(snap, examples)
+
+    # -- classifier --------------------------------------------------------------------------
+
+    def _classifier_eligible(self, snap: _Snapshot) -> bool:
+        n_classes = len(snap.articles)
+        n_rows = sum(len(_rows_of(a)) for tr in snap.articles.values() for a in tr.values())
+        return (
+            self.cfg.classifier
+            and 2 <= n_classes <= self.cfg.classifier_max_articles
+            and n_rows <= self.cfg.classifier_max_rows
+            and n_rows > n_classes  # something to learn beyond one title per article
+        )
+
+    def _fit_classifier(
+        self,
+        x: sp.csr_matrix,
+        dense_rows: FloatArray | None,
+        labels: IntArray,
+        edit_generation: int,
+    ) -> _Classifier | None:
+        from sklearn.svm import LinearSVC
+
+        classes = np.unique(labels)
+        if classes.shape[0] < 2 or x.shape[0] == 0:
+            return None
+        cols = np.unique(x.indices)
+        col_map = np.full(N_FEATURES, -1, np.int32)
+        col_map[cols] = np.arange(cols.shape[0], dtype=np.int32)
+        xc = sp.csr_matrix(
+            (x.data, col_map[x.indices], x.indptr), shape=(x.shape[0], cols.shape[0])
+        )
+        dw = self.cfg.classifier_dense_weight
+        if dense_rows is not None and dw > 0:
+            xc = sp.hstack([xc, sp.csr_matrix(dense_rows * dw)], format="csr")
+        model = LinearSVC(C=self.cfg.classifier_c)
+        model.fit(xc, labels)
+        coef = np.asarray(model.coef_, np.float64)
+        bias = np.asarray(model.intercept_, np.float64)
+        if classes.shape[0] == 2:  # sklearn keeps one row for a binary problem
+            coef = np.vstack([-coef[0], coef[0]])
+            bias = np.array([-bias[0], bias[0]])
+        n_cols = cols.shape[0]
+        w_dense = None
+        if dense_rows is not None and dw > 0:
+            w_dense = np.ascontiguousarray((coef[:, n_cols:] * dw).T, np.float32)
+        return _Classifier(
+            article_ids=np.asarray(model.classes_, np.int64),
+            col_map=col_map,
+            w_sparse=np.ascontiguousarray(coef[:, :n_cols].T, np.float32),
+            w_dense=w_dense,
+            bias=bias.astype(np.float32),
+            edit_generation=edit_generation,
+        )
+
+    def _classifier_from_articles(self, snap: _Snapshot) -> _Classifier | None:
+        """Retrain on the snapshot's current articles (after live edits)."""
+        texts: list[tuple[str, str]] = []
+        labels: list[int] = []
+        for aid, translations in snap.articles.items():
+            for art in translations.values():
+                rows = _rows_of(art)
+                texts.extend((r, art.language) for r in rows)
+                labels.extend([aid] * len(rows))
+        if not texts:
+            return None
+        x, _ = self._vectors(texts, snap.idf)
+        dense_rows = None
+        if self._embedder is not None and snap.dense_per_row:
+            dense_rows = self._embedder.embed([t for t, _ in texts], "query")
+        return self._fit_classifier(
+            x, dense_rows, np.asarray(labels, np.int64), snap.edit_generation
+        )
+
+    def _schedule_retrain(self) -> None:
+        with self._retrain_lock:
+            if self._retrain_thread is not None and self._retrain_thread.is_alive():
+                return
+            thread = threading.Thread(target=self._retrain_loop, name="kb-retrain", daemon=True)
+            self._retrain_thread = thread
+            thread.start()
+
+    def _retrain_loop(self) -> None:
+        """Debounced background retraining; until it lands, search runs without the classifier
+        signal (and with the calibration fitted for that case), so edits are live at once."""
+        for _ in range(20):  # bounded: a steady stream of edits cannot keep this thread forever
+            time.sleep(self.cfg.retrain_delay_seconds)
+            snap = self._snap
+            if snap is None or snap.classifier_live or not self._classifier_eligible(snap):
+                return
+            try:
+                clf = self._classifier_from_articles(snap)
+            except Exception:
+                logger.exception("classifier retraining failed; staying on nearest examples")
+                return
+            with self._write_lock:
+                cur = self._snap
+                if (
+                    cur is not None
+                    and clf is not None
+                    and cur.edit_generation == clf.edit_generation
+                ):
+                    self._snap = replace(cur, classifier=clf)
+                    return
+
+    def wait_for_background(self, timeout: float = 30.0) -> bool:
+        """Block until background retraining is done (tests, benchmarks); True when idle."""
+        thread = self._retrain_thread
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
 
     # -- live edits --------------------------------------------------------------------------
 
@@ -421,6 +670,7 @@ class KbIndex:
             translations[article.language] = article
             arts[int(article.article_id)] = translations
             self._snap = self._replace_group(snap, int(article.article_id), arts)
+        self._after_edit()
 
     def remove(self, article_id: int, language: str | None = None) -> None:
         """Remove one translation, or the whole article when ``language`` is None."""
@@ -440,6 +690,12 @@ class KbIndex:
                 else:
                     del arts[aid]
             self._snap = self._replace_group(snap, aid, arts)
+        self._after_edit()
+
+    def _after_edit(self) -> None:
+        snap = self._snap
+        if snap is not None and snap.classifier is not None and not snap.classifier_live:
+            self._schedule_retrain()
 
     def _require(self) -> _Snapshot:
         if self._snap is None:
@@ -459,26 +715,21 @@ class KbIndex:
             a[old[1]] = False
             alive[old[0]] = a
         if aid in arts:
-            seg, _ = self._build_segment(
+            seg = self._build_segment(
                 [(aid, list(arts[aid].values()))], snap.idf, dense_per_row=snap.dense_per_row
-            )
+            )[0]
             segments.append(seg)
             alive.append(np.ones(1, bool))
             where[aid] = (len(segments) - 1, 0)
         if len(segments) > self.cfg.max_segments + 1:
             segments, alive, where = self._merge_small(snap, segments, alive, arts)
-        return _Snapshot(
+        return replace(
+            snap,
             segments=tuple(segments),
             alive=tuple(alive),
             where=where,
             articles=arts,
-            idf=snap.idf,
-            calibrator=snap.calibrator,
-            threshold=snap.threshold,
-            dense=snap.dense,
-            generation=snap.generation,
-            dense_per_row=snap.dense_per_row,
-            stats=snap.stats,
+            edit_generation=snap.edit_generation + 1,
         )
 
     def _merge_small(
@@ -497,12 +748,10 @@ class KbIndex:
         new_segments, new_alive = segments[:keep], alive[:keep]
         where: dict[int, tuple[int, int]] = {}
         if keep:
-            main = segments[0]
-            for g, (aid, live) in enumerate(zip(main.group_ids, alive[0], strict=True)):
-                if live:
-                    where[int(aid)] = (0, g)
+            for live_g in np.flatnonzero(alive[0]):
+                where[int(segments[0].group_ids[live_g])] = (0, int(live_g))
         if groups:
-            seg, _ = self._build_segment(groups, snap.idf, dense_per_row=snap.dense_per_row)
+            seg = self._build_segment(groups, snap.idf, dense_per_row=snap.dense_per_row)[0]
             new_segments.append(seg)
             new_alive.append(np.ones(seg.n_groups, bool))
             for g, (aid, _) in enumerate(groups):
@@ -512,13 +761,13 @@ class KbIndex:
     # -- scoring -----------------------------------------------------------------------------
 
     def _query_vectors(
-        self, snap: _Snapshot, text: str, lang: str | None
+        self, snap: _Snapshot, text: str, lang: str | None, *, persist: bool = False
     ) -> tuple[sp.csr_matrix, FloatArray | None]:
         raw = _raw_counts([self._featurizer.ids(text, lang)])
         q = _weight(raw, snap.idf, self.cfg)
         qd = None
         if snap.dense and self._embedder is not None:
-            qd = self._embedder.embed([text], "query", persist=False)[0]
+            qd = self._embedder.embed([text], "query", persist=persist)[0]
         return q, qd
 
     def _signals(
@@ -527,70 +776,167 @@ class KbIndex:
         q: sp.csr_matrix,
         qd: FloatArray | None,
         exclude: tuple[int, int] | None = None,
-    ) -> tuple[IntArray, npt.NDArray[np.float64], list[tuple[int, int]]]:
-        """Per live article: (article ids, signals matrix n × s, (segment, group) locations).
+        clf_scores: npt.NDArray[np.float64] | None = None,
+        use_classifier: bool | None = None,
+    ) -> tuple[IntArray, npt.NDArray[np.float64], IntArray, IntArray]:
+        """Per live article: ids, signals (n × s), segment index, group index.
 
         ``exclude`` = (segment, row): leave that row out (leave-one-out calibration); the query
-        is then that row's own text, so its vector equals the row vector.
+        is then that row's own text, so its vector equals the row vector. ``clf_scores``
+        replaces the classifier's decision values (cross-validated ones during calibration).
         """
         ids_parts: list[IntArray] = []
         sig_parts: list[npt.NDArray[np.float64]] = []
-        locs: list[tuple[int, int]] = []
+        seg_parts: list[IntArray] = []
+        grp_parts: list[IntArray] = []
         for si, (seg, live) in enumerate(zip(snap.segments, snap.alive, strict=True)):
             if not live.any():
                 continue
-            rows = np.zeros(seg.n_rows, np.float64)
-            cen = np.zeros(len(seg.slot_lang), np.float64)
+            excl = exclude if exclude and exclude[0] == si else None
+            gl, group_sig = self._segment_signals(snap, seg, live, q, qd, excl)
+            if gl.shape[0] == 0:
+                continue
+            ids_parts.append(seg.group_ids[gl])
+            sig_parts.append(group_sig)
+            seg_parts.append(np.full(gl.shape[0], si, np.int64))
+            grp_parts.append(gl.astype(np.int64))
+        n_base = snap.n_base_signals
+        if not ids_parts:
+            empty = np.zeros(0, np.int64)
+            return empty, np.zeros((0, n_base)), empty, empty
+        ids = np.concatenate(ids_parts)
+        sig = np.vstack(sig_parts)
+        if use_classifier is None:
+            use_classifier = snap.classifier_live
+        if use_classifier and snap.classifier is not None:
+            clf = snap.classifier
+            dec = clf_scores if clf_scores is not None else clf.decision(q, qd)
+            pos = np.clip(np.searchsorted(clf.article_ids, ids), 0, clf.article_ids.shape[0] - 1)
+            known = clf.article_ids[pos] == ids
+            col = np.where(known, dec[pos], float(dec.min()) - 1.0)
+            sig = np.column_stack([sig, col])
+        return ids, sig, np.concatenate(seg_parts), np.concatenate(grp_parts)
+
+    def _segment_signals(
+        self,
+        snap: _Snapshot,
+        seg: _Segment,
+        live: npt.NDArray[np.bool_],
+        q: sp.csr_matrix,
+        qd: FloatArray | None,
+        exclude: tuple[int, int] | None,
+    ) -> tuple[IntArray, npt.NDArray[np.float64]]:
+        """(group indices, their signals) for the live groups this segment scores."""
+        if seg.x is None:
+            slots = np.arange(len(seg.slot_lang))
+            rows = np.arange(seg.n_rows)
+            row_scores = np.zeros(seg.n_rows, np.float64)
+            cen = np.zeros(slots.shape[0], np.float64)
             if q.nnz:
                 r = q @ seg.xt
-                rows[r.indices] = r.data
+                row_scores[r.indices] = r.data
+                assert seg.st is not None
                 c = q @ seg.st
                 cen[c.indices] = c.data
-            excl_slot = -1
-            if exclude is not None and exclude[0] == si:
-                rows[exclude[1]] = -1.0
-                excl_slot = int(seg.row_slot[exclude[1]])
-            slot_max = np.maximum.reduceat(rows, seg.slot_row_start[:-1])
-            slot_cen = cen / seg.s_norm
-            if excl_slot >= 0:
-                sq = max(float(seg.s_sqnorm[excl_slot]) - 2.0 * cen[excl_slot] + 1.0, 0.0)
-                n_left = seg.slot_row_start[excl_slot + 1] - seg.slot_row_start[excl_slot] - 1
-                slot_cen[excl_slot] = (cen[excl_slot] - 1.0) / math.sqrt(sq) if n_left else 0.0
-                if sq < 1e-9:
-                    slot_cen[excl_slot] = 0.0
-            cols = [slot_max, slot_cen]
-            if snap.dense:
-                if qd is not None and seg.dense_sum is not None and seg.dense_norm is not None:
-                    dsum = seg.dense_sum @ qd
-                    if seg.dense_rows is not None:
-                        drow = (seg.dense_rows @ qd).astype(np.float64)
-                        if excl_slot >= 0:
-                            drow[exclude[1]] = -1.0  # type: ignore[index]
-                        dmax = np.maximum.reduceat(drow, seg.slot_row_start[:-1])
-                        dcen = (dsum / seg.dense_norm).astype(np.float64)
-                        if excl_slot >= 0 and seg.dense_sqnorm is not None:
-                            sq = float(seg.dense_sqnorm[excl_slot]) - 2.0 * dsum[excl_slot] + 1.0
-                            dcen[excl_slot] = (
-                                (dsum[excl_slot] - 1.0) / math.sqrt(sq) if sq > 1e-9 else 0.0
-                            )
-                    else:
-                        dcen = (dsum / seg.dense_norm).astype(np.float64)
-                        dmax = dcen
-                    cols += [dmax, dcen]
+            groups = np.flatnonzero(live)
+            group_starts = seg.group_slot_start[:-1]
+            slot_starts = seg.slot_row_start[:-1]
+        else:
+            groups = self._stage_one(seg, live, q, qd)
+            if groups.shape[0] == 0:
+                return groups, np.zeros((0, snap.n_base_signals))
+            slot_lo, slot_hi = seg.group_slot_start[groups], seg.group_slot_start[groups + 1]
+            slots = _ranges(slot_lo, slot_hi)
+            rows = _ranges(seg.slot_row_start[slots], seg.slot_row_start[slots + 1])
+            assert seg.s is not None
+            row_scores = _dot_rows(seg.x, rows, q)
+            cen = _dot_rows(seg.s, slots, q)
+            group_starts = np.concatenate([[0], np.cumsum(slot_hi - slot_lo)[:-1]])
+            slot_len = seg.slot_row_start[slots + 1] - seg.slot_row_start[slots]
+            slot_starts = np.concatenate([[0], np.cumsum(slot_len)[:-1]])
+        excl_pos = excl_slot_pos = -1
+        if exclude is not None:
+            hit = np.flatnonzero(rows == exclude[1])
+            if hit.size:
+                excl_pos = int(hit[0])
+                row_scores[excl_pos] = -1.0
+                excl_slot_pos = int(np.flatnonzero(slots == seg.row_slot[exclude[1]])[0])
+        slot_max = np.maximum.reduceat(row_scores, slot_starts)
+        slot_cen = cen / seg.s_norm[slots]
+        if excl_slot_pos >= 0:
+            gs = slots[excl_slot_pos]
+            sq = float(seg.s_sqnorm[gs]) - 2.0 * cen[excl_slot_pos] + 1.0
+            slot_cen[excl_slot_pos] = (
+                (cen[excl_slot_pos] - 1.0) / math.sqrt(sq) if sq > 1e-9 else 0.0
+            )
+        cols = [slot_max, slot_cen]
+        if snap.dense:
+            if qd is not None and seg.dense_sum is not None and seg.dense_norm is not None:
+                dsum = (seg.dense_sum[slots] @ qd).astype(np.float64)
+                dcen = dsum / seg.dense_norm[slots]
+                if seg.dense_rows is not None:
+                    drow = (seg.dense_rows[rows] @ qd).astype(np.float64)
+                    if excl_pos >= 0:
+                        drow[excl_pos] = -1.0
+                    dmax = np.maximum.reduceat(drow, slot_starts)
+                    if excl_slot_pos >= 0 and seg.dense_sqnorm is not None:
+                        gs = slots[excl_slot_pos]
+                        d = dsum[excl_slot_pos]
+                        sq = float(seg.dense_sqnorm[gs]) - 2.0 * d + 1.0
+                        dcen[excl_slot_pos] = (d - 1.0) / math.sqrt(sq) if sq > 1e-9 else 0.0
                 else:
-                    cols += [np.zeros_like(slot_max), np.zeros_like(slot_max)]
-            slot_sig = np.column_stack(cols)
-            group_sig = np.maximum.reduceat(slot_sig, seg.group_slot_start[:-1], axis=0)
-            gl = np.flatnonzero(live)
-            ids_parts.append(seg.group_ids[gl])
-            sig_parts.append(group_sig[gl])
-            locs.extend((si, int(g)) for g in gl)
-        if not ids_parts:
-            return np.zeros(0, np.int64), np.zeros((0, snap.n_signals)), []
-        return np.concatenate(ids_parts), np.vstack(sig_parts), locs
+                    dmax = dcen
+                cols += [dmax, dcen]
+            else:
+                cols += [np.zeros_like(slot_max), np.zeros_like(slot_max)]
+        slot_sig = np.column_stack(cols)
+        group_sig = np.maximum.reduceat(slot_sig, group_starts, axis=0)
+        if seg.x is None:
+            return groups, group_sig[groups]
+        return groups, group_sig
 
-    def _candidates(self, sig: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.int64]:
-        base = sig.mean(axis=1)
+    def _stage_one(
+        self,
+        seg: _Segment,
+        live: npt.NDArray[np.bool_],
+        q: sp.csr_matrix,
+        qd: FloatArray | None,
+    ) -> IntArray:
+        """Candidate groups of a large segment: rows reached through the query's rarest
+        features (within a postings budget), plus the nearest translations by dense vector."""
+        picked: list[IntArray] = []
+        if q.nnz:
+            feats = q.indices
+            starts = seg.xt.indptr[feats]
+            lens = seg.xt.indptr[feats + 1] - starts
+            order = np.argsort(lens, kind="stable")
+            order = order[lens[order] > 0]
+            cum = np.cumsum(lens[order])
+            n_take = max(3, int(np.searchsorted(cum, self.cfg.postings_budget)))
+            take = order[:n_take]
+            if take.shape[0]:
+                pos = _ranges(starts[take], starts[take] + lens[take])
+                rows = seg.xt.indices[pos]
+                vals = seg.xt.data[pos] * np.repeat(q.data[take], lens[take])
+                acc = np.bincount(rows, weights=vals, minlength=seg.n_rows)
+                m = min(self.cfg.stage_one_rows, seg.n_rows)
+                top = np.argpartition(-acc, m - 1)[:m] if seg.n_rows > m else np.arange(m)
+                top = top[acc[top] > 0]
+                picked.append(seg.slot_group[seg.row_slot[top]])
+        if qd is not None and seg.dense_sum is not None and seg.dense_norm is not None:
+            dcen = (seg.dense_sum @ qd) / seg.dense_norm
+            m = min(self.cfg.stage_one_rows, dcen.shape[0])
+            top = np.argpartition(-dcen, m - 1)[:m] if dcen.shape[0] > m else np.arange(m)
+            picked.append(seg.slot_group[top])
+        if not picked:
+            return np.zeros(0, np.int64)
+        groups = np.unique(np.concatenate(picked))
+        return groups[live[groups]].astype(np.int64)
+
+    def _candidates(self, sig: npt.NDArray[np.float64], k: int) -> IntArray:
+        """Top-k articles by the unweighted mean of the nearest-example/centroid signals."""
+        n_base = 4 if sig.shape[1] >= 4 else 2
+        base = sig[:, :n_base].mean(axis=1)
         k = min(k, base.shape[0])
         if k <= 0:
             return np.zeros(0, np.int64)
@@ -600,93 +946,136 @@ class KbIndex:
     # -- calibration -------------------------------------------------------------------------
 
     def _calibrated(
-        self, snap: _Snapshot, examples: Sequence[tuple[str, int | None]] | None
+        self,
+        snap: _Snapshot,
+        examples: Sequence[tuple[str, int | None]] | None,
+        *,
+        x: sp.csr_matrix | None = None,
+        texts: Sequence[tuple[str, str]] = (),
     ) -> _Snapshot:
-        groups: list[tuple[npt.NDArray[np.float64], int | None]] = []
-        in_scope: list[bool] = []
+        """Fit both calibrators (with and without the classifier) and their thresholds."""
         if not snap.segments:
             return snap
         k = self.cfg.candidates
-        queries: list[tuple[sp.csr_matrix, FloatArray | None, int | None, Any]] = []
+        # (query vector, dense vector, right article, excluded row, classifier scores)
+        queries: list[tuple[sp.csr_matrix, FloatArray | None, int | None, Any, Any]] = []
         if examples is None:
-            queries.extend(self._held_out_rows(snap))
+            queries.extend(self._held_out_rows(snap, x, texts))
         else:
             for text, aid in examples:
                 lang = tx.detect_language(text)
-                q, qd = self._query_vectors(snap, text, lang)
-                queries.append((q, qd, aid, None))
+                q, qd = self._query_vectors(snap, text, lang, persist=True)
+                queries.append((q, qd, aid, None, None))
         if examples is None or all(aid is not None for _, aid in examples):
             for text, lang in off_topic_examples():
-                q, qd = self._query_vectors(snap, text, lang)
-                queries.append((q, qd, None, None))
-        for q, qd, aid, exclude in queries:
-            ids, sig, _ = self._signals(snap, q, qd, exclude)
+                q, qd = self._query_vectors(snap, text, lang, persist=True)
+                queries.append((q, qd, None, None, None))
+        has_clf = snap.classifier is not None
+        groups_full: list[tuple[npt.NDArray[np.float64], int | None]] = []
+        in_scope: list[bool] = []
+        for q, qd, aid, exclude, clf_scores in queries:
+            ids, sig, _, _ = self._signals(
+                snap, q, qd, exclude, clf_scores=clf_scores, use_classifier=has_clf
+            )
             cand = self._candidates(sig, k)
             right = None
             if aid is not None:
                 pos = np.flatnonzero(ids[cand] == aid)
                 right = int(pos[0]) if pos.size else None
-            groups.append((sig[cand], right))
+            groups_full.append((sig[cand], right))
             in_scope.append(aid is not None)
-        cal = Calibrator(snap.n_signals)
-        cal.fit(groups)
-        conf, correct = [], []
-        for (sig_c, right), _ins in zip(groups, in_scope, strict=True):
-            p = cal.predict(sig_c)
-            if p.size == 0:
-                conf.append(0.0)
-                correct.append(False)
-                continue
-            top = int(np.argmax(p))
-            conf.append(float(p[top]))
-            correct.append(right is not None and top == right)
-        threshold = tune_threshold(conf, correct, in_scope)
+        n_base = snap.n_base_signals
+        cals: list[Calibrator] = []
+        thresholds: list[float] = []
+        variants = [groups_full] if has_clf else []
+        variants.append([(g[:, :n_base], r) for g, r in groups_full])
+        for groups in variants:
+            cal = Calibrator(groups[0][0].shape[1] if groups else n_base)
+            cal.fit(groups)
+            conf, correct = [], []
+            for sig_c, right in groups:
+                p = cal.predict(sig_c)
+                top = int(np.argmax(p)) if p.size else -1
+                conf.append(float(p[top]) if p.size else 0.0)
+                correct.append(right is not None and top == right)
+            cals.append(cal)
+            thresholds.append(tune_threshold(conf, correct, in_scope))
+        if not has_clf:
+            cals.insert(0, cals[0])
+            thresholds.insert(0, thresholds[0])
         stats = dict(snap.stats)
-        stats.update({"calibration_queries": len(groups), "threshold": threshold})
-        return _Snapshot(
-            segments=snap.segments,
-            alive=snap.alive,
-            where=snap.where,
-            articles=snap.articles,
-            idf=snap.idf,
-            calibrator=cal,
-            threshold=threshold,
-            dense=snap.dense,
-            generation=snap.generation,
-            dense_per_row=snap.dense_per_row,
+        stats.update({"calibration_queries": len(queries), "threshold": thresholds[0]})
+        return replace(
+            snap,
+            calibrators=(cals[0], cals[1]),
+            thresholds=(thresholds[0], thresholds[1]),
             stats=stats,
         )
 
     def _held_out_rows(
-        self, snap: _Snapshot
-    ) -> list[tuple[sp.csr_matrix, FloatArray | None, int | None, Any]]:
-        """Leave-one-out queries: sampled example questions scored without their own row."""
+        self, snap: _Snapshot, x: sp.csr_matrix | None, texts: Sequence[tuple[str, str]]
+    ) -> list[tuple[sp.csr_matrix, FloatArray | None, int | None, Any, Any]]:
+        """Leave-one-out queries: sampled example questions scored without their own row; the
+        classifier's scores for them come from 3-fold models that never saw them."""
         seg = snap.segments[0]
-        candidates: list[tuple[int, str, str, int]] = []
-        for g, aid in enumerate(seg.group_ids):
-            lo, hi = seg.group_slot_start[g], seg.group_slot_start[g + 1]
-            for s in range(lo, hi):
-                lang = seg.slot_lang[s]
-                art = snap.articles[int(aid)][lang]
-                rows = _rows_of(art)
-                if len(rows) < 2:
-                    continue
-                start = int(seg.slot_row_start[s])
-                for j, text in enumerate(rows[1:], start=1):
-                    candidates.append((start + j, text, lang, int(aid)))
+        picks: list[tuple[int, int]] = []  # (row, article id)
+        for slot in range(len(seg.slot_lang)):
+            start, end = int(seg.slot_row_start[slot]), int(seg.slot_row_start[slot + 1])
+            aid = int(seg.group_ids[seg.slot_group[slot]])
+            picks.extend((r, aid) for r in range(start + 1, end))  # row `start` is the title
         rng = random.Random(13)
-        if len(candidates) > self.cfg.calibration_sample:
-            candidates = rng.sample(candidates, self.cfg.calibration_sample)
-        out: list[tuple[sp.csr_matrix, FloatArray | None, int | None, Any]] = []
-        for row, text, lang, aid in candidates:
-            raw = _raw_counts([self._featurizer.ids(text, lang)])
-            q = _weight(raw, snap.idf, self.cfg)
-            qd = None
-            if snap.dense and seg.dense_rows is not None:
-                qd = seg.dense_rows[row]
-            elif snap.dense and self._embedder is not None:
-                qd = self._embedder.embed([text], "query")[0]
-            out.append((q, qd, aid, (0, row)))
+        budget = self.cfg.calibration_sample if seg.x is None else self.cfg.calibration_sample // 4
+        if len(picks) > budget:
+            picks = rng.sample(picks, budget)
+        if x is None or not texts:
+            texts = []
+            for aid_, translations in snap.articles.items():
+                del aid_
+                for art in translations.values():
+                    texts.extend((r, art.language) for r in _rows_of(art))
+            x, _ = self._vectors(texts, snap.idf)
+        clf_scores: dict[int, npt.NDArray[np.float64]] = {}
+        if snap.classifier is not None and picks:
+            clf_scores = self._cross_validated_scores(snap, x, [r for r, _ in picks])
+        out: list[tuple[sp.csr_matrix, FloatArray | None, int | None, Any, Any]] = []
+        for row, aid in picks:
+            q = x[row]
+            qd = seg.dense_rows[row] if seg.dense_rows is not None else None
+            if qd is None and snap.dense and self._embedder is not None:
+                qd = self._embedder.embed([texts[row][0]], "query")[0]
+            out.append((q, qd, aid, (0, row), clf_scores.get(row)))
+        return out
+
+    def _cross_validated_scores(
+        self, snap: _Snapshot, x: sp.csr_matrix, rows: Sequence[int]
+    ) -> dict[int, npt.NDArray[np.float64]]:
+        """Decision values for ``rows`` from classifiers trained without them (3 folds)."""
+        seg = snap.segments[0]
+        assert snap.classifier is not None
+        labels = seg.group_ids[seg.slot_group[seg.row_slot]]
+        classes = snap.classifier.article_ids
+        order = list(rows)
+        random.Random(29).shuffle(order)
+        out: dict[int, npt.NDArray[np.float64]] = {}
+        folds = 3
+        for f in range(folds):
+            held = np.asarray(order[f::folds], np.int64)
+            if held.size == 0:
+                continue
+            train = np.ones(x.shape[0], bool)
+            train[held] = False
+            dense = seg.dense_rows[train] if seg.dense_rows is not None else None
+            clf = self._fit_classifier(x[train], dense, labels[train], snap.edit_generation)
+            for r in held:
+                qd = seg.dense_rows[r] if seg.dense_rows is not None else None
+                full = np.full(classes.shape[0], -10.0)
+                if clf is not None:
+                    dec = clf.decision(x[r], qd)
+                    pos = np.searchsorted(clf.article_ids, classes)
+                    pos = np.clip(pos, 0, clf.article_ids.shape[0] - 1)
+                    known = clf.article_ids[pos] == classes
+                    full = np.where(known, dec[pos], float(dec.min()) - 1.0)
+                out[int(r)] = full
         return out
 
     # -- search ------------------------------------------------------------------------------
@@ -710,17 +1099,18 @@ class KbIndex:
         q, qd = self._query_vectors(snap, query, lang)
         if q.nnz == 0 and qd is None:
             return SearchResult(query=query, language=lang, hits=(), decision="abstain")
-        ids, sig, locs = self._signals(snap, q, qd)
+        ids, sig, seg_idx, grp_idx = self._signals(snap, q, qd)
         cand = self._candidates(sig, self.cfg.candidates)
         if cand.size == 0:
             return SearchResult(query=query, language=lang, hits=(), decision="abstain")
         conf = snap.calibrator.predict(sig[cand])
         order = np.argsort(-conf, kind="stable")
-        base = sig[cand].mean(axis=1)
+        base = sig[cand][:, : snap.n_base_signals].mean(axis=1)
         hits: list[Hit] = []
         for o in order[:limit]:
             c = int(cand[o])
-            hit = self._hit(snap, int(ids[c]), locs[c], lang, float(base[o]), float(conf[o]))
+            loc = (int(seg_idx[c]), int(grp_idx[c]))
+            hit = self._hit(snap, int(ids[c]), loc, lang, float(base[o]), float(conf[o]))
             if hit is not None:
                 hits.append(hit)
         if not hits:
@@ -774,7 +1164,3 @@ class KbIndex:
     @property
     def embedder(self) -> Embedder | None:
         return self._embedder
-
-
-def dense_vector_size() -> int:
-    return DIM

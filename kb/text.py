@@ -36,6 +36,7 @@ MAX_CHARS: Final = 1000
 # ---------------------------------------------------------------------------------------------
 
 _WS = re.compile(r"\s+")
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def clean(text: str, *, max_chars: int = MAX_CHARS) -> str:
@@ -46,6 +47,8 @@ def clean(text: str, *, max_chars: int = MAX_CHARS) -> str:
     if not isinstance(text, str):
         return ""
     text = text[:RAW_LIMIT]
+    if text.isascii():  # fast path: only ASCII control characters to drop
+        return _WS.sub(" ", _ASCII_CONTROL.sub(" ", text)).strip()[:max_chars]
     text = unicodedata.normalize("NFC", text)
     out = []
     for ch in text:
