@@ -41,12 +41,14 @@ TEMPLATES = (
     "problem: {v} {a} {b} not working",
 )
 SYLLABLES = (
-    "ka ro mi ne ta lo pu ri se da vo ze li na gu be fa to ki mo sa re du po ni la te go bi".split()
-)
+    "ka", "ro", "mi", "ne", "ta", "lo", "pu", "ri", "se", "da", "vo", "ze", "li", "na", "gu",
+    "be", "fa", "to", "ki", "mo", "sa", "re", "du", "po", "ni", "la", "te", "go", "bi",
+)  # fmt: skip
 VERBS = (
-    "reset change cancel renew update verify transfer delete restore activate export import "
-    "download upload refund replace unlock block install configure connect share sync"
-).split()
+    "reset", "change", "cancel", "renew", "update", "verify", "transfer", "delete", "restore",
+    "activate", "export", "import", "download", "upload", "refund", "replace", "unlock",
+    "block", "install", "configure", "connect", "share", "sync",
+)  # fmt: skip
 
 
 def make_vocabulary(size: int, rng: random.Random) -> list[str]:
@@ -162,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     result = run(args.articles, dense=args.dense == "on", queries=args.queries, edits=args.edits)
     print(json.dumps(result, indent=None if args.json else 2))
     print(
-        f"kb_search N={result['articles']} dense={result['dense']} build={result['build_seconds']}s "
+        f"kb_search N={result['articles']} dense={result['dense']} "
+        f"build={result['build_seconds']}s "
         f"query p50={result['query_ms_p50']}ms p99={result['query_ms_p99']}ms "
         f"edit p99={result['edit_to_live_ms_p99']}ms rss={result['rss_mb']}MB",
         file=sys.stderr,
