@@ -69,7 +69,7 @@ rasa-validate:
 	$(RASA) data validate $(RASA_ARGS) --fail-on-warnings --quiet
 
 rasa-test:
-	$(RASA) test core $(RASA_ARGS) --model var/models/tierzero.tar.gz --stories bot/tests \
+	$(RASA) test core --model var/models/tierzero.tar.gz --stories bot/tests --e2e \
 		--out var/rasa-results --fail-on-prediction-errors --quiet
 
 lint:
