@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kb.calibration import ece
-from kb.index import IndexedArticle, KbIndex
+from kb.index import EngineConfig, IndexedArticle, KbIndex
 
 DATASETS = Path(__file__).resolve().parents[3].parent / "shared" / "datasets"
 
@@ -181,6 +181,20 @@ class TestLiveEdits:
             res = idx.search(f"gadget{i} setup")
             assert res.best is not None and res.best.article_id == 100 + i
 
+    def test_classifier_is_retrained_in_background_after_edits(self) -> None:
+        idx = KbIndex()
+        idx.rebuild(small_kb())
+        assert idx.stats["classifier"] and idx.stats["classifier_live"]
+        gift = article(50, "en", "Gift cards", "How do I redeem a gift card?",
+                       "gift card code not working", "buy a gift card for a friend")  # fmt: skip
+        idx.upsert(gift)
+        res = idx.search("redeem my gift card")  # live at once, before any retraining
+        assert res.best is not None and res.best.article_id == 50
+        assert idx.wait_for_background(timeout=60)
+        assert idx.stats["classifier_live"]
+        res = idx.search("redeem my gift card")
+        assert res.best is not None and res.best.article_id == 50
+
 
 class TestThreadSafety:
     def test_searches_during_upserts(self) -> None:
@@ -255,3 +269,19 @@ class TestCalibration:
             right.append(bool(res.hits) and res.hits[0].article_id == aid)
         assert ece(confs, right) < 0.15
         assert 0.0 < idx.threshold < 1.0
+
+
+class TestTwoStageScoring:
+    def test_large_segment_path_ranks_like_exact_path(self) -> None:
+        exact = KbIndex()
+        exact.rebuild(small_kb())
+        staged = KbIndex(config=EngineConfig(exact_rows=5, stage_one_rows=3))
+        staged.rebuild(small_kb())
+        for query in ("i forgot my password", "refund status", "wrong delivery address",
+                      "2FA codes", "Заборавио сам лозинку", "invoice for accounting"):  # fmt: skip
+            a, b = exact.search(query), staged.search(query)
+            assert a.best is not None and b.best is not None
+            assert a.best.article_id == b.best.article_id
+        staged.upsert(article(77, "en", "Loyalty points", "How do I redeem loyalty points?"))
+        res = staged.search("redeem loyalty points")
+        assert res.best is not None and res.best.article_id == 77

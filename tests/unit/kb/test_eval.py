@@ -1,0 +1,101 @@
+"""Evaluation harness: dataset loading, hold-out, metrics through KbIndex.search."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from kb.calibration import ece, tune_threshold
+from kb.eval import DatasetError, _hold_out, load_splits, run_eval
+
+TOPICS = {
+    "refund": ["I want a refund", "money back please", "refund my order", "how do refunds work",
+               "can I get my money returned", "refund for a broken item", "return and refund",
+               "when is my refund coming"],
+    "password": ["reset my password", "forgot password", "cannot log in password wrong",
+                 "change login password", "password reset email missing", "new password please",
+                 "locked out, need password help", "password not accepted"],
+    "delivery": ["where is my parcel", "track my delivery", "package has not arrived",
+                 "delivery is late", "shipping status of my order", "courier lost my package",
+                 "when will my order arrive", "change delivery date"],
+}  # fmt: skip
+OFF = ["what is the capital of peru", "tell me a funny joke", "who painted the mona lisa",
+       "best pizza in town", "how tall is a giraffe", "play some jazz music"]  # fmt: skip
+
+
+def write_csv(path: Path, rows: list[tuple[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "label"])
+        w.writerows(rows)
+    return path
+
+
+class TestLoading:
+    def test_generic_csv_with_oos_label(self, tmp_path: Path) -> None:
+        train = write_csv(tmp_path / "train.csv", [("a b", "x"), ("c d", "oos")])
+        test = write_csv(tmp_path / "test.csv", [("e f", "x"), ("g h", "oos")])
+        valid = write_csv(tmp_path / "valid.csv", [("i j", "x")])
+        s = load_splits(
+            dataset=None, data_dir=tmp_path, train=train, test=test, valid=valid, oos_label="oos"
+        )
+        assert s.test == [("e f", "x"), ("g h", None)]
+        assert s.valid == [("i j", "x")] and not s.valid_from_train
+
+    def test_missing_columns_and_files_are_domain_errors(self, tmp_path: Path) -> None:
+        bad = tmp_path / "bad.csv"
+        bad.write_text("foo,bar\n1,2\n", encoding="utf-8")
+        with pytest.raises(DatasetError):
+            load_splits(dataset=None, data_dir=tmp_path, train=bad, test=bad)
+        with pytest.raises(DatasetError):
+            load_splits(dataset="banking77", data_dir=tmp_path / "nowhere")
+
+    def test_hold_out_is_stratified_and_keeps_every_label(self) -> None:
+        data = [(f"t{i}", "a") for i in range(20)] + [("only", "b")]
+        keep, held = _hold_out(data, 0.25)
+        assert sum(1 for _, lbl in held if lbl == "a") == 5
+        assert ("only", "b") in keep
+        assert len(keep) + len(held) == len(data)
+
+
+class TestRunEval:
+    def test_reports_all_fields_through_search(self, tmp_path: Path) -> None:
+        train_rows, test_rows, valid_rows = [], [], []
+        for label, texts in TOPICS.items():
+            train_rows += [(t, label) for t in texts[:5]]
+            valid_rows += [(t, label) for t in texts[5:6]]
+            test_rows += [(t, label) for t in texts[6:]]
+        valid_rows += [(t, "oos") for t in OFF[:3]]
+        test_rows += [(t, "oos") for t in OFF[3:]]
+        result = run_eval(
+            dataset=None,
+            data_dir=tmp_path,
+            train=write_csv(tmp_path / "train.csv", train_rows),
+            test=write_csv(tmp_path / "test.csv", test_rows),
+            valid=write_csv(tmp_path / "valid.csv", valid_rows),
+            oos_label="oos",
+            dense=False,
+        )
+        for key in ("accuracy", "accuracy_closed", "oos_recall", "oos_precision", "mrr",
+                    "p_at_1", "ece", "n_train", "n_test", "fit_seconds", "query_ms_p50",
+                    "query_ms_p99", "threshold"):  # fmt: skip
+            assert key in result
+        assert result["n_train"] == 15 and result["n_test"] == len(test_rows)
+        assert result["accuracy_closed"] >= 0.5  # 3 topics; chance is 1/3
+        assert 0.0 <= result["oos_recall"] <= 1.0
+        assert result["accuracy"] <= result["accuracy_closed"]
+
+
+class TestMetrics:
+    def test_ece_of_perfect_and_overconfident(self) -> None:
+        assert ece([1.0, 1.0, 0.0], [True, True, False]) == pytest.approx(0.0)
+        assert ece([0.9] * 10, [True] * 5 + [False] * 5) == pytest.approx(0.4)
+
+    def test_threshold_separates_in_and_out_of_scope(self) -> None:
+        conf = [0.9, 0.8, 0.85, 0.2, 0.1, 0.3]
+        correct = [True, True, True, False, False, False]
+        in_scope = [True, True, True, False, False, False]
+        t = tune_threshold(conf, correct, in_scope)
+        assert 0.3 < t < 0.8
