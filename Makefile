@@ -26,7 +26,7 @@ PYTHON_RASA ?= $(shell for p in $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3
 
 .PHONY: run test setup venvs chromium train lint typecheck format clean rasa-validate rasa-test
 
-run: setup
+run: venvs
 	$(VENV)/bin/tierzero run
 
 test: setup

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-SENDER_PREFIX = "tz-conversation-"
+from handoff.models import RASA_SENDER_PREFIX
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def get_runtime() -> Runtime:
 
 def conversation_id(sender_id: str | None) -> int | None:
     """Sender ids are derived by the api from the stored conversation; anything else is foreign."""
-    if not sender_id or not sender_id.startswith(SENDER_PREFIX):
+    if not sender_id or not sender_id.startswith(RASA_SENDER_PREFIX):
         return None
-    tail = sender_id.removeprefix(SENDER_PREFIX)
+    tail = sender_id.removeprefix(RASA_SENDER_PREFIX)
     return int(tail) if tail.isdigit() else None

@@ -1,24 +1,27 @@
 """The customer chat flow: store the message, ack it, let the bot answer or route to the ticket.
 
 Database work runs in worker threads and never spans a call to Rasa (Rasa calls back into this
-api for its actions, which need the database).
+api for its actions, which need the database). Bot turns of one conversation run one at a time,
+in arrival order, off the socket's read loop so acks keep flowing while the bot thinks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from anyio import to_thread
 
-from api.frames import message_frame
 from api.rasa import BotUnavailable
 from api.state import AppState
 from handoff import service as handoff_service
-from handoff.models import Message
-from tierzero.db import after_commit, unit_of_work
+from handoff.models import rasa_sender_id
+from tierzero.db import unit_of_work
 
 log = logging.getLogger("tierzero.chat")
 
@@ -38,33 +41,45 @@ class Stored:
     seq: int
     created: bool
     bot_mode: bool
+    text: str  # as stored (cleaned); what the bot gets
+    intent: str | None
     language: str | None
     language_changed: bool
 
 
 def _detect_language(text: str) -> str | None:
-    try:
-        from kb.text import detect_language
-    except ImportError:  # pragma: no cover - engine not installed
-        return None
+    from kb.text import detect_language
+
     try:
         return detect_language(text)
-    except Exception:
+    except Exception:  # detection is a hint, never a failure
+        log.exception("language detection failed")
         return None
+
+
+def bot_text(stored: Stored) -> str:
+    """Typed text never reaches Rasa as an intent command ("/restart"); only button payloads do."""
+    return stored.intent or stored.text.lstrip("/").strip() or "?"
 
 
 class ChatFlow:
     def __init__(self, state: AppState) -> None:
         self._state = state
         self._locks: dict[int, asyncio.Lock] = {}
+        self._users: Counter[int] = Counter()
 
-    def _lock(self, conversation_id: int) -> asyncio.Lock:
-        return self._locks.setdefault(conversation_id, asyncio.Lock())
-
-    def _publish_after_commit(self, session: Any, message: Message) -> None:
-        frame = message_frame(message)
-        hub = self._state.hub
-        after_commit(session, lambda: hub.publish(message.conversation_id, frame))
+    @asynccontextmanager
+    async def _turn(self, conversation_id: int) -> AsyncIterator[None]:
+        """One bot turn at a time per conversation; the lock is dropped when nobody needs it."""
+        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
+        self._users[conversation_id] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[conversation_id] -= 1
+            if not self._users[conversation_id]:
+                del self._users[conversation_id], self._locks[conversation_id]
 
     def _store_customer_message(
         self, conversation_id: int, client_msg_id: str, text: str, intent: str | None
@@ -87,16 +102,22 @@ class ChatFlow:
                 if language and language != conversation.language:
                     handoff_service.set_conversation_language(session, conversation, language)
                     changed = True
-                self._publish_after_commit(session, received.message)
+                self._state.hub.publish_after_commit(session, received.message)
+            first = received.message.seq == 1 and conversation.language is not None
             return Stored(
                 seq=received.message.seq,
                 created=received.created,
                 bot_mode=conversation.mode == "bot",
+                text=received.message.text,
+                intent=intent,
                 language=conversation.language,
                 # the bot learns the language on the first message and whenever it changes
-                language_changed=received.created
-                and (changed or (received.message.seq == 1 and conversation.language is not None)),
+                language_changed=received.created and (changed or first),
             )
+
+    def _in_bot_mode(self, conversation_id: int) -> bool:
+        with unit_of_work(self._state.session_factory, read_only=True) as session:
+            return handoff_service.get_conversation(session, conversation_id).mode == "bot"
 
     def _store_bot_replies(
         self, conversation_id: int, outputs: list[dict[str, Any]], sender: str = "bot"
@@ -113,13 +134,10 @@ class ChatFlow:
                 if not text and not payload:
                     continue
                 message = handoff_service.add_message(
-                    session,
-                    conversation_id=conversation_id,
-                    sender=sender,
-                    text=text,
+                    session, conversation_id=conversation_id, sender=sender, text=text,
                     payload=payload,
-                )
-                self._publish_after_commit(session, message)
+                )  # fmt: skip
+                self._state.hub.publish_after_commit(session, message)
 
     async def receive(
         self, conversation_id: int, client_msg_id: str, text: str, intent: str | None = None
@@ -129,17 +147,20 @@ class ChatFlow:
             self._store_customer_message, conversation_id, client_msg_id, text, intent
         )
 
-    async def bot_turn(self, conversation_id: int, text: str, stored: Stored) -> None:
+    async def bot_turn(self, conversation_id: int, stored: Stored) -> None:
         rasa = self._state.rasa
-        sender_id = f"tz-conversation-{conversation_id}"
-        async with self._lock(conversation_id):
+        sender_id = rasa_sender_id(conversation_id)
+        async with self._turn(conversation_id):
+            # An earlier turn (another tab) may have handed off while this one waited.
+            if not await to_thread.run_sync(self._in_bot_mode, conversation_id):
+                return
             try:
                 if stored.language_changed and stored.language:
                     await rasa.set_slot(sender_id, "language", stored.language)
-                outputs = await rasa.send(sender_id, text)
+                outputs = await rasa.send(sender_id, bot_text(stored))
             except BotUnavailable:
-                language = stored.language or "en"
-                outputs = [{"custom": {"kind": "error", "text": UNAVAILABLE[language]}}]
+                text = UNAVAILABLE.get(stored.language or "en", UNAVAILABLE["en"])
+                outputs = [{"custom": {"kind": "error", "text": text}}]
                 await to_thread.run_sync(
                     self._store_bot_replies, conversation_id, outputs, "system"
                 )

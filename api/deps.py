@@ -44,6 +44,15 @@ def get_session(state: StateDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def get_read_session(state: StateDep) -> Iterator[Session]:
+    """A read-only unit: on SQLite it takes no write lock, so reads never queue behind writes."""
+    with unit_of_work(state.session_factory, read_only=True) as session:
+        yield session
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+
+
 def _bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing bearer token")
@@ -51,12 +60,12 @@ def _bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
 
 
 def get_current_agent(
-    session: SessionDep,
-    settings: SettingsDep,
+    state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Agent:
-    claims = tokens.verify(settings.secret_key, _bearer_token(credentials), kind="agent")
-    agent = handoff_service.get_agent(session, claims.subject)
+    claims = tokens.verify(state.settings.secret_key, _bearer_token(credentials), kind="agent")
+    with unit_of_work(state.session_factory, read_only=True) as session:
+        agent = handoff_service.get_agent(session, claims.subject)
     if agent is None or not agent.active:
         raise Unauthorized("agent no longer active")
     return agent
@@ -75,6 +84,8 @@ def require_roles(*roles: str) -> Any:
 
 
 EditorDep = Annotated[Agent, require_roles("editor", "admin")]
+# Tickets are worked by agents (any tier) and admins/leads; editors keep the KB.
+TicketWorkerDep = Annotated[Agent, require_roles("agent", "admin")]
 AdminDep = Annotated[Agent, require_roles("admin")]
 
 

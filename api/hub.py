@@ -7,12 +7,20 @@ With several api workers this is where Redis pub/sub plugs in.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from collections import defaultdict
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from api.frames import message_frame
+from handoff.models import Message
+from tierzero.db import after_commit
+
 Frame = dict[str, Any]
+# Put in place of live frames a subscriber was too slow to take: its socket is closed and the
+# widget reconnects with since=, so it loses nothing.
+OVERFLOW: Frame = {"type": "overflow"}
 
 
 class ConversationHub:
@@ -42,6 +50,12 @@ class ConversationHub:
         with self._lock:
             return len(self._subscribers.get(conversation_id, ()))
 
+    def publish_after_commit(self, session: Session, message: Message) -> None:
+        """Push a stored message to the conversation's sockets once its transaction commits."""
+        frame = message_frame(message)
+        conversation_id = message.conversation_id
+        after_commit(session, lambda: self.publish(conversation_id, frame))
+
     def publish(self, conversation_id: int, frame: Frame) -> None:
         with self._lock:
             queues = list(self._subscribers.get(conversation_id, ()))
@@ -54,12 +68,16 @@ class ConversationHub:
             running = None
         for queue in queues:
             if loop is None or running is loop:
-                _offer(queue, frame)
+                offer(queue, frame)
             else:
-                loop.call_soon_threadsafe(_offer, queue, frame)
+                loop.call_soon_threadsafe(offer, queue, frame)
 
 
-def _offer(queue: asyncio.Queue[Frame], frame: Frame) -> None:
-    """A subscriber that stopped reading loses live frames, not data: it replays with since=."""
-    with contextlib.suppress(asyncio.QueueFull):
+def offer(queue: asyncio.Queue[Frame], frame: Frame) -> None:
+    """Queue a frame; a subscriber that stopped reading gets OVERFLOW instead of a silent gap."""
+    try:
         queue.put_nowait(frame)
+    except asyncio.QueueFull:
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(OVERFLOW)

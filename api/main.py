@@ -20,7 +20,7 @@ from api.errors import install_error_handlers
 from api.hub import ConversationHub
 from api.rasa import RasaClient
 from api.routes import agent, health, internal, widget
-from api.state import AppState
+from api.state import AppState, Limits
 from tierzero import migrate
 from tierzero.db import make_engine, make_session_factory, unit_of_work
 from tierzero.settings import PROJECT_ROOT, Settings, get_settings
@@ -40,7 +40,7 @@ def load_kb(state: AppState) -> Any:
 
     index = KbIndex(dense=state.settings.kb_dense == "on", cache_dir=state.settings.kb_cache_dir)
     sync = IndexSync(index)
-    with unit_of_work(state.session_factory) as session:
+    with unit_of_work(state.session_factory, read_only=True) as session:
         count = sync.poll(session)
     state.kb = index
     actions.runtime.configure(actions.runtime.Runtime(state.session_factory, index))
@@ -52,10 +52,14 @@ def load_kb(state: AppState) -> Any:
 async def keep_kb_in_sync(state: AppState) -> None:
     """Edits through this api reach the index at commit; this picks up `tierzero kb import` and
     other workers' commits within about a second."""
-    sync = await to_thread.run_sync(load_kb, state)
+    try:
+        sync = await to_thread.run_sync(load_kb, state)
+    except Exception:  # readiness stays failing and says why in the log
+        log.exception("could not load the knowledge base index")
+        raise
 
     def poll() -> None:
-        with unit_of_work(state.session_factory) as session:
+        with unit_of_work(state.session_factory, read_only=True) as session:
             sync.poll(session)
 
     while True:
@@ -79,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             token=settings.internal_token,
             timeout=settings.rasa_timeout_seconds,
         ),
+        limits=Limits.from_settings(settings),
     )
     state.extras["chat"] = ChatFlow(state)
     state.extras["executor"] = internal.build_executor()

@@ -1,6 +1,13 @@
 """Domain errors of conversations and tickets."""
 
-from tierzero.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from tierzero.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
 
 
 class ConversationNotFound(NotFound):
@@ -32,4 +39,8 @@ class AgentExists(Conflict):
 
 
 class MessageRejected(InvalidInput):
+    pass
+
+
+class MessageTooLong(PayloadTooLarge):
     pass

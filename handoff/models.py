@@ -30,6 +30,14 @@ AGENT_ROLES = ("agent", "editor", "admin")
 SENDERS = ("customer", "bot", "agent", "system")
 
 
+RASA_SENDER_PREFIX = "tz-conversation-"
+
+
+def rasa_sender_id(conversation_id: int) -> str:
+    """Rasa's sender id, derived from the stored conversation (never chosen by a client)."""
+    return f"{RASA_SENDER_PREFIX}{conversation_id}"
+
+
 class Customer(Base):
     __tablename__ = "customers"
 
@@ -86,7 +94,7 @@ class Conversation(Base):
 
     @property
     def rasa_sender_id(self) -> str:
-        return f"tz-conversation-{self.id}"
+        return rasa_sender_id(self.id)
 
 
 class Message(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from handoff.models import Agent, Conversation, Customer, Message, Ticket, TicketEvent
@@ -41,14 +41,14 @@ def find_message_by_client_id(
 
 
 def messages_since(
-    session: Session, conversation_id: int, since: int = 0, limit: int = 1000
+    session: Session, conversation_id: int, since: int = 0, limit: int | None = None
 ) -> Sequence[Message]:
-    return session.scalars(
+    query = (
         select(Message)
         .where(Message.conversation_id == conversation_id, Message.seq > since)
         .order_by(Message.seq)
-        .limit(limit)
-    ).all()
+    )
+    return session.scalars(query if limit is None else query.limit(limit)).all()
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket | None:
@@ -66,8 +66,15 @@ def list_tickets(
     tier: str | None = None,
     assignee_id: int | None = None,
     limit: int = 100,
+    offset: int = 0,
 ) -> Sequence[Ticket]:
-    query = select(Ticket).order_by(Ticket.created_at, Ticket.id).limit(limit)
+    waiting_first = case((Ticket.status == "queued", 0), else_=1)
+    query = (
+        select(Ticket)
+        .order_by(waiting_first, Ticket.created_at, Ticket.id)
+        .limit(limit)
+        .offset(offset)
+    )
     if statuses:
         query = query.where(Ticket.status.in_(statuses))
     if tier:

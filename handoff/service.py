@@ -16,6 +16,7 @@ from handoff.errors import (
     ConversationNotFound,
     InvalidCredentials,
     MessageRejected,
+    MessageTooLong,
     TicketAlreadyClaimed,
     TicketClosed,
     TicketNotAssignedToYou,
@@ -32,7 +33,7 @@ SUPPORTED_LANGUAGES = ("en", "el", "ru", "sr")
 def clean_text(text: str, *, max_chars: int) -> str:
     """Reject what no person would send; keep newlines and tabs, drop other control characters."""
     if len(text) > max_chars:
-        raise MessageRejected(f"message is too long: at most {max_chars} characters")
+        raise MessageTooLong(f"message is too long: at most {max_chars} characters")
     cleaned = "".join(
         ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
     ).strip()
@@ -244,10 +245,16 @@ def get_ticket(session: Session, ticket_id: int) -> Ticket:
 
 
 def list_queue(
-    session: Session, *, status: str | None = None, tier: str | None = None
+    session: Session,
+    *,
+    status: str | None = None,
+    tier: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> Sequence[Ticket]:
+    """Open tickets, queued ones first (oldest first), then the ones being worked."""
     statuses = [status] if status else ["queued", "assigned", "waiting_on_customer"]
-    return repo.list_tickets(session, statuses=statuses, tier=tier)
+    return repo.list_tickets(session, statuses=statuses, tier=tier, limit=limit, offset=offset)
 
 
 def claim(session: Session, *, ticket_id: int, agent: Agent) -> Ticket:

@@ -12,16 +12,11 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from tierzero import migrate
+from tierzero.db import driver_url
 
 
 def backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get("TIERZERO_TEST_DATABASE_URL") else ["sqlite"]
-
-
-def _psycopg_url(url: str) -> str:
-    if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return url
 
 
 @contextmanager
@@ -32,7 +27,7 @@ def fresh_database(backend: str, directory: Path) -> Iterator[str]:
         migrate.upgrade(url)
         yield url
         return
-    admin_url = _psycopg_url(os.environ["TIERZERO_TEST_DATABASE_URL"])
+    admin_url = driver_url(os.environ["TIERZERO_TEST_DATABASE_URL"])
     name = f"tz_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from handoff import service as handoff_service
+from handoff.models import rasa_sender_id
 from kb import service as kb_service
 from tierzero.cli import rasa_files
 from tierzero.cli.supervisor import Child, Supervisor
@@ -22,6 +23,8 @@ PASSWORD = "integration-test-password"
 AGENTS = {
     "alice": ("alice@nimbus.test", "agent"),
     "bob": ("bob@nimbus.test", "agent"),
+    "carol": ("carol@nimbus.test", "agent"),
+    "dave": ("dave@nimbus.test", "admin"),
     "eve": ("eve-editor@nimbus.test", "editor"),
 }
 
@@ -57,6 +60,17 @@ class Stack:
             response.raise_for_status()
             return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
+    def rasa_user_turns(self, conversation_id: int) -> int:
+        """How many customer messages Rasa itself has seen in this conversation."""
+        response = httpx.get(
+            f"http://127.0.0.1:{self.settings.rasa_port}/conversations/"
+            f"{rasa_sender_id(conversation_id)}/tracker",
+            params={"token": self.settings.internal_token, "include_events": "ALL"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return sum(1 for event in response.json()["events"] if event["event"] == "user")
+
     def restart_rasa(self) -> None:
         """Stop the Rasa server and start a new one on the same port and tracker store."""
         self.rasa.process.terminate()
@@ -78,6 +92,10 @@ def prepare(var_dir: Path, database_url: str) -> Settings:
         rasa_port=free_port(),
         rasa_model_dir_override=PROJECT_ROOT / "var" / "models",
         kb_cache_dir_override=PROJECT_ROOT / "var" / "cache" / "kb",
+        # every test customer and agent comes from 127.0.0.1: per-IP limits would throttle the
+        # suite itself (the limits have their own tests)
+        sessions_per_minute=100_000,
+        logins_per_minute=100_000,
     )
     rasa_files.train(settings)  # no-op when `make test` has trained it already
     factory = make_session_factory(make_engine(database_url))

@@ -25,6 +25,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+READ_ONLY_OPTION = "tierzero_read_only"
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -67,9 +69,18 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so concurrent writers wait on busy_timeout
-        # instead of failing with "database is locked" when a read upgrades to a write.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writing unit takes the write lock up front (IMMEDIATE), so concurrent writers queue on
+        # busy_timeout instead of failing with "database is locked" when a read upgrades to a
+        # write. Read-only units use a plain deferred BEGIN: under WAL they never block anyone.
+        read_only = conn.get_execution_options().get(READ_ONLY_OPTION)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def driver_url(url: str) -> str:
+    """``postgresql://`` URLs use psycopg 3 (the driver the app installs)."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
 
 
 def make_engine(url: str) -> Engine:
@@ -77,19 +88,24 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         _configure_sqlite(engine)
         return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(driver_url(url), pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def mark_read_only(session: Session) -> None:
+    """Declare, before the first query, that this session's transaction only reads."""
+    session.connection(execution_options={READ_ONLY_OPTION: True})
+
+
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+def unit_of_work(factory: sessionmaker[Session], *, read_only: bool = False) -> Iterator[Session]:
     """One transaction: services only flush, this commits or rolls back."""
     session = factory()
+    if read_only:
+        mark_read_only(session)
     try:
         yield session
         session.commit()

@@ -33,5 +33,9 @@ class PayloadTooLarge(TierZeroError):
     status_code = 413
 
 
+class TooManyRequests(TierZeroError):
+    status_code = 429
+
+
 class ServiceUnavailable(TierZeroError):
     status_code = 503

@@ -7,6 +7,7 @@ fresh checkout runs without configuration and a production deployment sets its o
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -18,15 +19,26 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+MIN_SECRET_CHARS = 32
+
+
 def _persisted_secret(var_dir: Path, name: str) -> str:
-    """A random secret stored under var/ so restarts keep tokens valid."""
+    """A random secret stored under var/ (created 0600, never rewritten) so restarts keep
+    tokens valid; a truncated or empty file is replaced rather than trusted."""
     path = var_dir / "secrets" / name
     if path.exists():
-        return path.read_text().strip()
+        value = path.read_text().strip()
+        if len(value) >= MIN_SECRET_CHARS:
+            return value
+        path.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(32)
-    path.write_text(value)
-    path.chmod(0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
     return value
 
 
@@ -57,7 +69,9 @@ class Settings(BaseSettings):
 
     max_message_chars: int = 4000
     max_frame_bytes: int = 64 * 1024
-    messages_per_minute: int = 30
+    messages_per_minute: int = 30  # per conversation, across all of its sockets
+    sessions_per_minute: int = 20  # new chat sessions per client IP
+    logins_per_minute: int = 10  # login attempts per client IP and per email
 
     kb_dense: Literal["on", "off"] = "on"
     kb_demo_path: Path = PROJECT_ROOT / "kb" / "demo" / "articles.yaml"
@@ -71,9 +85,12 @@ class Settings(BaseSettings):
     def model_post_init(self, __context: object) -> None:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'tierzero.db'}"
-        if self.environment == "production" and (not self.secret_key or not self.internal_token):
+        if self.environment == "production" and (
+            len(self.secret_key) < MIN_SECRET_CHARS or len(self.internal_token) < MIN_SECRET_CHARS
+        ):
             raise ValueError(
-                "TIERZERO_SECRET_KEY and TIERZERO_INTERNAL_TOKEN must be set in production"
+                "TIERZERO_SECRET_KEY and TIERZERO_INTERNAL_TOKEN must be set in production "
+                f"(at least {MIN_SECRET_CHARS} characters each)"
             )
         if not self.secret_key:
             self.secret_key = _persisted_secret(self.var_dir, "secret_key")

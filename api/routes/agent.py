@@ -1,18 +1,17 @@
 """Agent routes: login, the queue, claim, reply.
 
-Who may call: ``POST /login`` anyone (with credentials); everything else an authenticated agent
-(any role; tier rules arrive with routing).
+Who may call: ``POST /login`` anyone (with credentials, rate-limited); ``/me`` any logged-in
+staff member; the ticket routes agents (any tier) and admins — editors keep the KB instead.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from api import tokens
-from api.deps import CurrentAgent, SessionDep, SettingsDep, StateDep
-from api.frames import message_frame
+from api.deps import CurrentAgent, ReadSessionDep, SessionDep, StateDep, TicketWorkerDep
 from handoff import service as handoff_service
 from handoff.schemas import (
     AgentRead,
@@ -25,15 +24,22 @@ from handoff.schemas import (
     TicketRead,
     TokenResponse,
 )
-from tierzero.db import after_commit
+from tierzero.errors import TooManyRequests
 
 router = APIRouter(prefix="/v1/agent", tags=["agent"])
 
 
 @router.post("/login")
-def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> TokenResponse:
+def login(
+    body: LoginRequest, session: ReadSessionDep, state: StateDep, request: Request
+) -> TokenResponse:
     """Anyone with an agent's email and password: a short-lived bearer token."""
-    agent = handoff_service.authenticate(session, email=body.email, password=body.password)
+    settings = state.settings
+    client = request.client.host if request.client else "unknown"
+    email = body.email.strip().lower()
+    if not (state.limits.logins.allow(f"ip:{client}") and state.limits.logins.allow(email)):
+        raise TooManyRequests("too many login attempts; wait a minute")
+    agent = handoff_service.authenticate(session, email=email, password=body.password)
     token = tokens.issue(
         settings.secret_key,
         kind="agent",
@@ -55,20 +61,24 @@ def me(agent: CurrentAgent) -> AgentRead:
 
 @router.get("/tickets")
 def list_tickets(
-    agent: CurrentAgent,
-    session: SessionDep,
+    agent: TicketWorkerDep,
+    session: ReadSessionDep,
     status: Literal["queued", "assigned", "waiting_on_customer", "resolved", "closed"]
     | None = None,
     tier: Literal["L1", "L2", "L3"] | None = None,
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
 ) -> list[TicketRead]:
-    """Any agent: open tickets (queued first by age), optionally filtered."""
-    tickets = handoff_service.list_queue(session, status=status, tier=tier)
+    """Agents and admins: open tickets, queued first (oldest first), optionally filtered."""
+    tickets = handoff_service.list_queue(
+        session, status=status, tier=tier, limit=limit, offset=offset
+    )
     return [TicketRead.model_validate(t) for t in tickets]
 
 
 @router.get("/tickets/{ticket_id}")
-def get_ticket(ticket_id: int, agent: CurrentAgent, session: SessionDep) -> TicketDetail:
-    """Any agent: the ticket with the customer, the full transcript and its events."""
+def get_ticket(ticket_id: int, agent: TicketWorkerDep, session: ReadSessionDep) -> TicketDetail:
+    """Agents and admins: the ticket with the customer, the full transcript and its events."""
     detail = handoff_service.ticket_detail(session, ticket_id)
     ticket = detail["ticket"]
     return TicketDetail.model_validate(
@@ -83,8 +93,8 @@ def get_ticket(ticket_id: int, agent: CurrentAgent, session: SessionDep) -> Tick
 
 
 @router.post("/tickets/{ticket_id}/claim")
-def claim(ticket_id: int, agent: CurrentAgent, session: SessionDep) -> TicketRead:
-    """Any agent: take a queued ticket; exactly one concurrent claimant wins, others get 409."""
+def claim(ticket_id: int, agent: TicketWorkerDep, session: SessionDep) -> TicketRead:
+    """Agents and admins: take a queued ticket; of concurrent claimants one wins, others 409."""
     return TicketRead.model_validate(
         handoff_service.claim(session, ticket_id=ticket_id, agent=agent)
     )
@@ -94,14 +104,11 @@ def claim(ticket_id: int, agent: CurrentAgent, session: SessionDep) -> TicketRea
 def reply(
     ticket_id: int,
     body: AgentReply,
-    agent: CurrentAgent,
+    agent: TicketWorkerDep,
     session: SessionDep,
     state: StateDep,
-    since: int = Query(0, ge=0, include_in_schema=False),
 ) -> MessageRead:
     """The ticket's assignee: a reply that reaches the customer's widget live."""
     message = handoff_service.reply(session, ticket_id=ticket_id, agent=agent, text=body.text)
-    frame = message_frame(message)
-    conversation_id = message.conversation_id
-    after_commit(session, lambda: state.hub.publish(conversation_id, frame))
+    state.hub.publish_after_commit(session, message)
     return MessageRead.model_validate(message)

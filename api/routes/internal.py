@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import json
 import zlib
+from collections.abc import Mapping
 from typing import Any
 
 from anyio import to_thread
@@ -22,7 +24,7 @@ from tierzero.errors import Forbidden, InvalidInput
 
 router = APIRouter(prefix="/internal/rasa", tags=["internal"], include_in_schema=False)
 
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 
 
 def build_executor() -> ActionExecutor:
@@ -31,26 +33,35 @@ def build_executor() -> ActionExecutor:
     return executor
 
 
-def _authorise(request: Request, token: str) -> None:
-    host = request.client.host if request.client else ""
-    if host not in LOOPBACK:
+def is_loopback(host: str | None) -> bool:
+    try:
+        address = ipaddress.ip_address(host or "")
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool((mapped or address).is_loopback)
+
+
+def authorise(host: str | None, headers: Mapping[str, str], token: str) -> None:
+    """Only the local Rasa server: a loopback peer that was not proxied, with the service token."""
+    if not is_loopback(host) or any(name in headers for name in FORWARDING_HEADERS):
         raise Forbidden("internal endpoint is loopback-only")
-    given = request.query_params.get("token") or request.headers.get("authorization", "")
-    given = given.removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    given = headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not token or not hmac.compare_digest(given.encode(), token.encode()):
         raise Forbidden("invalid internal token")
 
 
 @router.post("/actions")
 async def run_action(request: Request, state: StateDep) -> JSONResponse:
-    _authorise(request, state.settings.internal_token)
+    host = request.client.host if request.client else None
+    authorise(host, request.headers, state.settings.internal_token)
     body = await request.body()
-    if request.headers.get("content-encoding") == "deflate":
-        body = zlib.decompress(body)
     try:
+        if request.headers.get("content-encoding") == "deflate":
+            body = zlib.decompress(body)
         action_call: dict[str, Any] = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("action call is not valid JSON") from exc
+    except (zlib.error, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput("action call is not valid (deflated) JSON") from exc
     executor: ActionExecutor = state.extras["executor"]
 
     def _run() -> Any:

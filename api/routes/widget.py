@@ -18,20 +18,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api import tokens
 from api.chat import ALLOWED_INTENT_PAYLOADS, ChatFlow
-from api.deps import CurrentCustomer, SessionDep, SettingsDep
+from api.deps import CurrentCustomer, ReadSessionDep, SessionDep, StateDep
 from api.frames import ack_frame, error_frame, message_frame
-from api.ratelimit import SlidingWindow
+from api.hub import OVERFLOW, offer
 from api.state import AppState
 from handoff import service as handoff_service
 from handoff.schemas import MessageRead, SessionCreate, SessionCreated
 from tierzero.db import unit_of_work
-from tierzero.errors import TierZeroError, Unauthorized
+from tierzero.errors import TierZeroError, TooManyRequests, Unauthorized
 
 router = APIRouter(prefix="/v1/widget", tags=["widget"])
 log = logging.getLogger("tierzero.widget")
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_BIG = 1009
+CLOSE_UNSUPPORTED = 1003
+CLOSE_TRY_AGAIN = 1013
 
 
 class ClientMessage(BaseModel):
@@ -45,9 +47,12 @@ class ClientMessage(BaseModel):
 
 @router.post("/sessions", status_code=201)
 def create_session(
-    body: SessionCreate, session: SessionDep, settings: SettingsDep, request: Request
+    body: SessionCreate, session: SessionDep, state: StateDep, request: Request
 ) -> SessionCreated:
-    """Anyone: starts an anonymous customer conversation and returns its signed token."""
+    """Anyone (rate-limited per client IP): a new anonymous conversation and its signed token."""
+    client = request.client.host if request.client else "unknown"
+    if not state.limits.sessions.allow(client):
+        raise TooManyRequests("too many new chats from this address; wait a minute")
     conversation = handoff_service.start_conversation(
         session,
         name=body.name,
@@ -55,6 +60,7 @@ def create_session(
         language=body.language,
         page_url=body.page_url,
     )
+    settings = state.settings
     token = tokens.issue(
         settings.secret_key,
         kind="customer",
@@ -74,7 +80,7 @@ def create_session(
 
 @router.get("/messages")
 def history(
-    customer: CurrentCustomer, session: SessionDep, since: int = Query(0, ge=0)
+    customer: CurrentCustomer, session: ReadSessionDep, since: int = Query(0, ge=0)
 ) -> list[MessageRead]:
     """The token's customer: messages of their conversation after ``since``."""
     assert customer.conversation_id is not None
@@ -88,11 +94,14 @@ def _state(websocket: WebSocket) -> AppState:
 
 
 def _replay(state: AppState, conversation_id: int, since: int) -> list[dict[str, Any]]:
-    with unit_of_work(state.session_factory) as session:
+    with unit_of_work(state.session_factory, read_only=True) as session:
         handoff_service.get_conversation(session, conversation_id)
-        return [
-            message_frame(m) for m in handoff_service.transcript(session, conversation_id, since)
-        ]
+        messages = handoff_service.transcript(session, conversation_id, since)
+        return [message_frame(m) for m in messages]
+
+
+# Bot turns outlive the socket that started them (the reply is stored and replayed later).
+_bot_turns: set[asyncio.Task[None]] = set()
 
 
 @router.websocket("/ws")
@@ -107,28 +116,31 @@ async def chat_socket(
         if claims.conversation_id is None:
             raise Unauthorized("token names no conversation")
         conversation_id = claims.conversation_id
-        backlog = await to_thread.run_sync(_replay, state, conversation_id, since)
     except TierZeroError as exc:
         await websocket.close(code=CLOSE_UNAUTHORIZED, reason=exc.message)
         return
 
+    # Subscribe first, then replay: a message committed in between is in the queue, the replay,
+    # or both (sent once: the writer skips seqs already sent) — never in neither.
     queue = state.hub.subscribe(conversation_id)
-    sent: set[int] = set()
-    flow: ChatFlow = state.extras["chat"]
     try:
-        # Subscribe first, then replay: a message published in between is sent once, not lost.
+        backlog = await to_thread.run_sync(_replay, state, conversation_id, since)
+        sent: set[int] = set()
         for frame in backlog:
             await websocket.send_json(frame)
             sent.add(frame["seq"])
+        reader = asyncio.create_task(_read(websocket, state, conversation_id, queue))
         writer = asyncio.create_task(_write(websocket, queue, sent))
-        try:
-            await _read(websocket, state, flow, conversation_id, queue)
-        finally:
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await writer
+        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in pending | done:
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await task
     except WebSocketDisconnect:
         pass
+    except TierZeroError as exc:
+        await websocket.close(code=CLOSE_UNAUTHORIZED, reason=exc.message)
     finally:
         state.hub.unsubscribe(conversation_id, queue)
 
@@ -138,6 +150,9 @@ async def _write(
 ) -> None:
     while True:
         frame = await queue.get()
+        if frame is OVERFLOW:
+            await websocket.close(code=CLOSE_TRY_AGAIN, reason="too far behind; reconnect")
+            return
         seq = frame.get("seq") if frame.get("type") == "message" else None
         if seq is not None:
             if seq in sent:
@@ -149,14 +164,19 @@ async def _write(
 async def _read(
     websocket: WebSocket,
     state: AppState,
-    flow: ChatFlow,
     conversation_id: int,
     queue: asyncio.Queue[dict[str, Any]],
 ) -> None:
     settings = state.settings
-    limit = SlidingWindow(settings.messages_per_minute)
+    flow: ChatFlow = state.extras["chat"]
     while True:
-        raw = await websocket.receive_text()
+        event = await websocket.receive()
+        if event["type"] == "websocket.disconnect":
+            return
+        raw = event.get("text")
+        if raw is None:
+            await websocket.close(code=CLOSE_UNSUPPORTED, reason="send JSON text frames")
+            return
         if len(raw.encode("utf-8", errors="replace")) > settings.max_frame_bytes:
             await websocket.close(
                 code=CLOSE_TOO_BIG, reason=f"frame too large (max {settings.max_frame_bytes} bytes)"
@@ -165,19 +185,19 @@ async def _read(
         try:
             incoming = ClientMessage.model_validate(json.loads(raw))
         except json.JSONDecodeError:
-            queue.put_nowait(error_frame(400, "frame is not valid JSON"))
+            offer(queue, error_frame(400, "frame is not valid JSON"))
             continue
         except ValidationError as exc:
             problem = exc.errors()[0]
             where = ".".join(str(p) for p in problem.get("loc", ()))
-            queue.put_nowait(error_frame(400, f"invalid message: {where} {problem.get('msg')}"))
+            offer(queue, error_frame(400, f"invalid message: {where} {problem.get('msg')}"))
             continue
         if incoming.type != "message":
-            queue.put_nowait(error_frame(400, f"unknown frame type {incoming.type!r}"))
+            offer(queue, error_frame(400, f"unknown frame type {incoming.type!r}"))
             continue
-        if not limit.allow():
-            queue.put_nowait(
-                error_frame(429, "too many messages; wait a moment", incoming.client_msg_id)
+        if not state.limits.messages.allow(f"conversation:{conversation_id}"):
+            offer(
+                queue, error_frame(429, "too many messages; wait a moment", incoming.client_msg_id)
             )
             continue
         intent = incoming.payload if incoming.payload in ALLOWED_INTENT_PAYLOADS else None
@@ -186,10 +206,10 @@ async def _read(
                 conversation_id, incoming.client_msg_id, incoming.text, intent
             )
         except TierZeroError as exc:
-            queue.put_nowait(error_frame(exc.status_code, exc.message, incoming.client_msg_id))
+            offer(queue, error_frame(exc.status_code, exc.message, incoming.client_msg_id))
             continue
-        queue.put_nowait(
-            ack_frame(incoming.client_msg_id, stored.seq, duplicate=not stored.created)
-        )
+        offer(queue, ack_frame(incoming.client_msg_id, stored.seq, duplicate=not stored.created))
         if stored.created and stored.bot_mode:
-            await flow.bot_turn(conversation_id, intent or incoming.text, stored)
+            task = asyncio.create_task(flow.bot_turn(conversation_id, stored))
+            _bot_turns.add(task)
+            task.add_done_callback(_bot_turns.discard)

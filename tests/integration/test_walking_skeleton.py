@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 
@@ -76,15 +79,24 @@ class TestCustomerToAgent:
             live = customer.wait_for(lambda f: f["type"] == "message" and f["sender"] == "agent")
             assert live["text"] == "Hi, I'm Alice. Let's fix this together."
 
+            rasa_turns = stack.rasa_user_turns(session["conversation_id"])
             msg_id = customer.send("Thanks! The reset email never arrives.")
             ack = customer.wait_for(lambda f: f["type"] == "ack" and f["client_msg_id"] == msg_id)
-            after = customer.drain(quiet=3.0)
-            assert not [f for f in after if f.get("sender") in ("bot", "system")]
             with stack.client() as api:
                 detail = api.get(f"/v1/agent/tickets/{ticket_id}", headers=alice).json()
             last = detail["transcript"][-1]
             assert (last["seq"], last["sender"]) == (ack["seq"], "customer")
             assert last["text"] == "Thanks! The reset email never arrives."
+            # a later agent reply arrives next on the socket: nothing from the bot came between
+            with stack.client() as api:
+                api.post(
+                    f"/v1/agent/tickets/{ticket_id}/messages", headers=alice, json={"text": "Ok!"}
+                ).raise_for_status()
+            following = customer.wait_for(
+                lambda f: f["type"] == "message" and f["seq"] > ack["seq"]
+            )
+            assert (following["sender"], following["text"]) == ("agent", "Ok!")
+            assert stack.rasa_user_turns(session["conversation_id"]) == rasa_turns
         finally:
             customer.close()
 
@@ -97,26 +109,61 @@ class TestReconnect:
         seen = max(f["seq"] for f in first.frames if f["type"] == "message")
         msg_id = first.send("how can I download my invoice?")
         first.wait_for(lambda f: f["type"] == "ack" and f["client_msg_id"] == msg_id)
-        first.close()  # drops before the bot's answer arrives
+        first.close()  # drops while the bot is still answering
 
-        def stored_after() -> list[dict]:
-            response = httpx.get(
-                f"{stack.base_url}/v1/widget/messages",
-                params={"since": seen},
-                headers={"Authorization": f"Bearer {session['token']}"},
-            )
-            messages = response.json()
-            return messages if any(m["sender"] == "bot" for m in messages) else []
-
-        missed = wait_until(stored_after)
         second = Customer(stack.ws_url, session["token"], since=seen)
         try:
-            replayed = [f for f in second.drain(quiet=2.0) if f["type"] == "message"]
-            assert [f["seq"] for f in replayed] == [m["seq"] for m in missed]
-            assert [f["seq"] for f in replayed] == list(range(seen + 1, seen + 1 + len(missed)))
+            second.wait_for(lambda f: f["type"] == "message" and f["sender"] == "bot")
+            stored = wait_until(lambda: _history_with_reply(stack, session["token"], seen))
+            more = [f for f in second.drain(quiet=1.0)]
+            replayed = [f for f in [*second.frames, *more] if f["type"] == "message"]
+            seqs = [f["seq"] for f in replayed]
+            assert seqs == [m["seq"] for m in stored]  # every missed message, in order, once
+            assert seqs == list(range(seen + 1, seen + 1 + len(stored)))
             assert replayed[0]["client_msg_id"] == msg_id
         finally:
             second.close()
+
+
+def _history_with_reply(stack: Stack, token: str, since: int) -> list[dict]:
+    response = httpx.get(
+        f"{stack.base_url}/v1/widget/messages",
+        params={"since": since},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    messages = response.json()
+    return messages if any(m["sender"] == "bot" for m in messages) else []
+
+
+class TestConcurrentClaims:
+    def test_exactly_one_of_many_concurrent_claims_wins(self, stack: Stack) -> None:
+        session = open_session(stack.base_url)
+        customer = Customer(stack.ws_url, session["token"])
+        try:
+            handed = customer.ask("I want to talk to a human agent")
+        finally:
+            customer.close()
+        assert handed["payload"]["kind"] == "handoff"
+        ticket_id = handed["payload"]["ticket_id"]
+        logins = [stack.login(who) for who in ("alice", "bob", "carol", "dave") for _ in range(2)]
+        barrier = threading.Barrier(len(logins))
+
+        def claim(headers: dict[str, str]) -> int:
+            with stack.client() as api:
+                barrier.wait()
+                return api.post(f"/v1/agent/tickets/{ticket_id}/claim", headers=headers).status_code
+
+        with ThreadPoolExecutor(len(logins)) as pool:
+            codes = sorted(pool.map(claim, logins))
+        assert codes == [200] + [409] * (len(logins) - 1)
+        with stack.client() as api:
+            detail = api.get(f"/v1/agent/tickets/{ticket_id}", headers=logins[0]).json()
+        assert [e["kind"] for e in detail["events"]].count("claimed") == 1
+
+    def test_editors_cannot_work_tickets(self, stack: Stack) -> None:
+        with stack.client() as api:
+            response = api.get("/v1/agent/tickets", headers=stack.login("eve"))
+        assert response.status_code == 403
 
 
 class TestRasaRestart:

@@ -72,7 +72,34 @@ class TestBadFrames:
         try:
             customer.send("y" * 5000)
             error = customer.wait_for(lambda f: f["type"] == "error")
-            assert error["status"] == 400 and "too long" in error["detail"]
+            assert error["status"] == 413 and "too long" in error["detail"]
+            assert _history(stack, session["token"]) == []
+        finally:
+            customer.close()
+
+    def test_binary_frame_closes_with_1003(self, stack: Stack) -> None:
+        session = open_session(stack.base_url)
+        customer = Customer(stack.ws_url, session["token"])
+        customer.socket.send(b"\x00\x01binary")
+        assert customer.close_code() == 1003
+        _still_serving(stack)
+
+    def test_flooding_a_conversation_gets_429_and_stores_only_the_allowed(
+        self, stack: Stack
+    ) -> None:
+        session = open_session(stack.base_url)
+        customer = Customer(stack.ws_url, session["token"])
+        limit = stack.settings.messages_per_minute
+        try:
+            ids = [customer.send(f"message number {i}") for i in range(limit + 5)]
+            answers = {}
+            while len(answers) < len(ids):
+                frame = customer.wait_for(lambda f: f["type"] in ("ack", "error"))
+                answers[frame["client_msg_id"]] = frame
+            refused = [a for a in answers.values() if a["type"] == "error"]
+            assert len(refused) == 5 and all(a["status"] == 429 for a in refused)
+            stored = [m for m in _history(stack, session["token"]) if m["sender"] == "customer"]
+            assert len(stored) == limit
         finally:
             customer.close()
 

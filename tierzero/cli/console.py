@@ -8,8 +8,10 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 
+from tierzero.settings import Settings, get_settings
+
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -19,17 +21,33 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 @contextmanager
 def clear_errors() -> Iterator[None]:
+    """Every failure of a command as one red line (settings, database, files, anything else)."""
+    from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
     from tierzero.errors import TierZeroError
 
     try:
         yield
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
     except TierZeroError as exc:
         raise fail(exc.message) from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise fail(f"invalid settings: {problems}") from None
     except SQLAlchemyError as exc:
-        raise fail(
-            f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
-        ) from None
+        first_line = str(exc).splitlines()[0]
+        raise fail(f"database error: {exc.__class__.__name__}: {first_line}") from None
     except (OSError, ValueError) as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    except Exception as exc:
+        raise fail(f"unexpected {type(exc).__name__}: {exc}") from None
+
+
+def load_settings() -> Settings:
+    """The settings, or one clear line saying which environment variable is wrong."""
+    with clear_errors():
+        return get_settings()

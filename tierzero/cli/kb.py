@@ -17,8 +17,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from tierzero.cli.console import clear_errors, console, err_console, fail
-from tierzero.settings import PROJECT_ROOT, Settings, get_settings
+from tierzero.cli.console import clear_errors, console, err_console, fail, load_settings
+from tierzero.settings import PROJECT_ROOT, Settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -26,22 +26,6 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True, help="Import, export, search and evaluate the KB.")
 
 DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "datasets"
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Domain/database/file errors as the shared one-liners; anything unexpected as one too."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from tierzero.errors import TierZeroError
-
-    with clear_errors():
-        try:
-            yield
-        except (typer.Exit, typer.Abort, TierZeroError, SQLAlchemyError, OSError, ValueError):
-            raise
-        except Exception as exc:
-            raise fail(f"unexpected {type(exc).__name__}: {exc}") from None
 
 
 @contextmanager
@@ -71,11 +55,11 @@ def import_(
     """Import articles; bad rows are listed and skipped, the rest imported (exit 1 if any)."""
     from kb import service
 
-    settings = get_settings()
+    settings = load_settings()
     if not path.is_file():
         raise fail(f"no such file: {path}")
     with (
-        _errors(),
+        clear_errors(),
         _session(settings) as session,
         Progress(
             TextColumn("importing"),
@@ -121,7 +105,7 @@ def export(
 
     if format_ not in importers.FORMATS:
         raise fail(f"unknown format {format_!r}: use yaml, json or csv")
-    with _errors(), _session(get_settings()) as session:
+    with clear_errors(), _session(load_settings()) as session:
         text = service.export(session, format_, include_unpublished=all_)
         if out is None:
             typer.echo(text, nl=False)
@@ -146,11 +130,11 @@ def search(
     from kb import service
     from kb.index import KbIndex
 
-    settings = get_settings()
+    settings = load_settings()
     use_dense = _on_off(dense or settings.kb_dense, "--dense")
     if lang is not None and lang not in ("en", "el", "ru", "sr"):
         raise fail(f"unknown language {lang!r}: use en, el, ru or sr")
-    with _errors(), _session(settings) as session:
+    with clear_errors(), _session(settings) as session:
         with console.status("building the index…"):
             index = KbIndex(dense=use_dense, cache_dir=settings.var_dir / "cache")
             count = service.load_index(session, index)
@@ -215,13 +199,13 @@ def eval_(
     use_dense = _on_off(dense, "--dense")
     from kb.eval import run_eval
 
-    settings = get_settings()
+    settings = load_settings()
 
     def progress(message: str) -> None:
         if not json_:
             err_console.print(f"[dim]{message}[/]", highlight=False)
 
-    with _errors():  # a missing or malformed dataset is a ValueError: one red line
+    with clear_errors():  # a missing or malformed dataset is a ValueError: one red line
         result = run_eval(
             dataset=dataset,
             data_dir=data_dir,

@@ -10,10 +10,10 @@ import typer
 
 from tierzero import migrate as migrations
 from tierzero.cli import rasa_files
-from tierzero.cli.console import clear_errors, console, fail
-from tierzero.cli.supervisor import StartupFailed, Supervisor
+from tierzero.cli.console import clear_errors, console, fail, load_settings
+from tierzero.cli.supervisor import Supervisor
 from tierzero.db import make_engine, make_session_factory, unit_of_work
-from tierzero.settings import Settings, get_settings
+from tierzero.settings import Settings
 
 app = typer.Typer(
     name="tierzero",
@@ -44,7 +44,7 @@ def _session_factory(settings: Settings):  # type: ignore[no-untyped-def]
 @app.command()
 def migrate() -> None:
     """Apply database migrations (SQLite under var/ by default)."""
-    settings = get_settings()
+    settings = load_settings()
     with clear_errors():
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         migrations.upgrade(settings.database_url)
@@ -56,7 +56,7 @@ def train(
     force: Annotated[bool, typer.Option(help="Train even if nothing changed.")] = False,
 ) -> None:
     """Train the Rasa model when config, domain or bot data changed."""
-    settings = get_settings()
+    settings = load_settings()
     with clear_errors():
         try:
             with console.status("training the Rasa model (about a minute)…"):
@@ -101,14 +101,22 @@ def _seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
     return created
 
 
+def _print_ready(settings: Settings, seconds: float) -> None:
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    console.print(f"\n[bold green]TierZero is ready[/] in {seconds:.1f} s")
+    console.print(f"  demo site with the chat widget: [link]{base}/[/link]")
+    console.print(f"  API docs:                       [link]{base}/docs[/link]")
+    console.print(f"  demo agent logins:              {settings.var_dir / 'demo-accounts.txt'}")
+    console.print("  press Ctrl-C to stop\n")
+
+
 @app.command()
 def run(
     train_model: Annotated[bool, typer.Option("--train/--no-train")] = True,
 ) -> None:
     """Migrate, import the demo KB on first start, train if needed, start Rasa and the api."""
-    settings = get_settings()
+    settings = load_settings()
     started = time.monotonic()
-    supervisor = Supervisor(settings)
     with clear_errors():
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         migrations.upgrade(settings.database_url)
@@ -118,23 +126,16 @@ def run(
                 seconds = rasa_files.train(settings)
             if seconds is not None:
                 console.print(f"Rasa model trained in {seconds:.1f} s")
-        try:
+    supervisor = Supervisor(settings)
+    try:  # whatever happens from here on (Ctrl-C while starting too), both children stop
+        with clear_errors():
             supervisor.start_api()
             supervisor.start_rasa()
             with console.status("starting Rasa and the api…"):
                 supervisor.wait_ready()
-        except (StartupFailed, rasa_files.RasaSetupError) as exc:
-            supervisor.stop()
-            raise fail(str(exc)) from None
-    base = f"http://{settings.api_host}:{settings.api_port}"
-    console.print(f"\n[bold green]TierZero is ready[/] in {time.monotonic() - started:.1f} s")
-    console.print(f"  demo site with the chat widget: [link]{base}/[/link]")
-    console.print(f"  API docs:                       [link]{base}/docs[/link]")
-    console.print(f"  demo agent logins:              {settings.var_dir / 'demo-accounts.txt'}")
-    console.print("  press Ctrl-C to stop\n")
-    try:
+        _print_ready(settings, time.monotonic() - started)
         code = supervisor.wait()
-        console.print(f"[red]a process exited (code {code}); stopping[/]")
+        console.print(f"[red]a process exited (code {code}); see {settings.var_dir / 'logs'}[/]")
     except KeyboardInterrupt:
         console.print("stopping…")
     finally:
@@ -161,7 +162,7 @@ def agents_add(
         raise fail("role must be agent, editor or admin")
     if tier not in ("L1", "L2", "L3"):
         raise fail("tier must be L1, L2 or L3")
-    settings = get_settings()
+    settings = load_settings()
     with clear_errors():
         migrations.upgrade(settings.database_url)
         with unit_of_work(_session_factory(settings)) as session:

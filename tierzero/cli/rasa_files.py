@@ -11,13 +11,14 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from tierzero.errors import TierZeroError
 from tierzero.settings import PROJECT_ROOT, Settings
 
 MODEL_NAME = "tierzero"
 TRAINING_INPUTS = ("config.yml", "domain.yml", "bot/data", "requirements-rasa.txt")
 
 
-class RasaSetupError(Exception):
+class RasaSetupError(TierZeroError):
     pass
 
 
@@ -122,7 +123,7 @@ def write_runtime_files(settings: Settings) -> tuple[Path, Path]:
     endpoints = {
         "action_endpoint": {
             "url": f"http://127.0.0.1:{settings.api_port}/internal/rasa/actions",
-            "token": settings.internal_token,
+            "headers": {"Authorization": f"Bearer {settings.internal_token}"},
         },
         "tracker_store": tracker_store(settings),
     }
@@ -135,10 +136,26 @@ def write_runtime_files(settings: Settings) -> tuple[Path, Path]:
     return endpoints_path, credentials_path
 
 
+# Rasa takes its API token only as a command-line flag; this launcher adds it from the environment
+# so the token never shows in the process list.
+LAUNCHER = (
+    "import os, sys; "
+    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', os.environ.pop('TIERZERO_RASA_TOKEN')]; "
+    "from rasa.__main__ import main; main()"
+)
+
+
+def server_env(settings: Settings) -> dict[str, str]:
+    return {**rasa_env(), "TIERZERO_RASA_TOKEN": settings.internal_token}
+
+
 def server_command(settings: Settings) -> list[str]:
     endpoints, credentials = write_runtime_files(settings)
+    rasa_executable(settings)  # clear error when Rasa is not installed
     return [
-        str(rasa_executable(settings)),
+        settings.rasa_python,
+        "-c",
+        LAUNCHER,
         "run",
         "--model", str(model_path(settings)),
         "--endpoints", str(endpoints),
@@ -146,6 +163,5 @@ def server_command(settings: Settings) -> list[str]:
         "--interface", "127.0.0.1",
         "--port", str(settings.rasa_port),
         "--enable-api",
-        "--auth-token", settings.internal_token,
         "--quiet",
     ]  # fmt: skip

@@ -13,10 +13,11 @@ from pathlib import Path
 import httpx
 
 from tierzero.cli import rasa_files
+from tierzero.errors import TierZeroError
 from tierzero.settings import PROJECT_ROOT, Settings
 
 
-class StartupFailed(Exception):
+class StartupFailed(TierZeroError):
     pass
 
 
@@ -55,7 +56,8 @@ class Supervisor:
         return child
 
     def start_rasa(self) -> Child:
-        return self._spawn("rasa", rasa_files.server_command(self.settings), rasa_files.rasa_env())
+        command = rasa_files.server_command(self.settings)
+        return self._spawn("rasa", command, rasa_files.server_env(self.settings))
 
     def start_api(self) -> Child:
         env = {**os.environ, **self.settings.as_env()}

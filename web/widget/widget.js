@@ -142,7 +142,13 @@
     }
     if (p.note) box.appendChild(el("span", "tz-note", p.note));
     if (p.question) box.appendChild(el("span", "tz-note", p.question));
-    log.appendChild(box);
+    box.setAttribute("data-seq", String(frame.seq));
+    // keep seq order even if two neighbouring messages arrive swapped
+    var later = null;
+    log.querySelectorAll(".tz-msg[data-seq]").forEach(function (m) {
+      if (!later && Number(m.getAttribute("data-seq")) > frame.seq) later = m;
+    });
+    log.insertBefore(box, later);
     if (frame.sender !== "customer" && Array.isArray(p.buttons) && p.buttons.length) {
       var row = el("div", "tz-buttons");
       p.buttons.forEach(function (b) {
@@ -155,7 +161,7 @@
         });
         row.appendChild(btn);
       });
-      log.appendChild(row);
+      log.insertBefore(row, box.nextSibling);
     }
     log.scrollTop = log.scrollHeight;
   }
@@ -208,7 +214,8 @@
       if (f.type === "message") {
         if (f.client_msg_id) delete pending[f.client_msg_id];
         render(f);
-        if (f.seq > lastSeq) lastSeq = f.seq;
+        // reconnect from the last seq with nothing missing before it
+        while (seen[lastSeq + 1]) lastSeq++;
       } else if (f.type === "ack") {
         delete pending[f.client_msg_id];
       } else if (f.type === "error") {
@@ -218,7 +225,10 @@
     };
     ws.onclose = function (ev) {
       ws = null;
-      if (ev.code === 4401) { state.token = null; lastSeq = 0; save(); }
+      if (ev.code === 4401) { // session gone: start a new conversation with a clean slate
+        state.token = null; save();
+        lastSeq = 0; seen = {}; pending = {}; log.textContent = "";
+      }
       if (ev.code === 1009) showError("That message is too long.");
       statusEl.textContent = "reconnecting…";
       retry = Math.min(retry + 1, 6);

@@ -10,6 +10,7 @@ from handoff import service
 from handoff.errors import (
     InvalidCredentials,
     MessageRejected,
+    MessageTooLong,
     TicketAlreadyClaimed,
     TicketNotAssignedToYou,
     TicketNotFound,
@@ -45,8 +46,9 @@ class TestCustomerMessages:
 
     def test_too_long_text_is_rejected(self, session: Session) -> None:
         conversation = make_conversation(session)
-        with pytest.raises(MessageRejected, match="too long"):
+        with pytest.raises(MessageTooLong, match="too long") as error:
             say(session, conversation, "x" * 4001)
+        assert error.value.status_code == 413
 
     def test_control_characters_are_dropped(self, session: Session) -> None:
         conversation = make_conversation(session)
