@@ -7,6 +7,7 @@ from the client.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import httpx
@@ -46,11 +47,16 @@ class RasaClient:
         return data if isinstance(data, list) else []
 
     async def set_slot(self, sender_id: str, name: str, value: Any) -> None:
+        # Rasa stamps an appended event when it parses the request, before it starts the
+        # conversation's session; its SQL tracker store then drops events older than the session
+        # start, so the slot would be lost on a new conversation. A stamp just ahead avoids that
+        # (events are replayed in insertion order, so the slot still precedes the next message).
+        event = {"event": "slot", "name": name, "value": value, "timestamp": time.time() + 1.0}
         try:
             response = await self._client.post(
                 f"/conversations/{sender_id}/tracker/events",
                 params={"token": self._token, "include_events": "NONE"},
-                json={"event": "slot", "name": name, "value": value},
+                json=event,
             )
             response.raise_for_status()
         except httpx.HTTPError as exc:

@@ -101,6 +101,26 @@ class TestCustomerToAgent:
             customer.close()
 
 
+class TestBotLanguage:
+    @pytest.mark.parametrize(
+        ("session_language", "text", "greeting"),
+        [
+            ("el", "γεια σας", "Γεια σας"),
+            (None, "привет", "Здравствуйте"),
+            ("en", "zdravo", "Zdravo"),
+        ],
+    )
+    def test_greeting_comes_in_the_customers_language(
+        self, stack: Stack, session_language: str | None, text: str, greeting: str
+    ) -> None:
+        session = open_session(stack.base_url, language=session_language)
+        customer = Customer(stack.ws_url, session["token"])
+        try:
+            assert customer.ask(text)["text"].startswith(greeting)
+        finally:
+            customer.close()
+
+
 class TestReconnect:
     def test_since_replays_exactly_the_missed_messages(self, stack: Stack) -> None:
         session = open_session(stack.base_url)

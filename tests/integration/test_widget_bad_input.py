@@ -109,10 +109,14 @@ class TestBadFrames:
         try:
             customer.send("hello there", client_msg_id="dup-1")
             first = customer.wait_for(lambda f: f["type"] == "ack")
-            customer.drain(quiet=2.0)
+            customer.wait_for(lambda f: f["type"] == "message" and f["sender"] == "bot")
+            turns = stack.rasa_user_turns(session["conversation_id"])
             customer.send("hello there", client_msg_id="dup-1")
             again = customer.wait_for(lambda f: f["type"] == "ack")
             assert again["seq"] == first["seq"] and again["duplicate"] is True
+            # the retry is not a new turn: a next message is, and Rasa saw exactly one more
+            customer.ask("thanks")
+            assert stack.rasa_user_turns(session["conversation_id"]) == turns + 1
             history = _history(stack, session["token"])
             assert [m["client_msg_id"] for m in history].count("dup-1") == 1
         finally:

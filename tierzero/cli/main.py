@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import signal
 import time
 from typing import Annotated
 
@@ -101,6 +102,10 @@ def _seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
     return created
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _print_ready(settings: Settings, seconds: float) -> None:
     base = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"\n[bold green]TierZero is ready[/] in {seconds:.1f} s")
@@ -126,6 +131,10 @@ def run(
                 seconds = rasa_files.train(settings)
             if seconds is not None:
                 console.print(f"Rasa model trained in {seconds:.1f} s")
+    # Ctrl-C and SIGTERM (a service manager) both stop the children: set explicitly, because a
+    # process started in the background inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     supervisor = Supervisor(settings)
     try:  # whatever happens from here on (Ctrl-C while starting too), both children stop
         with clear_errors():
