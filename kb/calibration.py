@@ -9,7 +9,6 @@ article". The abstention threshold on that probability is tuned on the same held
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -206,31 +205,25 @@ def tune_threshold(
     correct: Sequence[bool],
     in_scope: Sequence[bool],
 ) -> float:
-    """The confidence threshold that maximises in-scope accuracy after abstention plus
-    out-of-scope recall (each a rate, so neither group's size dominates).
+    """The threshold that maximises right answers minus wrong answers on held-out queries.
 
-    Without out-of-scope rows, abstaining on a wrong answer counts as right (a person is better
-    than a wrong article), so the threshold still has something to trade.
+    An answer counts +1 when right and -1 when wrong (an out-of-scope query answered is
+    wrong); abstaining counts 0: the customer is offered a person, which costs an agent's time
+    but misleads nobody. With calibrated confidence this lands near P(right) = 0.5, where
+    answering stops paying off. ``in_scope`` is kept for reporting symmetry; out-of-scope rows
+    are simply never right.
     """
     conf = np.asarray(confidence, dtype=np.float64)
-    ok = np.asarray(correct, dtype=bool)
-    ins = np.asarray(in_scope, dtype=bool)
+    ok = np.asarray(correct, dtype=bool) & np.asarray(in_scope, dtype=bool)
     if conf.size == 0:
         return 0.5
-    candidates = np.unique(np.concatenate([[0.0], conf, [1.0]]))
-    best_t, best_j = 0.0, -math.inf
-    n_in = max(int(ins.sum()), 1)
-    n_out = int((~ins).sum())
-    for t in candidates:
-        answered = conf >= t
-        if n_out:
-            j = (answered & ok & ins).sum() / n_in + (~answered & ~ins).sum() / n_out
-        else:
-            j = ((answered & ok) | (~answered & ~ok)).sum() / n_in
-        if j > best_j + 1e-12:
-            best_t, best_j = float(t), float(j)
-    # Put the threshold midway to the next lower confidence so it is not on a training point.
-    lower = conf[conf < best_t]
-    if lower.size:
-        best_t = float((best_t + lower.max()) / 2)
-    return best_t
+    order = np.argsort(-conf, kind="stable")
+    gain = np.where(ok[order], 1.0, -1.0)
+    utility = np.concatenate([[0.0], np.cumsum(gain)])  # answer the top i queries
+    best = int(np.argmax(utility))
+    if best == 0:
+        return float(conf.max()) + 1e-6
+    if best == conf.size:
+        return float(conf.min())
+    hi, lo = conf[order[best - 1]], conf[order[best]]
+    return float((hi + lo) / 2)

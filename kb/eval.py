@@ -311,6 +311,31 @@ def evaluate_paraphrases(index: KbIndex, paraphrases_yaml: Path) -> dict[str, An
     return out
 
 
+def demo_articles(path: Path) -> list[IndexedArticle]:
+    """The demo KB file (``kb/demo/articles.yaml`` format) as index entries, without a database;
+    article ids follow file order and URLs end in the article key, as the service builds them."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: list[IndexedArticle] = []
+    for i, item in enumerate(data.get("articles") or [], start=1):
+        for lang, tr in (item.get("translations") or {}).items():
+            out.append(
+                IndexedArticle(
+                    article_id=i,
+                    language=str(lang),
+                    title=str(tr.get("title") or ""),
+                    answer=str(tr.get("answer") or ""),
+                    questions=tuple(str(q) for q in tr.get("questions") or ()),
+                    url=f"/kb/articles/{item['key']}?lang={lang}",
+                    version=1,
+                    category=item.get("category"),
+                    tags=tuple(item.get("tags") or ()),
+                )
+            )
+    return out
+
+
 def _key_from_url(url: str) -> str:
     return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
 
@@ -325,7 +350,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--oos-label")
     parser.add_argument("--dense", choices=["on", "off"], default="on")
     parser.add_argument("--json", action="store_true", help="print the JSON result only")
+    parser.add_argument("--demo-kb", type=Path, help="KB YAML for the paraphrase check")
+    parser.add_argument("--paraphrases", type=Path, help="paraphrase YAML (with --demo-kb)")
     args = parser.parse_args(argv)
+    if args.demo_kb is not None and args.paraphrases is not None:
+        index = KbIndex(dense=args.dense == "on", cache_dir=DEFAULT_CACHE_DIR)
+        index.rebuild(demo_articles(args.demo_kb))
+        report = evaluate_paraphrases(index, args.paraphrases)
+        report["_index"] = {"dense": index.dense, "threshold": index.threshold, **index.stats}
+        print(json.dumps(report, indent=None if args.json else 2, ensure_ascii=False))
+        return 0
 
     def progress(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)

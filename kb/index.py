@@ -15,6 +15,7 @@ for edits.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import random
@@ -106,18 +107,21 @@ class EngineConfig:
     calibration_sample: int = 2000
     #: Above this many rows, dense vectors are one per translation instead of one per row.
     dense_row_limit: int = 30_000
+    serbian_latin_dense: bool = True
+    #: >0: the first this many characters of the answer are one more row of the article.
+    answer_chars: int = 300
     #: Segments up to this many rows are scored exactly; larger ones in two stages (rare query
     #: features pick candidates, then candidates are scored exactly).
     exact_rows: int = 20_000
     #: Stage one reads at most this many postings (rarest query features first).
     postings_budget: int = 60_000
-    stage_one_rows: int = 60
+    stage_one_candidates: int = 60
     #: Small edit segments are merged into one when there are more than this many.
     max_segments: int = 8
     #: Supervised layer: a linear SVM over the example questions, for KBs up to this size.
     classifier: bool = True
     classifier_c: float = 1.0
-    classifier_dense_weight: float = 2.0
+    classifier_dense_weight: float = 3.0
     classifier_max_articles: int = 1000
     classifier_max_rows: int = 60_000
     #: After a live edit the classifier is retrained in the background after this pause.
@@ -130,39 +134,62 @@ class EngineConfig:
 
 
 class Featurizer:
-    """Text → hashed feature ids (word 1-2-grams of lemmas, char n-grams of folded words)."""
+    """Text → hashed feature ids: word 1-2-grams of lemmas, char n-grams of folded words.
+
+    Everything is cached per whitespace-separated chunk, so featurising a million example
+    questions mostly costs dictionary look-ups.
+    """
 
     def __init__(self, cfg: EngineConfig) -> None:
         self.cfg = cfg
-        self._chars: dict[str, IntArray] = {}
+        self._chars: dict[str, tuple[int, ...]] = {}
+        self._chunks: dict[tuple[str, str], tuple[tuple[int, ...], tuple[int, ...]]] = {}
 
-    def _char_ids(self, surface: str) -> IntArray:
+    def _char_ids(self, surface: str) -> tuple[int, ...]:
         ids = self._chars.get(surface)
         if ids is None:
             grams = tx.char_ngrams(surface, self.cfg.char_lo, self.cfg.char_hi)
-            ids = np.fromiter(((hash(g) & _MASK) | WORD_SPACE for g in grams), np.int64)
+            ids = tuple((hash(g) & _MASK) | WORD_SPACE for g in grams)
             if len(self._chars) > 1_000_000:
                 self._chars.clear()
             self._chars[surface] = ids
         return ids
 
-    def ids(self, text: str, lang: str | None) -> IntArray:
-        toks = tx.tokens(text, lang)
-        if not toks:
-            return np.zeros(0, np.int64)
-        lemmas = [lemma for lemma, _ in toks]
-        words = np.fromiter((hash(f) & _MASK for f in tx.word_features(lemmas)), np.int64)
-        return np.concatenate([words, *(self._char_ids(s) for _, s in toks)])
+    def _chunk(self, chunk: str, lang: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        key = (lang, chunk)
+        hit = self._chunks.get(key)
+        if hit is None:
+            toks = tx.chunk_tokens(chunk, lang)
+            lemmas = tuple(hash(lemma) & _MASK for lemma, _ in toks)
+            chars = tuple(c for _, surface in toks for c in self._char_ids(surface))
+            hit = (lemmas, chars)
+            if len(self._chunks) > 1_000_000:
+                self._chunks.clear()
+            self._chunks[key] = hit
+        return hit
+
+    def ids(self, text: str, lang: str | None) -> list[int]:
+        lang = lang if lang in tx.LANGUAGES else "en"
+        lemmas: list[int] = []
+        chars: list[int] = []
+        for chunk in tx.clean(text).split(" "):
+            if chunk:
+                lem, ch = self._chunk(chunk, lang)
+                lemmas.extend(lem)
+                chars.extend(ch)
+        bigrams = [hash(pair) & _MASK for pair in itertools.pairwise(lemmas)]
+        return lemmas + bigrams + chars
 
 
-def _raw_counts(id_lists: Sequence[IntArray]) -> sp.csr_matrix:
+def _raw_counts(id_lists: Sequence[Sequence[int]]) -> sp.csr_matrix:
     n = len(id_lists)
+    lengths = np.fromiter((len(a) for a in id_lists), np.int64, count=n)
     indptr = np.zeros(n + 1, np.int64)
-    if n:
-        np.cumsum([len(a) for a in id_lists], out=indptr[1:])
-    cols = np.concatenate(id_lists) if n else np.zeros(0, np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    total = int(indptr[-1])
+    cols = np.fromiter(itertools.chain.from_iterable(id_lists), np.int32, count=total)
     x = sp.csr_matrix(
-        (np.ones(len(cols), np.float32), cols.astype(np.int32), indptr),
+        (np.ones(total, np.float32), cols, indptr),
         shape=(n, N_FEATURES),
     )
     x.sum_duplicates()
@@ -189,9 +216,11 @@ def _weight(x: sp.csr_matrix, idf: FloatArray, cfg: EngineConfig) -> sp.csr_matr
     return x
 
 
-def _fit_idf(x: sp.csr_matrix) -> FloatArray:
-    df = np.bincount(x.indices, minlength=N_FEATURES).astype(np.float64)
-    n = max(x.shape[0], 1)
+_CHUNK: Final = 100_000  # texts vectorised at a time (bounds peak memory of a large build)
+
+
+def _idf_from_df(df: npt.NDArray[np.float64], n_docs: int) -> FloatArray:
+    n = max(n_docs, 1)
     idf: FloatArray = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
     return idf
 
@@ -211,10 +240,9 @@ class _Segment:
     slot_group: IntArray
     slot_row_start: IntArray  # n_slots + 1
     row_slot: IntArray
-    xt: sp.csr_matrix  # features × rows (inverted index)
-    st: sp.csr_matrix | None  # features × slots, unnormalised sums of rows (exact path)
-    x: sp.csr_matrix | None  # rows × features (two-stage path for large segments)
-    s: sp.csr_matrix | None  # slots × features (two-stage path)
+    xt: sp.csr_matrix | None  # features × rows: inverted index (exact path, small segments)
+    x: sp.csr_matrix | None  # rows × features (two-stage path, large segments)
+    st: sp.csr_matrix | None  # features × slots: inverted index of slot sums (two-stage path)
     s_norm: FloatArray  # per slot
     s_sqnorm: FloatArray
     dense_rows: FloatArray | None  # rows × DIM (None: no dense, or one vector per slot)
@@ -288,6 +316,17 @@ class _Snapshot:
         return self.calibrators[0] if self.classifier_live else self.calibrators[1]
 
 
+#: How many articles a "clarify" reply offers at most.
+OFFERED: Final = 3
+
+
+def _offer_mass(conf: npt.NDArray[np.float64]) -> float:
+    """Probability that the right article is among the ones a clarify reply would offer."""
+    if conf.size == 0:
+        return 0.0
+    return float(np.sort(conf)[-OFFERED:].sum())
+
+
 def _ranges(starts: npt.NDArray[Any], ends: npt.NDArray[Any]) -> IntArray:
     """Concatenation of arange(s, e) for every pair, without a Python loop."""
     lens = (ends - starts).astype(np.int64)
@@ -338,9 +377,17 @@ def _dot_rows(m: sp.csr_matrix, rows: IntArray, q: sp.csr_matrix) -> npt.NDArray
     return out
 
 
-def _rows_of(article: IndexedArticle) -> list[str]:
-    rows = [article.title] + [q for q in article.questions if q and q.strip()]
-    return [r for r in rows if r and r.strip()] or [article.title or "-"]
+def _rows_of(article: IndexedArticle, answer_chars: int = 0) -> list[str]:
+    """Rows of one translation: its title, optionally the start of its answer, then its example
+    questions (the first ``_fixed_rows`` rows are never held out for calibration)."""
+    head = [article.title or "-"]
+    if answer_chars > 0 and article.answer.strip():
+        head.append(article.answer[:answer_chars])
+    return head + [q for q in article.questions if q and q.strip()]
+
+
+def _fixed_rows(article: IndexedArticle, answer_chars: int = 0) -> int:
+    return 2 if answer_chars > 0 and article.answer.strip() else 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -403,11 +450,20 @@ class KbIndex:
     def _vectors(
         self, texts: Sequence[tuple[str, str]], idf: FloatArray | None
     ) -> tuple[sp.csr_matrix, FloatArray]:
-        ids = [self._featurizer.ids(t, lang) for t, lang in texts]
-        raw = _raw_counts(ids)
+        chunks = [
+            _raw_counts([self._featurizer.ids(t, lang) for t, lang in texts[i : i + _CHUNK]])
+            for i in range(0, len(texts), _CHUNK)
+        ]
         if idf is None:
-            idf = _fit_idf(raw)
-        return _weight(raw, idf, self.cfg), idf
+            df = np.zeros(N_FEATURES, np.float64)
+            for raw in chunks:
+                df += np.bincount(raw.indices, minlength=N_FEATURES)
+            idf = _idf_from_df(df, len(texts))
+        weighted = [_weight(raw, idf, self.cfg) for raw in chunks]
+        if not weighted:
+            return sp.csr_matrix((0, N_FEATURES), dtype=np.float32), idf
+        x = weighted[0] if len(weighted) == 1 else sp.vstack(weighted, format="csr")
+        return x, idf
 
     def _build_segment(
         self,
@@ -415,8 +471,13 @@ class KbIndex:
         idf: FloatArray | None,
         *,
         dense_per_row: bool = True,
+        main: bool = False,
     ) -> tuple[_Segment, FloatArray, sp.csr_matrix, list[tuple[str, str]]]:
-        """Vectorise whole articles into one segment; also returns the row matrix and texts."""
+        """Vectorise whole articles into one segment; also returns the row matrix and texts.
+
+        ``main``: the segment of a full build gets inverted indexes (rows when small, slot
+        centroids when large); edit segments are small and scored row by row.
+        """
         group_ids, group_slot_start = [], [0]
         slot_lang: list[str] = []
         slot_group: list[int] = []
@@ -426,9 +487,11 @@ class KbIndex:
         for g, (aid, translations) in enumerate(groups):
             group_ids.append(aid)
             for art in translations:
-                rows = _rows_of(art)
+                rows = _rows_of(art, self.cfg.answer_chars)
                 texts.extend((r, art.language) for r in rows)
-                passages.append(" ".join([art.title, *art.questions[:5]]))
+                passages.append(
+                    self._dense_text(" ".join([art.title, *art.questions[:5]]), art.language)
+                )
                 slot_lang.append(art.language)
                 slot_group.append(g)
                 slot_row_start.append(slot_row_start[-1] + len(rows))
@@ -436,16 +499,23 @@ class KbIndex:
         x, idf_fitted = self._vectors(texts, idf)
         large = len(texts) > self.cfg.exact_rows
         row_slot = np.repeat(np.arange(len(slot_lang)), np.diff(slot_row_start))
+        n_slots = len(slot_lang)
         agg = sp.csr_matrix(
             (np.ones(len(row_slot), np.float32), row_slot, np.arange(len(row_slot) + 1)),
-            shape=(len(row_slot), len(slot_lang)),
+            shape=(len(row_slot), n_slots),
         )
-        s = (agg.T @ x).tocsr()  # slots × features
+        # slots × features, unnormalised centroids; built from the rows' non-zeros directly
+        # (no transpose, so a one-article edit segment never touches the feature dimension)
+        owner = np.repeat(row_slot, np.diff(x.indptr))
+        s = sp.csr_matrix((x.data, (owner, x.indices)), shape=(n_slots, N_FEATURES))
+        s.sum_duplicates()
         s_sq = np.asarray(s.multiply(s).sum(axis=1)).ravel().astype(np.float32)
+        st = s.T.tocsr() if main and large else None
+        del s
         dense_rows = dense_sum = dense_norm = dense_sq = None
         if self._embedder is not None:
             if dense_per_row:
-                dense_rows = self._embedder.embed([t for t, _ in texts], "query")
+                dense_rows = self._embedder.embed([self._dense_text(*t) for t in texts], "query")
                 dense_sum = (agg.T @ dense_rows).astype(np.float32)
             else:
                 dense_sum = self._embedder.embed(passages, "passage")
@@ -458,10 +528,9 @@ class KbIndex:
             slot_group=np.asarray(slot_group, np.int64),
             slot_row_start=np.asarray(slot_row_start, np.int64),
             row_slot=row_slot.astype(np.int64),
-            xt=x.T.tocsr(),
-            st=None if large else s.T.tocsr(),
-            x=x if large else None,
-            s=s if large else None,
+            xt=x.T.tocsr() if main and not large else None,
+            x=x if large or not main else None,
+            st=st,
             s_norm=np.sqrt(np.maximum(s_sq, 1e-12)).astype(np.float32),
             s_sqnorm=s_sq,
             dense_rows=dense_rows,
@@ -490,7 +559,7 @@ class KbIndex:
         for art in articles:
             by_id.setdefault(int(art.article_id), {})[art.language] = art
         groups = [(aid, list(tr.values())) for aid, tr in by_id.items()]
-        n_rows = sum(len(_rows_of(a)) for _, tr in groups for a in tr)
+        n_rows = sum(len(_rows_of(a, self.cfg.answer_chars)) for _, tr in groups for a in tr)
         per_row = n_rows <= self.cfg.dense_row_limit
         with self._write_lock:
             prev = self._snap
@@ -511,7 +580,9 @@ class KbIndex:
             x = None
             texts: list[tuple[str, str]] = []
             if groups:
-                seg, idf, x, texts = self._build_segment(groups, None, dense_per_row=per_row)
+                seg, idf, x, texts = self._build_segment(
+                    groups, None, dense_per_row=per_row, main=True
+                )
                 snap = replace(
                     snap,
                     segments=(seg,),
@@ -552,7 +623,11 @@ class KbIndex:
 
     def _classifier_eligible(self, snap: _Snapshot) -> bool:
         n_classes = len(snap.articles)
-        n_rows = sum(len(_rows_of(a)) for tr in snap.articles.values() for a in tr.values())
+        n_rows = sum(
+            len(_rows_of(a, self.cfg.answer_chars))
+            for tr in snap.articles.values()
+            for a in tr.values()
+        )
         return (
             self.cfg.classifier
             and 2 <= n_classes <= self.cfg.classifier_max_articles
@@ -607,7 +682,7 @@ class KbIndex:
         labels: list[int] = []
         for aid, translations in snap.articles.items():
             for art in translations.values():
-                rows = _rows_of(art)
+                rows = _rows_of(art, self.cfg.answer_chars)
                 texts.extend((r, art.language) for r in rows)
                 labels.extend([aid] * len(rows))
         if not texts:
@@ -615,7 +690,7 @@ class KbIndex:
         x, _ = self._vectors(texts, snap.idf)
         dense_rows = None
         if self._embedder is not None and snap.dense_per_row:
-            dense_rows = self._embedder.embed([t for t, _ in texts], "query")
+            dense_rows = self._embedder.embed([self._dense_text(*t) for t in texts], "query")
         return self._fit_classifier(
             x, dense_rows, np.asarray(labels, np.int64), snap.edit_generation
         )
@@ -760,6 +835,13 @@ class KbIndex:
 
     # -- scoring -----------------------------------------------------------------------------
 
+    def _dense_text(self, text: str, lang: str | None) -> str:
+        """What the embedding model reads: Serbian in one script (Latin), so that Cyrillic and
+        Latin spellings of the same question land on the same vector."""
+        if lang == "sr" and self.cfg.serbian_latin_dense:
+            return tx.to_serbian_latin(text)
+        return text
+
     def _query_vectors(
         self, snap: _Snapshot, text: str, lang: str | None, *, persist: bool = False
     ) -> tuple[sp.csr_matrix, FloatArray | None]:
@@ -767,7 +849,7 @@ class KbIndex:
         q = _weight(raw, snap.idf, self.cfg)
         qd = None
         if snap.dense and self._embedder is not None:
-            qd = self._embedder.embed([text], "query", persist=persist)[0]
+            qd = self._embedder.embed([self._dense_text(text, lang)], "query", persist=persist)[0]
         return q, qd
 
     def _signals(
@@ -827,17 +909,17 @@ class KbIndex:
         exclude: tuple[int, int] | None,
     ) -> tuple[IntArray, npt.NDArray[np.float64]]:
         """(group indices, their signals) for the live groups this segment scores."""
-        if seg.x is None:
+        if seg.st is None:
             slots = np.arange(len(seg.slot_lang))
             rows = np.arange(seg.n_rows)
-            row_scores = np.zeros(seg.n_rows, np.float64)
-            cen = np.zeros(slots.shape[0], np.float64)
-            if q.nnz:
-                r = q @ seg.xt
-                row_scores[r.indices] = r.data
-                assert seg.st is not None
-                c = q @ seg.st
-                cen[c.indices] = c.data
+            if seg.xt is not None:
+                row_scores = np.zeros(seg.n_rows, np.float64)
+                if q.nnz:
+                    r = q @ seg.xt
+                    row_scores[r.indices] = r.data
+            else:
+                assert seg.x is not None
+                row_scores = _dot_rows(seg.x, rows, q)
             groups = np.flatnonzero(live)
             group_starts = seg.group_slot_start[:-1]
             slot_starts = seg.slot_row_start[:-1]
@@ -848,12 +930,13 @@ class KbIndex:
             slot_lo, slot_hi = seg.group_slot_start[groups], seg.group_slot_start[groups + 1]
             slots = _ranges(slot_lo, slot_hi)
             rows = _ranges(seg.slot_row_start[slots], seg.slot_row_start[slots + 1])
-            assert seg.s is not None
+            assert seg.x is not None
             row_scores = _dot_rows(seg.x, rows, q)
-            cen = _dot_rows(seg.s, slots, q)
             group_starts = np.concatenate([[0], np.cumsum(slot_hi - slot_lo)[:-1]])
             slot_len = seg.slot_row_start[slots + 1] - seg.slot_row_start[slots]
             slot_starts = np.concatenate([[0], np.cumsum(slot_len)[:-1]])
+        # centroid · q = Σ row · q, because a slot's centroid is the sum of its row vectors
+        cen = np.add.reduceat(row_scores, slot_starts) if row_scores.size else row_scores
         excl_pos = excl_slot_pos = -1
         if exclude is not None:
             hit = np.flatnonzero(rows == exclude[1])
@@ -891,7 +974,7 @@ class KbIndex:
                 cols += [np.zeros_like(slot_max), np.zeros_like(slot_max)]
         slot_sig = np.column_stack(cols)
         group_sig = np.maximum.reduceat(slot_sig, group_starts, axis=0)
-        if seg.x is None:
+        if seg.st is None:
             return groups, group_sig[groups]
         return groups, group_sig
 
@@ -902,13 +985,14 @@ class KbIndex:
         q: sp.csr_matrix,
         qd: FloatArray | None,
     ) -> IntArray:
-        """Candidate groups of a large segment: rows reached through the query's rarest
-        features (within a postings budget), plus the nearest translations by dense vector."""
+        """Candidate groups of a large segment: translations whose centroid matches the query's
+        rarest features (within a postings budget), plus the nearest ones by dense vector."""
         picked: list[IntArray] = []
-        if q.nnz:
+        if q.nnz and seg.st is not None:
+            st = seg.st
             feats = q.indices
-            starts = seg.xt.indptr[feats]
-            lens = seg.xt.indptr[feats + 1] - starts
+            starts = st.indptr[feats]
+            lens = st.indptr[feats + 1] - starts
             order = np.argsort(lens, kind="stable")
             order = order[lens[order] > 0]
             cum = np.cumsum(lens[order])
@@ -916,16 +1000,17 @@ class KbIndex:
             take = order[:n_take]
             if take.shape[0]:
                 pos = _ranges(starts[take], starts[take] + lens[take])
-                rows = seg.xt.indices[pos]
-                vals = seg.xt.data[pos] * np.repeat(q.data[take], lens[take])
-                acc = np.bincount(rows, weights=vals, minlength=seg.n_rows)
-                m = min(self.cfg.stage_one_rows, seg.n_rows)
-                top = np.argpartition(-acc, m - 1)[:m] if seg.n_rows > m else np.arange(m)
+                slots = st.indices[pos]
+                vals = st.data[pos] * np.repeat(q.data[take], lens[take])
+                n_slots = len(seg.slot_lang)
+                acc = np.bincount(slots, weights=vals, minlength=n_slots) / seg.s_norm
+                m = min(self.cfg.stage_one_candidates, n_slots)
+                top = np.argpartition(-acc, m - 1)[:m] if n_slots > m else np.arange(m)
                 top = top[acc[top] > 0]
-                picked.append(seg.slot_group[seg.row_slot[top]])
+                picked.append(seg.slot_group[top])
         if qd is not None and seg.dense_sum is not None and seg.dense_norm is not None:
             dcen = (seg.dense_sum @ qd) / seg.dense_norm
-            m = min(self.cfg.stage_one_rows, dcen.shape[0])
+            m = min(self.cfg.stage_one_candidates, dcen.shape[0])
             top = np.argpartition(-dcen, m - 1)[:m] if dcen.shape[0] > m else np.arange(m)
             picked.append(seg.slot_group[top])
         if not picked:
@@ -996,7 +1081,7 @@ class KbIndex:
             for sig_c, right in groups:
                 p = cal.predict(sig_c)
                 top = int(np.argmax(p)) if p.size else -1
-                conf.append(float(p[top]) if p.size else 0.0)
+                conf.append(_offer_mass(p))
                 correct.append(right is not None and top == right)
             cals.append(cal)
             thresholds.append(tune_threshold(conf, correct, in_scope))
@@ -1022,7 +1107,8 @@ class KbIndex:
         for slot in range(len(seg.slot_lang)):
             start, end = int(seg.slot_row_start[slot]), int(seg.slot_row_start[slot + 1])
             aid = int(seg.group_ids[seg.slot_group[slot]])
-            picks.extend((r, aid) for r in range(start + 1, end))  # row `start` is the title
+            fixed = _fixed_rows(snap.articles[aid][seg.slot_lang[slot]], self.cfg.answer_chars)
+            picks.extend((r, aid) for r in range(start + fixed, end))  # title/answer stay
         rng = random.Random(13)
         budget = self.cfg.calibration_sample if seg.x is None else self.cfg.calibration_sample // 4
         if len(picks) > budget:
@@ -1032,7 +1118,7 @@ class KbIndex:
             for aid_, translations in snap.articles.items():
                 del aid_
                 for art in translations.values():
-                    texts.extend((r, art.language) for r in _rows_of(art))
+                    texts.extend((r, art.language) for r in _rows_of(art, self.cfg.answer_chars))
             x, _ = self._vectors(texts, snap.idf)
         clf_scores: dict[int, npt.NDArray[np.float64]] = {}
         if snap.classifier is not None and picks:
@@ -1042,7 +1128,7 @@ class KbIndex:
             q = x[row]
             qd = seg.dense_rows[row] if seg.dense_rows is not None else None
             if qd is None and snap.dense and self._embedder is not None:
-                qd = self._embedder.embed([texts[row][0]], "query")[0]
+                qd = self._embedder.embed([self._dense_text(*texts[row])], "query")[0]
             out.append((q, qd, aid, (0, row), clf_scores.get(row)))
         return out
 
@@ -1115,13 +1201,23 @@ class KbIndex:
                 hits.append(hit)
         if not hits:
             return SearchResult(query=query, language=lang, hits=(), decision="abstain")
+        # Abstain when even the few candidates we could offer are unlikely to hold the answer;
+        # answer when one article is above the threshold and clearly ahead; otherwise ask.
+        p1 = hits[0].confidence
+        p2 = (
+            hits[1].confidence
+            if len(hits) > 1
+            else float(np.sort(conf)[-2])
+            if conf.size > 1
+            else 0.0
+        )
         decision: Decision = "answer"
-        if hits[0].confidence < snap.threshold:
+        if _offer_mass(conf) < snap.threshold:
             decision = "abstain"
-        elif len(hits) > 1 and hits[1].confidence >= self.cfg.clarify_ratio * hits[0].confidence:
+        elif p1 < snap.threshold or p2 >= self.cfg.clarify_ratio * p1:
             decision = "clarify"
-            cut = self.cfg.clarify_ratio * hits[0].confidence
-            hits = [h for h in hits if h.confidence >= cut][:3]
+            cut = self.cfg.clarify_ratio * p1
+            hits = [h for h in hits if h.confidence >= cut][:OFFERED]
         return SearchResult(query=query, language=lang, hits=tuple(hits), decision=decision)
 
     def _hit(

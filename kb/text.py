@@ -365,7 +365,7 @@ _TOKEN_CACHE: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
 _TOKEN_CACHE_MAX: Final = 500_000
 
 
-def _chunk_tokens(chunk: str, lang: str) -> tuple[tuple[str, str], ...]:
+def chunk_tokens(chunk: str, lang: str) -> tuple[tuple[str, str], ...]:
     """(lemma, surface) pairs of one whitespace-free chunk, both folded and script-unified."""
     key = (lang, chunk)
     hit = _TOKEN_CACHE.get(key)
@@ -400,7 +400,7 @@ def tokens(text: str, lang: str | None) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for chunk in clean(text).split(" "):
         if chunk:
-            out.extend(_chunk_tokens(chunk, lang))
+            out.extend(chunk_tokens(chunk, lang))
     return out
 
 

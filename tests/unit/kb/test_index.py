@@ -154,8 +154,9 @@ class TestLiveEdits:
         idx = KbIndex()
         idx.rebuild(small_kb())
         old = small_kb()[6]
-        new = replace(old, title="Gift wrapping", questions=("Can you gift wrap my order?",
-                      "Add gift wrapping"), version=2)  # fmt: skip
+        new = replace(old, title="Gift wrapping", answer="Tick the gift box at checkout.",
+                      questions=("Can you gift wrap my order?", "Add gift wrapping"),
+                      version=2)  # fmt: skip
         idx.upsert(new)
         res = idx.search("gift wrap my order")
         assert res.best is not None and res.best.article_id == 3 and res.best.version == 2
@@ -275,7 +276,7 @@ class TestTwoStageScoring:
     def test_large_segment_path_ranks_like_exact_path(self) -> None:
         exact = KbIndex()
         exact.rebuild(small_kb())
-        staged = KbIndex(config=EngineConfig(exact_rows=5, stage_one_rows=3))
+        staged = KbIndex(config=EngineConfig(exact_rows=5, stage_one_candidates=3))
         staged.rebuild(small_kb())
         for query in ("i forgot my password", "refund status", "wrong delivery address",
                       "2FA codes", "Заборавио сам лозинку", "invoice for accounting"):  # fmt: skip
