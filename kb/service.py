@@ -626,6 +626,15 @@ def _check_expected(translation: ArticleTranslation, expected_version: int | Non
         )
 
 
+def _for_edit(
+    session: Session, article_id: int, language: str, expected_version: int | None
+) -> ArticleTranslation:
+    """The translation, locked, if the editor still has its newest version (else 409)."""
+    translation = _translation(session, article_id, language, for_update=True)
+    _check_expected(translation, expected_version)
+    return translation
+
+
 @contextmanager
 def _versioned_write(session: Session, translation: ArticleTranslation) -> Iterator[None]:
     """Make the changes of the block in a savepoint whose flush is the guarded
@@ -664,8 +673,7 @@ def update_translation(
     content identical to the current version creates no version.
     """
     content = check_content(title, answer, questions)
-    translation = _translation(session, article_id, language, for_update=True)
-    _check_expected(translation, expected_version)
+    translation = _for_edit(session, article_id, language, expected_version)
     current = _version(session, translation, translation.version)
     if Content(current.title, current.answer, tuple(current.questions)) == content:
         return TranslationView(translation.article, translation, current)
@@ -750,6 +758,29 @@ def update_article(
     return get_article(session, article_id)
 
 
+def _make_live(translation: ArticleTranslation, number: int) -> None:
+    translation.status = "published"
+    translation.published_version = number
+    translation.published_at = utcnow()
+
+
+def _state_changed(
+    session: Session,
+    index: KbIndex | None,
+    translation: ArticleTranslation,
+    version: ArticleVersion,
+) -> TranslationView:
+    """Queue the index change the translation's new status calls for (live: upsert ``version``,
+    otherwise remove) and return the view of ``version``."""
+    if index is not None:
+        if translation.status == "published":
+            change = IndexChange(upserts=(_indexed(translation.article, translation, version),))
+        else:
+            change = IndexChange(removals=((translation.article_id, translation.language),))
+        defer_to_index(session, index, change)
+    return TranslationView(translation.article, translation, version)
+
+
 def publish(
     session: Session,
     article_id: int,
@@ -760,22 +791,16 @@ def publish(
     index: KbIndex | None = None,
 ) -> TranslationView:
     """Make the newest version live; the bot answers with it from the next message on."""
-    translation = _translation(session, article_id, language, for_update=True)
-    _check_expected(translation, expected_version)
+    translation = _for_edit(session, article_id, language, expected_version)
     current = _version(session, translation, translation.version)
     if translation.status == "published" and translation.published_version == translation.version:
         return TranslationView(translation.article, translation, current)
     with _versioned_write(session, translation):
-        translation.status = "published"
-        translation.published_version = translation.version
-        translation.published_at = utcnow()
+        _make_live(translation, translation.version)
         translation.updated_by = author
         translation.updated_at = utcnow()
         translation.article.updated_at = utcnow()
-    if index is not None:
-        change = IndexChange(upserts=(_indexed(translation.article, translation, current),))
-        defer_to_index(session, index, change)
-    return TranslationView(translation.article, translation, current)
+    return _state_changed(session, index, translation, current)
 
 
 def archive(
@@ -788,8 +813,7 @@ def archive(
     index: KbIndex | None = None,
 ) -> TranslationView:
     """Take a translation off the bot and the public page; its versions stay for the record."""
-    translation = _translation(session, article_id, language, for_update=True)
-    _check_expected(translation, expected_version)
+    translation = _for_edit(session, article_id, language, expected_version)
     current = _version(session, translation, translation.version)
     if translation.status == "archived":
         return TranslationView(translation.article, translation, current)
@@ -798,10 +822,7 @@ def archive(
         translation.updated_by = author
         translation.updated_at = utcnow()
         translation.article.updated_at = utcnow()
-    defer_to_index(
-        session, index, IndexChange(removals=((translation.article_id, translation.language),))
-    )
-    return TranslationView(translation.article, translation, current)
+    return _state_changed(session, index, translation, current)
 
 
 def rollback(
@@ -817,8 +838,7 @@ def rollback(
     index: KbIndex | None = None,
 ) -> TranslationView:
     """Publish the content of an earlier version as a new version (history only grows)."""
-    translation = _translation(session, article_id, language, for_update=True)
-    _check_expected(translation, expected_version)
+    translation = _for_edit(session, article_id, language, expected_version)
     source = _version(session, translation, to_version)
     number = translation.version + 1
     with _versioned_write(session, translation):
@@ -832,14 +852,9 @@ def rollback(
             note=note or f"rollback to version {to_version}",
         )
         translation.version = number
-        translation.status = "published"
-        translation.published_version = number
-        translation.published_at = utcnow()
+        _make_live(translation, number)
         translation.article.updated_at = utcnow()
-    if index is not None:
-        change = IndexChange(upserts=(_indexed(translation.article, translation, version),))
-        defer_to_index(session, index, change)
-    return TranslationView(translation.article, translation, version)
+    return _state_changed(session, index, translation, version)
 
 
 # --- import / export -------------------------------------------------------------------------
