@@ -351,6 +351,11 @@ def _article(session: Session, article_id: int) -> Article:
     return article
 
 
+def _require_article(session: Session, article_id: int) -> None:
+    if not repo.article_exists(session, article_id):
+        raise ArticleNotFound("article not found")
+
+
 def _translation(
     session: Session, article_id: int, language: str, *, for_update: bool = False
 ) -> ArticleTranslation:
@@ -358,8 +363,7 @@ def _translation(
         session, article_id, _check_language(language), for_update=for_update
     )
     if translation is None:
-        if not repo.article_exists(session, article_id):
-            raise ArticleNotFound("article not found")
+        _require_article(session, article_id)
         raise TranslationNotFound(f"article has no {language} translation")
     return translation
 
@@ -389,11 +393,15 @@ def get_article(session: Session, article_id: int) -> ArticleView:
     return _article_view(session, _article(session, article_id))
 
 
-def get_article_by_key(session: Session, key: str) -> ArticleView:
+def _article_by_key(session: Session, key: str) -> Article:
     article = repo.get_article_by_key(session, key)
     if article is None:
         raise ArticleNotFound("article not found")
-    return _article_view(session, article)
+    return article
+
+
+def get_article_by_key(session: Session, key: str) -> ArticleView:
+    return _article_view(session, _article_by_key(session, key))
 
 
 def get_translation(session: Session, article_id: int, language: str) -> TranslationView:
@@ -479,9 +487,7 @@ def _diff(old: ArticleVersion, new: ArticleVersion) -> str:
 def public_article(session: Session, key: str, language: str | None) -> PublicArticle:
     """The published text of an article in ``language``, else explicitly in English."""
     requested = (language or FALLBACK_LANGUAGE).strip().lower()
-    article = repo.get_article_by_key(session, key)
-    if article is None:
-        raise ArticleNotFound("article not found")
+    article = _article_by_key(session, key)
     live = {t.language: t for t in article.translations if t.status == "published"}
     translation = live.get(requested) or live.get(FALLBACK_LANGUAGE)
     if translation is None or translation.published_version is None:
@@ -617,21 +623,17 @@ def create_translation(
     return get_translation(session, article_id, language)
 
 
-def _check_expected(translation: ArticleTranslation, expected_version: int | None) -> None:
+def _for_edit(
+    session: Session, article_id: int, language: str, expected_version: int | None
+) -> ArticleTranslation:
+    """The translation, locked, if the editor still has its newest version (else 409)."""
+    translation = _translation(session, article_id, language, for_update=True)
     if expected_version is not None and expected_version != translation.version:
         raise VersionConflict(
             f"the article was changed meanwhile: you edited version {expected_version}, "
             f"the current version is {translation.version}",
             current_version=translation.version,
         )
-
-
-def _for_edit(
-    session: Session, article_id: int, language: str, expected_version: int | None
-) -> ArticleTranslation:
-    """The translation, locked, if the editor still has its newest version (else 409)."""
-    translation = _translation(session, article_id, language, for_update=True)
-    _check_expected(translation, expected_version)
     return translation
 
 
@@ -1082,11 +1084,6 @@ def export(session: Session, fmt: importers.Format, *, include_unpublished: bool
 
 def _event_query(query: str) -> str:
     return _clean(query).strip()[:MAX_QUERY_CHARS]
-
-
-def _require_article(session: Session, article_id: int) -> None:
-    if not repo.article_exists(session, article_id):
-        raise ArticleNotFound("article not found")
 
 
 def record_answer_shown(
