@@ -1053,25 +1053,17 @@ def export(session: Session, fmt: importers.Format, *, include_unpublished: bool
     """
     if fmt not in importers.FORMATS:
         raise InvalidArticle(f"unknown export format {fmt!r}")
-    by_article: dict[int, tuple[Article, list[importers.ExportTranslation]]] = {}
     if include_unpublished:
         translations = [t for t in repo.all_translations(session) if t.status != "archived"]
         current = repo.current_versions(session, translations)
-        for t in translations:
-            v = current[t.id]
-            by_article.setdefault(t.article_id, (t.article, []))[1].append(
-                importers.ExportTranslation(t.language, v.title, v.answer, tuple(v.questions))
-            )
+        rows = [(t.article, t, current[t.id]) for t in translations]
     else:
-        for r in repo.published(session):
-            by_article.setdefault(r.article.id, (r.article, []))[1].append(
-                importers.ExportTranslation(
-                    r.translation.language,
-                    r.version.title,
-                    r.version.answer,
-                    tuple(r.version.questions),
-                )
-            )
+        rows = [(r.article, r.translation, r.version) for r in repo.published(session)]
+    by_article: dict[int, tuple[Article, list[importers.ExportTranslation]]] = {}
+    for article, t, v in rows:
+        by_article.setdefault(article.id, (article, []))[1].append(
+            importers.ExportTranslation(t.language, v.title, v.answer, tuple(v.questions))
+        )
     articles = [
         importers.ExportArticle(a.key, a.category, tuple(a.tags), tuple(ts))
         for a, ts in sorted(by_article.values(), key=lambda pair: pair[0].key)
