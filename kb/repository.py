@@ -5,29 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, String, and_, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from kb.models import AnswerEvent, Article, ArticleTranslation, ArticleVersion
 
 
-def get_article(session: Session, article_id: int) -> Article | None:
+def _article_where(session: Session, condition: ColumnElement[bool]) -> Article | None:
     """The article with its translations loaded (relationships are lazy="raise")."""
     return session.scalars(
         select(Article)
-        .where(Article.id == article_id)
+        .where(condition)
         .options(selectinload(Article.translations))
         .execution_options(populate_existing=True)
     ).first()
+
+
+def get_article(session: Session, article_id: int) -> Article | None:
+    return _article_where(session, Article.id == article_id)
 
 
 def get_article_by_key(session: Session, key: str) -> Article | None:
-    return session.scalars(
-        select(Article)
-        .where(Article.key == key)
-        .options(selectinload(Article.translations))
-        .execution_options(populate_existing=True)
-    ).first()
+    return _article_where(session, Article.key == key)
 
 
 def articles_by_keys(session: Session, keys: Iterable[str]) -> dict[str, Article]:
