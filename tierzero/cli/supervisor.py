@@ -60,7 +60,9 @@ class Supervisor:
         return self._spawn("rasa", command, rasa_files.server_env(self.settings))
 
     def start_api(self) -> Child:
-        env = {**os.environ, **self.settings.as_env()}
+        # OpenMP threads that spin while idle slow the embedding model's single-query encode
+        # ~3x on 2 cores (measured in bench/kb_search.py); set before any library loads OpenMP.
+        env = {"OMP_WAIT_POLICY": "PASSIVE", **os.environ, **self.settings.as_env()}
         command = [
             sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
             "--host", self.settings.api_host, "--port", str(self.settings.api_port),
