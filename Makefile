@@ -24,6 +24,10 @@ PYTHON_APP ?= $(shell for p in python3.11 python3.12 python3; do \
 PYTHON_RASA ?= $(shell for p in $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3.10.*/bin/python 2>/dev/null | sort -V -r) \
 	$$(command -v python3.10); do if [ -x "$$p" ]; then echo $$p; break; fi; done)
 
+# pip repeats "Location … is ignored" for index locations a machine's pip.conf names but lacks;
+# drop that noise, keep every other line and pip's exit status.
+QUIET_PIP = 2>&1 | { grep -v "^WARNING: Location '" || true; }; exit $${PIPESTATUS[0]}
+
 .PHONY: run test setup venvs chromium train lint typecheck format clean rasa-validate rasa-test
 
 run: venvs
@@ -43,16 +47,16 @@ $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON_APP)" || { echo "error: TierZero needs Python 3.11 or newer on PATH" >&2; exit 1; }
 	@echo "setting up the app virtualenv ($(VENV)) with $(PYTHON_APP)"
 	@test -x $(PY) || $(PYTHON_APP) -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -e '.[dev,dense,postgres]'
+	@$(PY) -m pip install -q --upgrade pip $(QUIET_PIP)
+	@$(PY) -m pip install -q -e '.[dev,dense,postgres]' $(QUIET_PIP)
 	@touch $@
 
 $(RASA_VENV)/.installed: requirements-rasa.txt
 	@test -n "$(PYTHON_RASA)" || { echo "error: Rasa 3.6 needs Python 3.10, none found: install it with 'pyenv install 3.10' or put python3.10 on PATH" >&2; exit 1; }
 	@echo "setting up the Rasa virtualenv ($(RASA_VENV)) with $(PYTHON_RASA) (about 2-3 minutes the first time)"
 	@test -x $(RASA_VENV)/bin/python || $(PYTHON_RASA) -m venv $(RASA_VENV)
-	@$(RASA_VENV)/bin/python -m pip install -q --upgrade pip 'setuptools==70.3.0' 'wheel==0.45.1'
-	@$(RASA_VENV)/bin/python -m pip install -q -r requirements-rasa.txt
+	@$(RASA_VENV)/bin/python -m pip install -q --upgrade pip 'setuptools==70.3.0' 'wheel==0.45.1' $(QUIET_PIP)
+	@$(RASA_VENV)/bin/python -m pip install -q -r requirements-rasa.txt $(QUIET_PIP)
 	@touch $@
 
 # Headless Chromium for the browser tests (Playwright drives /usr/bin/chromium; no download).
