@@ -1,6 +1,6 @@
 """Client of the Rasa server's REST channel and HTTP API, both on loopback only.
 
-The sender id always comes from the stored conversation (``Conversation.rasa_sender_id``), never
+The sender id always comes from the stored conversation (``handoff.models.rasa_sender_id``), never
 from the client.
 """
 

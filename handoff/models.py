@@ -73,7 +73,7 @@ class Agent(Base):
 
 
 class Conversation(Base):
-    """One chat (later: one email thread). Its Rasa sender id is derived from its id."""
+    """One chat (later: one email thread). Its Rasa sender id is ``rasa_sender_id(id)``."""
 
     __tablename__ = "conversations"
 
@@ -91,10 +91,6 @@ class Conversation(Base):
     customer: Mapped[Customer] = relationship(lazy="raise")
 
     __table_args__ = (CheckConstraint("mode in ('bot','human','closed')", name="mode"),)
-
-    @property
-    def rasa_sender_id(self) -> str:
-        return rasa_sender_id(self.id)
 
 
 class Message(Base):
