@@ -112,7 +112,7 @@ class _NoAliasLoader(yaml.SafeLoader):  # type: ignore[misc,unused-ignore]
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call,unused-ignore]
             raise yaml.constructor.ConstructorError(
                 None, None, "YAML aliases are not allowed in KB files", event.start_mark
             )
