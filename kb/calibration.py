@@ -131,6 +131,9 @@ class Calibrator:
     """
 
     n_signals: int
+    #: Weights of the signals while nothing is fitted (a KB without example questions or
+    #: labelled queries): a weighted mean, so stronger signals can count for more.
+    prior: tuple[float, ...] = ()
     coef: FloatArray = field(default_factory=lambda: np.zeros(0))
     intercept: float = 0.0
     fitted: bool = False
@@ -188,11 +191,14 @@ class Calibrator:
         self.fitted = True
 
     def predict(self, signals: FloatArray) -> FloatArray:
-        """Calibrated probability per candidate (unfitted: the mean signal)."""
+        """Calibrated probability per candidate (unfitted: the prior-weighted mean signal)."""
         if signals.shape[0] == 0:
             return np.zeros(0)
         if not self.fitted:
-            base: FloatArray = np.clip(signals.mean(axis=1), 0.0, 1.0).astype(np.float64)
+            w = np.ones(signals.shape[1])
+            if len(self.prior) == signals.shape[1]:
+                w = np.asarray(self.prior, np.float64)
+            base: FloatArray = np.clip(signals @ w / w.sum(), 0.0, 1.0).astype(np.float64)
             return base
         logits = np.concatenate([self.features(signals) @ self.coef, [self.intercept]])
         ex = np.exp(logits - logits.max())

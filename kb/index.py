@@ -32,7 +32,7 @@ import scipy.sparse as sp
 
 from kb import text as tx
 from kb.calibration import Calibrator, off_topic_examples, tune_threshold
-from kb.dense import Embedder, load_embedder
+from kb.dense import DIM, Embedder, Kind, load_embedder
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +122,13 @@ class EngineConfig:
     classifier: bool = True
     classifier_c: float = 1.0
     classifier_dense_weight: float = 3.0
+    classifier_all_spaces: bool = True
     classifier_max_articles: int = 1000
     classifier_max_rows: int = 60_000
+    #: Weight of each dense signal against each sparse one while confidence is not fitted
+    #: (no example questions to calibrate on): dense similarity is the stronger zero-shot
+    #: signal (zero-shot validation, see docs/decisions.md).
+    dense_prior_weight: float = 6.0
     #: After a live edit the classifier is retrained in the background after this pause.
     retrain_delay_seconds: float = 0.3
 
@@ -245,10 +250,12 @@ class _Segment:
     st: sp.csr_matrix | None  # features × slots: inverted index of slot sums (two-stage path)
     s_norm: FloatArray  # per slot
     s_sqnorm: FloatArray
-    dense_rows: FloatArray | None  # rows × DIM (None: no dense, or one vector per slot)
-    dense_sum: FloatArray | None  # slots × DIM unnormalised sums (or passage vectors)
-    dense_norm: FloatArray | None
-    dense_sqnorm: FloatArray | None
+    #: Dense vectors are one or two "spaces" of DIM columns side by side (e5, then MiniLM for
+    #: English text, zeros otherwise); each space is scored on its own.
+    dense_rows: FloatArray | None  # rows × spaces·DIM (None: no dense, or one per slot)
+    dense_sum: FloatArray | None  # slots × spaces·DIM unnormalised sums (or passage vectors)
+    dense_norm: FloatArray | None  # slots × spaces
+    dense_sqnorm: FloatArray | None  # slots × spaces
 
     @property
     def n_rows(self) -> int:
@@ -277,7 +284,7 @@ class _Classifier:
         if ok.any():
             out = out + q.data[ok].astype(np.float64) @ self.w_sparse[cols[ok]]
         if self.w_dense is not None and qd is not None:
-            out = out + qd.astype(np.float64) @ self.w_dense
+            out = out + qd[: self.w_dense.shape[0]].astype(np.float64) @ self.w_dense
         return out
 
 
@@ -292,6 +299,7 @@ class _Snapshot:
     generation: int  # full builds
     edit_generation: int = 0  # live edits since process start
     dense_per_row: bool = True
+    dense_spaces: int = 1
     classifier: _Classifier | None = None
     #: with the classifier signal / without it (while the classifier is being retrained)
     calibrators: tuple[Calibrator, Calibrator] = (Calibrator(2), Calibrator(2))
@@ -300,7 +308,7 @@ class _Snapshot:
 
     @property
     def n_base_signals(self) -> int:
-        return 4 if self.dense else 2
+        return 2 + 2 * self.dense_spaces if self.dense else 2
 
     @property
     def classifier_live(self) -> bool:
@@ -390,6 +398,17 @@ def _fixed_rows(article: IndexedArticle, answer_chars: int = 0) -> int:
     return 2 if answer_chars > 0 and article.answer.strip() else 1
 
 
+def _dense_inputs(article: IndexedArticle, answer_chars: int = 0) -> list[tuple[str, Kind]]:
+    """What the embedding model reads for each row of ``_rows_of``: questions and the title are
+    embedded as queries (question ↔ question is symmetric), the answer row as a passage that
+    starts with its title, which is how e5 was trained to match a question to an answer."""
+    rows = _rows_of(article, answer_chars)
+    out: list[tuple[str, Kind]] = [(r, "query") for r in rows]
+    if _fixed_rows(article, answer_chars) == 2:
+        out[1] = (f"{article.title}\n{article.answer}", "passage")
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # The index
 # ---------------------------------------------------------------------------------------------
@@ -402,12 +421,15 @@ class KbIndex:
         self,
         *,
         dense: bool = False,
+        dense_english: bool = True,
         cache_dir: Path | None = None,
         config: EngineConfig | None = None,
     ) -> None:
         self.cfg = config or EngineConfig()
         self._featurizer = Featurizer(self.cfg)
-        self._embedder: Embedder | None = load_embedder(cache_dir) if dense else None
+        self._embedder: Embedder | None = (
+            load_embedder(cache_dir, english=dense_english) if dense else None
+        )
         self._write_lock = threading.RLock()
         self._snap: _Snapshot | None = None
         self._retrain_lock = threading.Lock()
@@ -483,14 +505,18 @@ class KbIndex:
         slot_group: list[int] = []
         slot_row_start = [0]
         texts: list[tuple[str, str]] = []
-        passages: list[str] = []
+        dense_in: list[tuple[str, str, Kind]] = []
+        passages: list[tuple[str, str | None, Kind]] = []
         for g, (aid, translations) in enumerate(groups):
             group_ids.append(aid)
             for art in translations:
                 rows = _rows_of(art, self.cfg.answer_chars)
                 texts.extend((r, art.language) for r in rows)
+                dense_in.extend(
+                    (t, art.language, kind) for t, kind in _dense_inputs(art, self.cfg.answer_chars)
+                )
                 passages.append(
-                    self._dense_text(" ".join([art.title, *art.questions[:5]]), art.language)
+                    (" ".join([art.title, *art.questions[:5]]), art.language, "passage")
                 )
                 slot_lang.append(art.language)
                 slot_group.append(g)
@@ -515,11 +541,12 @@ class KbIndex:
         dense_rows = dense_sum = dense_norm = dense_sq = None
         if self._embedder is not None:
             if dense_per_row:
-                dense_rows = self._embedder.embed([self._dense_text(*t) for t in texts], "query")
+                dense_rows = self._embed_rows(dense_in)
                 dense_sum = (agg.T @ dense_rows).astype(np.float32)
             else:
-                dense_sum = self._embedder.embed(passages, "passage")
-            dense_sq = (dense_sum**2).sum(axis=1).astype(np.float32)
+                dense_sum = self._embed_rows(passages)
+            spaces = dense_sum.shape[1] // DIM
+            dense_sq = (dense_sum**2).reshape(-1, spaces, DIM).sum(axis=2).astype(np.float32)
             dense_norm = np.sqrt(np.maximum(dense_sq, 1e-12)).astype(np.float32)
         seg = _Segment(
             group_ids=np.asarray(group_ids, np.int64),
@@ -566,7 +593,8 @@ class KbIndex:
         with self._write_lock:
             prev = self._snap
             edit_gen = prev.edit_generation + 1 if prev else 0
-            n_sig = 4 if self.dense else 2
+            spaces = self._embedder.dim // DIM if self._embedder is not None else 1
+            n_sig = 2 + 2 * spaces if self.dense else 2
             snap = _Snapshot(
                 segments=(),
                 alive=(),
@@ -577,7 +605,11 @@ class KbIndex:
                 generation=(prev.generation + 1) if prev else 1,
                 edit_generation=edit_gen,
                 dense_per_row=per_row,
-                calibrators=(Calibrator(n_sig + 1), Calibrator(n_sig)),
+                dense_spaces=spaces,
+                calibrators=(
+                    Calibrator(n_sig + 1, self._prior(n_sig + 1)),
+                    Calibrator(n_sig, self._prior(n_sig)),
+                ),
             )
             x = None
             texts: list[tuple[str, str]] = []
@@ -620,6 +652,15 @@ class KbIndex:
                 }
             )
             self._snap = snap
+
+    def _prior(self, n_signals: int) -> tuple[float, ...]:
+        """Unfitted fusion weights: [sparse max, sparse centroid, dense max, dense centroid,
+        classifier] (the dense pair only when dense is on)."""
+        w = [1.0] * n_signals
+        if self._embedder is not None:
+            n_dense = 2 * (self._embedder.dim // DIM)
+            w[2 : 2 + n_dense] = [self.cfg.dense_prior_weight] * n_dense
+        return tuple(w[:n_signals])
 
     def calibrate(self, examples: Sequence[tuple[str, int | None]]) -> None:
         """Re-fit confidence and threshold on labelled held-out queries (a validation split)."""
@@ -664,9 +705,12 @@ class KbIndex:
             (x.data, col_map[x.indices], x.indptr), shape=(x.shape[0], cols.shape[0])
         )
         dw = self.cfg.classifier_dense_weight
+        if dense_rows is not None and not self.cfg.classifier_all_spaces:
+            # e5 space only: it speaks every language, so the classifier treats them alike
+            dense_rows = dense_rows[:, :DIM]
         if dense_rows is not None and dw > 0:
             xc = sp.hstack([xc, sp.csr_matrix(dense_rows * dw)], format="csr")
-        model = LinearSVC(C=self.cfg.classifier_c)
+        model = LinearSVC(C=self.cfg.classifier_c, random_state=0)  # reproducible builds
         model.fit(xc, labels)
         coef = np.asarray(model.coef_, np.float64)
         bias = np.asarray(model.intercept_, np.float64)
@@ -689,18 +733,22 @@ class KbIndex:
     def _classifier_from_articles(self, snap: _Snapshot) -> _Classifier | None:
         """Retrain on the snapshot's current articles (after live edits)."""
         texts: list[tuple[str, str]] = []
+        dense_in: list[tuple[str, str, Kind]] = []
         labels: list[int] = []
         for aid, translations in snap.articles.items():
             for art in translations.values():
                 rows = _rows_of(art, self.cfg.answer_chars)
                 texts.extend((r, art.language) for r in rows)
+                dense_in.extend(
+                    (t, art.language, kind) for t, kind in _dense_inputs(art, self.cfg.answer_chars)
+                )
                 labels.extend([aid] * len(rows))
         if not texts:
             return None
         x, _ = self._vectors(texts, snap.idf)
         dense_rows = None
         if self._embedder is not None and snap.dense_per_row:
-            dense_rows = self._embedder.embed([self._dense_text(*t) for t in texts], "query")
+            dense_rows = self._embed_rows(dense_in)
         return self._fit_classifier(
             x, dense_rows, np.asarray(labels, np.int64), snap.edit_generation
         )
@@ -850,6 +898,15 @@ class KbIndex:
             return tx.to_serbian_latin(text)
         return text
 
+    def _embed_rows(
+        self, rows: Sequence[tuple[str, str | None, Kind]], *, persist: bool = True
+    ) -> FloatArray:
+        """Dense vectors of (text, language, kind) rows, in order (see ``embed_mixed``)."""
+        assert self._embedder is not None
+        return self._embedder.embed_mixed(
+            [(self._dense_text(t, lang), lang, kind) for t, lang, kind in rows], persist=persist
+        )
+
     def _query_vectors(
         self, snap: _Snapshot, text: str, lang: str | None, *, persist: bool = False
     ) -> tuple[sp.csr_matrix, FloatArray | None]:
@@ -857,7 +914,7 @@ class KbIndex:
         q = _weight(raw, snap.idf, self.cfg)
         qd = None
         if snap.dense and self._embedder is not None:
-            qd = self._embedder.embed([self._dense_text(text, lang)], "query", persist=persist)[0]
+            qd = self._embed_rows([(text, lang, "query")], persist=persist)[0]
         return q, qd
 
     def _signals(
@@ -962,29 +1019,54 @@ class KbIndex:
             )
         cols = [slot_max, slot_cen]
         if snap.dense:
-            if qd is not None and seg.dense_sum is not None and seg.dense_norm is not None:
-                dsum = (seg.dense_sum[slots] @ qd).astype(np.float64)
-                dcen = dsum / seg.dense_norm[slots]
-                if seg.dense_rows is not None:
-                    drow = (seg.dense_rows[rows] @ qd).astype(np.float64)
-                    if excl_pos >= 0:
-                        drow[excl_pos] = -1.0
-                    dmax = np.maximum.reduceat(drow, slot_starts)
-                    if excl_slot_pos >= 0 and seg.dense_sqnorm is not None:
-                        gs = slots[excl_slot_pos]
-                        d = dsum[excl_slot_pos]
-                        sq = float(seg.dense_sqnorm[gs]) - 2.0 * d + 1.0
-                        dcen[excl_slot_pos] = (d - 1.0) / math.sqrt(sq) if sq > 1e-9 else 0.0
-                else:
-                    dmax = dcen
-                cols += [dmax, dcen]
-            else:
-                cols += [np.zeros_like(slot_max), np.zeros_like(slot_max)]
+            for h in range(snap.dense_spaces):
+                cols += (
+                    self._dense_space_signals(
+                        seg, h, slots, rows, slot_starts, qd, excl_pos, excl_slot_pos
+                    )
+                    if qd is not None
+                    else [np.zeros_like(slot_max), np.zeros_like(slot_max)]
+                )
         slot_sig = np.column_stack(cols)
         group_sig = np.maximum.reduceat(slot_sig, group_starts, axis=0)
         if seg.st is None:
             return groups, group_sig[groups]
         return groups, group_sig
+
+    @staticmethod
+    def _dense_space_signals(
+        seg: _Segment,
+        h: int,
+        slots: IntArray,
+        rows: IntArray,
+        slot_starts: IntArray,
+        qd: FloatArray,
+        excl_pos: int,
+        excl_slot_pos: int,
+    ) -> list[npt.NDArray[np.float64]]:
+        """[nearest row, centroid] cosines in dense space ``h`` for the given slots. A space in
+        which the query or a slot has no vector (MiniLM for non-English text) scores 0."""
+        zero = np.zeros(slots.shape[0])
+        if seg.dense_sum is None or seg.dense_norm is None or seg.dense_sqnorm is None:
+            return [zero, zero]
+        cols = slice(h * DIM, (h + 1) * DIM)
+        qh = qd[cols]
+        dsum = (seg.dense_sum[slots, cols] @ qh).astype(np.float64)
+        dcen = dsum / seg.dense_norm[slots, h]
+        if seg.dense_rows is None:
+            return [dcen, dcen]
+        drow = (seg.dense_rows[rows, cols] @ qh).astype(np.float64)
+        if excl_pos >= 0:
+            drow[excl_pos] = -1.0
+        dmax = np.maximum.reduceat(drow, slot_starts)
+        if excl_slot_pos >= 0:
+            # leave-one-out: the query is the held-out row itself, |row|² is 1 or 0 (no vector)
+            gs = slots[excl_slot_pos]
+            d = dsum[excl_slot_pos]
+            r2 = float(qh @ qh)
+            sq = float(seg.dense_sqnorm[gs, h]) - 2.0 * d + r2
+            dcen[excl_slot_pos] = (d - r2) / math.sqrt(sq) if sq > 1e-9 else 0.0
+        return [dmax, dcen]
 
     def _stage_one(
         self,
@@ -1017,7 +1099,7 @@ class KbIndex:
                 top = top[acc[top] > 0]
                 picked.append(seg.slot_group[top])
         if qd is not None and seg.dense_sum is not None and seg.dense_norm is not None:
-            dcen = (seg.dense_sum @ qd) / seg.dense_norm
+            dcen = (seg.dense_sum[:, :DIM] @ qd[:DIM]) / seg.dense_norm[:, 0]
             m = min(self.cfg.stage_one_candidates, dcen.shape[0])
             top = np.argpartition(-dcen, m - 1)[:m] if dcen.shape[0] > m else np.arange(m)
             picked.append(seg.slot_group[top])
@@ -1026,9 +1108,9 @@ class KbIndex:
         groups = np.unique(np.concatenate(picked))
         return groups[live[groups]].astype(np.int64)
 
-    def _candidates(self, sig: npt.NDArray[np.float64], k: int) -> IntArray:
+    @staticmethod
+    def _candidates(sig: npt.NDArray[np.float64], k: int, n_base: int) -> IntArray:
         """Top-k articles by the unweighted mean of the nearest-example/centroid signals."""
-        n_base = 4 if sig.shape[1] >= 4 else 2
         base = sig[:, :n_base].mean(axis=1)
         k = min(k, base.shape[0])
         if k <= 0:
@@ -1070,7 +1152,7 @@ class KbIndex:
             ids, sig, _, _ = self._signals(
                 snap, q, qd, exclude, clf_scores=clf_scores, use_classifier=has_clf
             )
-            cand = self._candidates(sig, k)
+            cand = self._candidates(sig, k, snap.n_base_signals)
             right = None
             if aid is not None:
                 pos = np.flatnonzero(ids[cand] == aid)
@@ -1083,7 +1165,8 @@ class KbIndex:
         variants = [groups_full] if has_clf else []
         variants.append([(g[:, :n_base], r) for g, r in groups_full])
         for groups in variants:
-            cal = Calibrator(groups[0][0].shape[1] if groups else n_base)
+            n_cols = groups[0][0].shape[1] if groups else n_base
+            cal = Calibrator(n_cols, self._prior(n_cols))
             cal.fit(groups)
             conf, correct = [], []
             for sig_c, right in groups:
@@ -1139,7 +1222,7 @@ class KbIndex:
             q = x[row]
             qd = seg.dense_rows[row] if seg.dense_rows is not None else None
             if qd is None and snap.dense and self._embedder is not None:
-                qd = self._embedder.embed([self._dense_text(*texts[row])], "query")[0]
+                qd = self._embed_rows([(*texts[row], "query")])[0]
             out.append((q, qd, aid, (0, row), clf_scores.get(row)))
         return out
 
@@ -1197,7 +1280,7 @@ class KbIndex:
         if q.nnz == 0 and qd is None:
             return SearchResult(query=query, language=lang, hits=(), decision="abstain")
         ids, sig, seg_idx, grp_idx = self._signals(snap, q, qd)
-        cand = self._candidates(sig, self.cfg.candidates)
+        cand = self._candidates(sig, self.cfg.candidates, snap.n_base_signals)
         if cand.size == 0:
             return SearchResult(query=query, language=lang, hits=(), decision="abstain")
         conf = snap.calibrator.predict(sig[cand])
@@ -1267,6 +1350,8 @@ class KbIndex:
         """Embed many queries at once into the disk cache (evaluation runs); no-op sparse."""
         if self._embedder is not None and texts:
             self._embedder.embed(list(texts), "query")
+            if self._embedder.dim > DIM:
+                self._embedder.embed(list(texts), "en")
 
     @property
     def embedder(self) -> Embedder | None:

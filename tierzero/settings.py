@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     logins_per_minute: int = 10  # login attempts per client IP and per email
 
     kb_dense: Literal["on", "off"] = "on"
+    #: English MiniLM vectors next to the multilingual e5 ones (English text only).
+    kb_dense_en: Literal["on", "off"] = "on"
     kb_demo_path: Path = PROJECT_ROOT / "kb" / "demo" / "articles.yaml"
     kb_cache_dir_override: Path | None = Field(default=None, alias="TIERZERO_KB_CACHE_DIR")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kb.calibration import ece, tune_threshold
-from kb.eval import DatasetError, _hold_out, load_splits, run_eval
+from kb.eval import DatasetError, _hold_out, load_splits, run_eval, zero_shot_validation
 
 TOPICS = {
     "refund": ["I want a refund", "money back please", "refund my order", "how do refunds work",
@@ -86,6 +86,40 @@ class TestRunEval:
         assert result["accuracy_closed"] >= 0.5  # 3 topics; chance is 1/3
         assert 0.0 <= result["oos_recall"] <= 1.0
         assert result["accuracy"] <= result["accuracy_closed"]
+
+    def test_on_validation_never_scores_the_test_split(self, tmp_path: Path) -> None:
+        train_rows = [(t, lbl) for lbl, texts in TOPICS.items() for t in texts[:6]]
+        valid_rows = [(t, lbl) for lbl, texts in TOPICS.items() for t in texts[6:]]
+        # a test split that would fail loudly if it were searched: every label unknown
+        test = write_csv(tmp_path / "test.csv", [("zzz", "nowhere")] * 50)
+        result = run_eval(
+            dataset=None, data_dir=tmp_path, train=write_csv(tmp_path / "train.csv", train_rows),
+            test=test, valid=write_csv(tmp_path / "valid.csv", valid_rows), oos_label=None,
+            dense=False, on_validation=True,
+        )  # fmt: skip
+        assert result["split"] == "validation"
+        assert result["n_test"] == len(valid_rows)
+        assert result["accuracy_closed"] >= 0.5
+
+    def test_zero_shot_validation_uses_titles_only(self, tmp_path: Path) -> None:
+        train_rows = [(t, lbl) for lbl, texts in TOPICS.items() for t in texts[:4]]
+        valid_rows = [(t, lbl) for lbl, texts in TOPICS.items() for t in texts[4:]]
+        train = write_csv(tmp_path / "train.csv", train_rows)
+        test = write_csv(tmp_path / "test.csv", [("zzz", "nowhere")])
+        valid = write_csv(tmp_path / "valid.csv", valid_rows)
+        report = zero_shot_validation(dataset=None, data_dir=tmp_path, train=train, test=test,
+                                      valid=valid, dense=False)  # fmt: skip
+        assert report["n_articles"] == len(TOPICS)  # one title per label, nothing else
+        assert report["n_queries"] == len(valid_rows)
+        assert 1 / 3 < report["p_at_1"] <= 1.0 and report["mrr"] >= report["p_at_1"]
+
+    def test_zero_shot_on_the_demo_kb_queries_its_example_questions(self) -> None:
+        demo = Path(__file__).resolve().parents[3] / "kb" / "demo" / "articles.yaml"
+        report = zero_shot_validation(dataset=None, data_dir=demo.parent, demo_kb=demo,
+                                      dense=False)  # fmt: skip
+        assert report["n_articles"] == 29
+        assert set(report["per_language"]) == {"en", "el", "ru", "sr"}
+        assert report["p_at_1"] > 0.5  # 29 articles: chance is 3 %
 
 
 class TestMetrics:

