@@ -21,6 +21,7 @@ import math
 import random
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -711,7 +712,11 @@ class KbIndex:
         if dense_rows is not None and dw > 0:
             xc = sp.hstack([xc, sp.csr_matrix(dense_rows * dw)], format="csr")
         model = LinearSVC(C=self.cfg.classifier_c, random_state=0)  # reproducible builds
-        model.fit(xc, labels)
+        with warnings.catch_warnings():
+            # one row per article (titles only) is a valid KB, not a regression problem;
+            # a not fully converged SVM still ranks well (scored on validation)
+            warnings.simplefilter("ignore", UserWarning)
+            model.fit(xc, labels)
         coef = np.asarray(model.coef_, np.float64)
         bias = np.asarray(model.intercept_, np.float64)
         if classes.shape[0] == 2:  # sklearn keeps one row for a binary problem

@@ -136,7 +136,11 @@ def search(
         raise fail(f"unknown language {lang!r}: use en, el, ru or sr")
     with clear_errors(), _session(settings) as session:
         with console.status("building the index…"):
-            index = KbIndex(dense=use_dense, cache_dir=settings.var_dir / "cache")
+            index = KbIndex(
+                dense=use_dense,
+                dense_english=settings.kb_dense_en == "on",
+                cache_dir=settings.kb_cache_dir,
+            )
             count = service.load_index(session, index)
         result = index.search(text, language=lang, limit=limit)
         keys = service.keys_for(session, (hit.article_id for hit in result.hits))
@@ -189,6 +193,13 @@ def eval_(
         str | None, typer.Option(help="Label meaning out of scope (custom data).")
     ] = None,
     dense: Annotated[str, typer.Option(help="on/off: multilingual embeddings.")] = "on",
+    dense_en: Annotated[
+        str, typer.Option(help="on/off: English MiniLM vectors next to e5 (with --dense on).")
+    ] = "on",
+    on_validation: Annotated[
+        bool,
+        typer.Option(help="Tuning: report on the validation split; the test split is not read."),
+    ] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print the JSON result only.")] = False,
 ) -> None:
     """Evaluate search quality on a public dataset (or your own CSV splits)."""
@@ -197,6 +208,7 @@ def eval_(
     if dataset is None and (train is None or test is None):
         raise fail("give --dataset, or --train and --test CSV files")
     use_dense = _on_off(dense, "--dense")
+    use_en = _on_off(dense_en, "--dense-en")
     from kb.eval import run_eval
 
     settings = load_settings()
@@ -214,6 +226,8 @@ def eval_(
             valid=valid,
             oos_label=oos_label,
             dense=use_dense,
+            dense_english=use_en,
+            on_validation=on_validation,
             progress=progress,
             cache_dir=settings.var_dir / "cache" / "embeddings",
         )
