@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from kb.dense import DIM
 from kb.index import IndexedArticle, KbIndex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,11 +87,21 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else 0.0
 
 
-def run(n_articles: int, *, dense: bool, queries: int, edits: int, seed: int = 1) -> dict[str, Any]:
+def run(
+    n_articles: int,
+    *,
+    dense: bool,
+    queries: int,
+    edits: int,
+    seed: int = 1,
+    dense_english: bool = True,
+) -> dict[str, Any]:
     rng = random.Random(seed)
     vocab = make_vocabulary(max(2000, n_articles // 2), rng)
     articles = [make_article(i + 1, rng, vocab) for i in range(n_articles)]
-    index = KbIndex(dense=dense, cache_dir=ROOT / "var" / "cache" / "embeddings")
+    index = KbIndex(
+        dense=dense, dense_english=dense_english, cache_dir=ROOT / "var" / "cache" / "embeddings"
+    )
     emb = index.embedder
     t0 = time.perf_counter()
     index.rebuild(articles)
@@ -134,6 +145,7 @@ def run(n_articles: int, *, dense: bool, queries: int, edits: int, seed: int = 1
         "articles": n_articles,
         "rows": index.stats.get("rows"),
         "dense": index.dense,
+        "dense_english": bool(emb is not None and emb.dim > DIM),
         "build_seconds": round(build_seconds, 2),
         "query_ms_p50": round(percentile(lat, 50), 3),
         "query_ms_p99": round(percentile(lat, 99), 3),
@@ -157,14 +169,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.kb_search", description=__doc__)
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--dense", choices=["on", "off"], default="off")
+    parser.add_argument("--dense-en", choices=["on", "off"], default="on",
+                        help="English MiniLM vectors next to e5 (with --dense on)")  # fmt: skip
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--edits", type=int, default=50)
     parser.add_argument("--json", action="store_true", help="compact JSON on stdout")
     args = parser.parse_args(argv)
-    result = run(args.articles, dense=args.dense == "on", queries=args.queries, edits=args.edits)
+    result = run(
+        args.articles, dense=args.dense == "on", queries=args.queries, edits=args.edits,
+        dense_english=args.dense_en == "on",
+    )  # fmt: skip
     print(json.dumps(result, indent=None if args.json else 2))
     print(
         f"kb_search N={result['articles']} dense={result['dense']} "
+        f"en={result['dense_english']} "
         f"build={result['build_seconds']}s "
         f"query p50={result['query_ms_p50']}ms p99={result['query_ms_p99']}ms "
         f"edit p99={result['edit_to_live_ms_p99']}ms rss={result['rss_mb']}MB",

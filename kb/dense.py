@@ -186,7 +186,9 @@ class Embedder:
         out = np.zeros((len(items), self.dim), np.float32)
         english: Future[FloatArray] | None = None
         en_pos = [i for i, it in enumerate(items) if it[1] == "en"] if self._english else []
-        if en_pos and self._side is not None and len(items) <= 4:
+        if en_pos and self._side is not None and not persist and len(items) <= 4:
+            # a live customer query (never persisted): overlap the two models. Edits and
+            # builds run them one after the other, so e5 keeps both cores for longer texts.
             english = self._side.submit(
                 self.embed, [items[i][0] for i in en_pos], "en", persist=persist
             )
