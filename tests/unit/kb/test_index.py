@@ -8,6 +8,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kb.calibration import ece
@@ -270,6 +271,17 @@ class TestCalibration:
             right.append(bool(res.hits) and res.hits[0].article_id == aid)
         assert ece(confs, right) < 0.15
         assert 0.0 < idx.threshold < 1.0
+
+    def test_unfitted_confidence_follows_the_prior_weights(self) -> None:
+        from kb.calibration import Calibrator
+
+        # candidate 0 wins on the sparse signals, candidate 1 on the dense ones
+        sig = np.array([[0.9, 0.9, 0.3, 0.3], [0.3, 0.3, 0.8, 0.8]])
+        flat = Calibrator(4).predict(sig)
+        dense_first = Calibrator(4, prior=(1.0, 1.0, 6.0, 6.0)).predict(sig)
+        assert flat[0] > flat[1]  # unweighted mean: sparse wins
+        assert dense_first[1] > dense_first[0]
+        assert dense_first[1] == pytest.approx((0.3 + 0.3 + 4.8 + 4.8) / 14)
 
 
 class TestTwoStageScoring:
