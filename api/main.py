@@ -35,9 +35,11 @@ KB_SYNC_SECONDS = 1.0
 def load_kb(state: AppState) -> Any:
     """Build the live index from published articles (dense signal when enabled and installed);
     returns the sync that keeps it in step with commits of other processes."""
+    from kb.dense import serve_with_one_blas_thread
     from kb.index import KbIndex
     from kb.service import IndexSync
 
+    serve_with_one_blas_thread()
     index = KbIndex(
         dense=state.settings.kb_dense == "on",
         dense_english=state.settings.kb_dense_en == "on",

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.dense import DIM
+from kb.dense import DIM, serve_with_one_blas_thread
 from kb.index import IndexedArticle, KbIndex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,7 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--edits", type=int, default=50)
     parser.add_argument("--json", action="store_true", help="compact JSON on stdout")
+    parser.add_argument(
+        "--blas-threads", choices=["one", "default"], default="one",
+        help="one: as the api serves (kb.dense.serve_with_one_blas_thread)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.blas_threads == "one":
+        serve_with_one_blas_thread()
     result = run(
         args.articles, dense=args.dense == "on", queries=args.queries, edits=args.edits,
         dense_english=args.dense_en == "on",
