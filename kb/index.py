@@ -123,6 +123,8 @@ class EngineConfig:
     classifier: bool = True
     classifier_c: float = 1.0
     classifier_dense_weight: float = 3.0
+    #: The SVM also sees the English-only MiniLM space (False: e5 only); validation
+    #: paraphrases 96 vs 95 of 110 (docs/decisions.md).
     classifier_all_spaces: bool = True
     classifier_max_articles: int = 1000
     classifier_max_rows: int = 60_000
@@ -399,14 +401,16 @@ def _fixed_rows(article: IndexedArticle, answer_chars: int = 0) -> int:
     return 2 if answer_chars > 0 and article.answer.strip() else 1
 
 
-def _dense_inputs(article: IndexedArticle, answer_chars: int = 0) -> list[tuple[str, Kind]]:
-    """What the embedding model reads for each row of ``_rows_of``: questions and the title are
-    embedded as queries (question ↔ question is symmetric), the answer row as a passage that
-    starts with its title, which is how e5 was trained to match a question to an answer."""
-    rows = _rows_of(article, answer_chars)
-    out: list[tuple[str, Kind]] = [(r, "query") for r in rows]
+def _dense_inputs(
+    article: IndexedArticle, rows: Sequence[str], answer_chars: int = 0
+) -> list[tuple[str, str, Kind]]:
+    """What the embedding model reads for each of the article's ``rows`` (``_rows_of``):
+    questions and the title are embedded as queries (question ↔ question is symmetric), the
+    answer row as a passage that starts with its title, which is how e5 was trained to match a
+    question to an answer."""
+    out: list[tuple[str, str, Kind]] = [(r, article.language, "query") for r in rows]
     if _fixed_rows(article, answer_chars) == 2:
-        out[1] = (f"{article.title}\n{article.answer}", "passage")
+        out[1] = (f"{article.title}\n{article.answer}", article.language, "passage")
     return out
 
 
@@ -513,9 +517,7 @@ class KbIndex:
             for art in translations:
                 rows = _rows_of(art, self.cfg.answer_chars)
                 texts.extend((r, art.language) for r in rows)
-                dense_in.extend(
-                    (t, art.language, kind) for t, kind in _dense_inputs(art, self.cfg.answer_chars)
-                )
+                dense_in.extend(_dense_inputs(art, rows, self.cfg.answer_chars))
                 passages.append(
                     (" ".join([art.title, *art.questions[:5]]), art.language, "passage")
                 )
@@ -655,8 +657,8 @@ class KbIndex:
             self._snap = snap
 
     def _prior(self, n_signals: int) -> tuple[float, ...]:
-        """Unfitted fusion weights: [sparse max, sparse centroid, dense max, dense centroid,
-        classifier] (the dense pair only when dense is on)."""
+        """Unfitted fusion weights: [sparse max, sparse centroid, (dense max, dense centroid)
+        per dense space, classifier]."""
         w = [1.0] * n_signals
         if self._embedder is not None:
             n_dense = 2 * (self._embedder.dim // DIM)
@@ -744,9 +746,7 @@ class KbIndex:
             for art in translations.values():
                 rows = _rows_of(art, self.cfg.answer_chars)
                 texts.extend((r, art.language) for r in rows)
-                dense_in.extend(
-                    (t, art.language, kind) for t, kind in _dense_inputs(art, self.cfg.answer_chars)
-                )
+                dense_in.extend(_dense_inputs(art, rows, self.cfg.answer_chars))
                 labels.extend([aid] * len(rows))
         if not texts:
             return None
