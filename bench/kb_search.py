@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.dense import DIM, serve_with_one_blas_thread
+from kb.dense import serve_with_one_blas_thread
 from kb.index import IndexedArticle, KbIndex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,7 +145,7 @@ def run(
         "articles": n_articles,
         "rows": index.stats.get("rows"),
         "dense": index.dense,
-        "dense_english": bool(emb is not None and emb.dim > DIM),
+        "dense_english": emb is not None and emb.english,
         "build_seconds": round(build_seconds, 2),
         "query_ms_p50": round(percentile(lat, 50), 3),
         "query_ms_p99": round(percentile(lat, 99), 3),

@@ -176,8 +176,18 @@ class Embedder:
         self.encode_seconds = 0.0
 
     @property
+    def english(self) -> bool:
+        """True when the English MiniLM space is in use."""
+        return self._english is not None
+
+    @property
+    def spaces(self) -> int:
+        """Dense spaces side by side in every vector: e5, then MiniLM when in use."""
+        return 2 if self.english else 1
+
+    @property
     def dim(self) -> int:
-        return DIM * (2 if self._english is not None else 1)
+        return DIM * self.spaces
 
     def embed_mixed(
         self, items: Sequence[tuple[str, str | None, Kind]], *, persist: bool = True

@@ -24,8 +24,7 @@ from typing import Any
 import numpy as np
 
 from kb.calibration import ece
-from kb.dense import DIM
-from kb.index import EngineConfig, IndexedArticle, KbIndex
+from kb.index import EngineConfig, Hit, IndexedArticle, KbIndex
 
 Labelled = list[tuple[str, str | None]]  # (text, label); None = out of scope
 Progress = Callable[[str], None]
@@ -176,6 +175,14 @@ def articles_from(splits: Splits) -> tuple[list[IndexedArticle], dict[str, int]]
     return arts, ids
 
 
+def _reciprocal_rank(hits: Sequence[Hit], gold: int | None) -> float:
+    """1 / rank of the right article among the hits, 0 when it is not there."""
+    for rank, hit in enumerate(hits, start=1):
+        if hit.article_id == gold:
+            return 1.0 / rank
+    return 0.0
+
+
 def _percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else 0.0
 
@@ -212,10 +219,7 @@ def score_queries(
         n_in += 1
         right_closed += top == gold
         right_open += (top == gold) and not abstain
-        for rank, hit in enumerate(res.hits, start=1):
-            if hit.article_id == gold:
-                rr_sum += 1.0 / rank
-                break
+        rr_sum += _reciprocal_rank(res.hits, gold)
         if progress and (i + 1) % 500 == 0:
             progress(f"searched {i + 1}/{len(queries)}")
     closed = right_closed / n_in if n_in else 0.0
@@ -293,7 +297,7 @@ def run_eval(
             "dataset": dataset or "custom",
             "split": "validation" if on_validation else "test",
             "dense": index.dense,
-            "dense_english": bool(index.embedder and index.embedder.dim > DIM),
+            "dense_english": index.embedder is not None and index.embedder.english,
             "n_train": len(splits.train) + (len(splits.valid) if splits.valid_from_train else 0),
             "n_valid": len(splits.valid),
             "n_articles": len(arts),
@@ -417,11 +421,7 @@ def zero_shot_validation(
         if res.decision == "answer":
             answered += 1
             answered_right += res.hits[0].article_id == ids[label]
-        rr = 0.0
-        for rank, hit in enumerate(res.hits, start=1):
-            if hit.article_id == ids[label]:
-                rr = 1.0 / rank
-                break
+        rr = _reciprocal_rank(res.hits, ids[label])
         per_lang.setdefault(lang, []).append(rr)
     every = [rr for v in per_lang.values() for rr in v]
     return {

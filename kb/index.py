@@ -596,7 +596,7 @@ class KbIndex:
         with self._write_lock:
             prev = self._snap
             edit_gen = prev.edit_generation + 1 if prev else 0
-            spaces = self._embedder.dim // DIM if self._embedder is not None else 1
+            spaces = self._embedder.spaces if self._embedder is not None else 1
             n_sig = 2 + 2 * spaces if self.dense else 2
             snap = _Snapshot(
                 segments=(),
@@ -661,7 +661,7 @@ class KbIndex:
         per dense space, classifier]."""
         w = [1.0] * n_signals
         if self._embedder is not None:
-            n_dense = 2 * (self._embedder.dim // DIM)
+            n_dense = 2 * self._embedder.spaces
             w[2 : 2 + n_dense] = [self.cfg.dense_prior_weight] * n_dense
         return tuple(w[:n_signals])
 
@@ -1355,7 +1355,7 @@ class KbIndex:
         """Embed many queries at once into the disk cache (evaluation runs); no-op sparse."""
         if self._embedder is not None and texts:
             self._embedder.embed(list(texts), "query")
-            if self._embedder.dim > DIM:
+            if self._embedder.english:
                 self._embedder.embed(list(texts), "en")
 
     @property
