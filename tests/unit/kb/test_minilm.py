@@ -29,6 +29,24 @@ def test_vectors_are_unit_length_and_batch_independent(model: minilm.MiniLM) -> 
     assert np.allclose(alone[0], both[0], atol=1e-5)
 
 
+def test_texts_come_back_in_order_whatever_their_lengths(model: minilm.MiniLM) -> None:
+    # encode sorts by length into batches; the output must follow the input order
+    texts = [f"question {'very ' * (i % 7)}number {i}" for i in range(minilm.BATCH + 5)][::-1]
+    together = model.encode(texts)
+    for i in (0, 3, minilm.BATCH + 4):
+        assert np.allclose(together[i], model.encode([texts[i]])[0], atol=1e-5)
+
+
+def test_gelu_matches_the_erf_definition() -> None:
+    from scipy.special import erf
+
+    x = np.linspace(-12, 12, 20_001, dtype=np.float32)
+    exact = 0.5 * x.astype(np.float64) * (1.0 + erf(x.astype(np.float64) / np.sqrt(2.0)))
+    got = minilm._gelu(x)
+    assert got.dtype == np.float32
+    assert np.abs(got - exact).max() < 5e-6
+
+
 def test_paraphrases_are_closer_than_unrelated_questions(model: minilm.MiniLM) -> None:
     q, para, other = model.encode(
         ["How can I change my password?", "I forgot my password", "When does my parcel arrive?"]
