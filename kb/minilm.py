@@ -105,10 +105,11 @@ class MiniLM:
         if not texts:
             return out
         enc = self.tokenizer.encode_batch(texts)
-        order = sorted(range(len(texts)), key=lambda i: sum(enc[i].attention_mask))
+        lengths = [sum(e.attention_mask) for e in enc]
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
         for start in range(0, len(order), BATCH):
             part = order[start : start + BATCH]
-            width = max(sum(enc[i].attention_mask) for i in part)
+            width = lengths[part[-1]]  # sorted: the last is the longest
             ids = np.asarray([enc[i].ids[:width] for i in part], np.int64)
             mask = np.asarray([enc[i].attention_mask[:width] for i in part], np.float32)
             out[np.asarray(part)] = self._forward(ids, mask)
