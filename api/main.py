@@ -36,15 +36,10 @@ def load_kb(state: AppState) -> Any:
     """Build the live index from published articles (dense signal when enabled and installed);
     returns the sync that keeps it in step with commits of other processes."""
     from kb.dense import serve_with_one_blas_thread
-    from kb.index import KbIndex
-    from kb.service import IndexSync
+    from kb.service import IndexSync, new_index
 
     serve_with_one_blas_thread()
-    index = KbIndex(
-        dense=state.settings.kb_dense == "on",
-        dense_english=state.settings.kb_dense_en == "on",
-        cache_dir=state.settings.kb_cache_dir,
-    )
+    index = new_index(state.settings)
     sync = IndexSync(index)
     with unit_of_work(state.session_factory, read_only=True) as session:
         count = sync.poll(session)

@@ -210,21 +210,35 @@ def tune_threshold(
     confidence: Sequence[float],
     correct: Sequence[bool],
     in_scope: Sequence[bool],
+    *,
+    out_of_scope_share: float = 0.0,
 ) -> float:
     """The threshold that maximises right answers minus wrong answers on held-out queries.
 
     An answer counts +1 when right and -1 when wrong (an out-of-scope query answered is
     wrong); abstaining counts 0: the customer is offered a person, which costs an agent's time
     but misleads nobody. With calibrated confidence this lands near P(right) = 0.5, where
-    answering stops paying off. ``in_scope`` is kept for reporting symmetry; out-of-scope rows
-    are simply never right.
+    answering stops paying off.
+
+    How many out-of-scope rows a held-out set has is an accident of how it was collected
+    (a few off-topic sentences, a small labelled sample), while live chat traffic has plenty.
+    ``out_of_scope_share`` is the least share of out-of-scope traffic assumed: when the
+    held-out set has fewer, its out-of-scope rows are weighted up to that share (a prior-shift
+    correction), never down.
     """
     conf = np.asarray(confidence, dtype=np.float64)
-    ok = np.asarray(correct, dtype=bool) & np.asarray(in_scope, dtype=bool)
+    scope = np.asarray(in_scope, dtype=bool)
+    ok = np.asarray(correct, dtype=bool) & scope
     if conf.size == 0:
         return 0.5
+    n_out = int((~scope).sum())
+    n_in = conf.size - n_out
+    w_out = 1.0
+    if n_out and n_in and 0.0 < out_of_scope_share < 1.0:
+        wanted = out_of_scope_share / (1.0 - out_of_scope_share) * n_in / n_out
+        w_out = max(1.0, wanted)
     order = np.argsort(-conf, kind="stable")
-    gain = np.where(ok[order], 1.0, -1.0)
+    gain = np.where(ok[order], 1.0, np.where(scope[order], -1.0, -w_out))
     utility = np.concatenate([[0.0], np.cumsum(gain)])  # answer the top i queries
     best = int(np.argmax(utility))
     if best == 0:

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,6 +60,7 @@ from tierzero.db import after_commit, utcnow
 
 if TYPE_CHECKING:
     from kb.index import IndexedArticle, KbIndex
+    from tierzero.settings import Settings
 
 log = logging.getLogger("tierzero.kb")
 
@@ -127,6 +128,22 @@ def indexed_articles(session: Session, *, article_id: int | None = None) -> list
         _indexed(r.article, r.translation, r.version)
         for r in repo.published(session, article_id=article_id)
     ]
+
+
+def new_index(settings: Settings, *, dense: bool | None = None) -> KbIndex:
+    """An empty index configured from settings (``dense`` overrides ``kb_dense``), the same
+    for the api and the CLI so both answer alike."""
+    from kb.index import EngineConfig, KbIndex
+
+    config = EngineConfig()
+    if settings.kb_out_of_scope_share is not None:
+        config = replace(config, out_of_scope_share=settings.kb_out_of_scope_share)
+    return KbIndex(
+        dense=settings.kb_dense == "on" if dense is None else dense,
+        dense_english=settings.kb_dense_en == "on",
+        cache_dir=settings.kb_cache_dir,
+        config=config,
+    )
 
 
 def load_index(session: Session, index: KbIndex) -> int:

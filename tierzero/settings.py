@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     kb_dense: Literal["on", "off"] = "on"
     #: English MiniLM vectors next to the multilingual e5 ones (English text only).
     kb_dense_en: Literal["on", "off"] = "on"
+    #: Least share of customer messages assumed to be outside the KB when the bot's abstention
+    #: threshold is tuned: higher offers a person more often instead of a doubtful answer.
+    #: Unset: the engine's default (``kb.index.EngineConfig``).
+    kb_out_of_scope_share: float | None = Field(default=None, ge=0.0, lt=1.0)
     kb_demo_path: Path = PROJECT_ROOT / "kb" / "demo" / "articles.yaml"
     kb_cache_dir_override: Path | None = Field(default=None, alias="TIERZERO_KB_CACHE_DIR")
 

@@ -128,7 +128,6 @@ def search(
 ) -> None:
     """Search the published KB the way the bot does: top matches, confidence, decision."""
     from kb import service
-    from kb.index import KbIndex
 
     settings = load_settings()
     use_dense = _on_off(dense or settings.kb_dense, "--dense")
@@ -136,11 +135,7 @@ def search(
         raise fail(f"unknown language {lang!r}: use en, el, ru or sr")
     with clear_errors(), _session(settings) as session:
         with console.status("building the index…"):
-            index = KbIndex(
-                dense=use_dense,
-                dense_english=settings.kb_dense_en == "on",
-                cache_dir=settings.kb_cache_dir,
-            )
+            index = service.new_index(settings, dense=use_dense)
             count = service.load_index(session, index)
         result = index.search(text, language=lang, limit=limit)
         keys = service.keys_for(session, (hit.article_id for hit in result.hits))

@@ -133,3 +133,23 @@ class TestMetrics:
         in_scope = [True, True, True, False, False, False]
         t = tune_threshold(conf, correct, in_scope)
         assert 0.3 < t < 0.8
+
+    def test_scarce_out_of_scope_rows_are_weighted_up_to_the_assumed_share(self) -> None:
+        # 19 in-scope rows (4 answered right) and one out-of-scope row, confident at 0.85
+        conf = [0.95, 0.9, 0.85, 0.8, 0.75] + [0.5 - 0.01 * i for i in range(15)]
+        correct = [True, True, False, True, True] + [False] * 15
+        in_scope = [True, True, False, True, True] + [True] * 15
+        taken_as_is = tune_threshold(conf, correct, in_scope)
+        assert 0.5 < taken_as_is < 0.75  # one wrong answer is outweighed by two right below it
+        # at a 20 % share the one row stands for 19 / 4 = 4.75 wrong answers
+        weighted = tune_threshold(conf, correct, in_scope, out_of_scope_share=0.2)
+        assert weighted == pytest.approx(0.875)
+
+    def test_plentiful_out_of_scope_rows_are_never_weighted_down(self) -> None:
+        # two thirds out of scope: weighting them down to 20 % would answer down to 0.7
+        conf = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
+        correct = [True, False, True, False, False, False]
+        in_scope = [True, False, True, False, False, False]
+        plain = tune_threshold(conf, correct, in_scope)
+        assert plain == pytest.approx(0.85)
+        assert tune_threshold(conf, correct, in_scope, out_of_scope_share=0.2) == plain

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from kb.calibration import ece
-from kb.index import EngineConfig, IndexedArticle, KbIndex
+from kb.index import N_FEATURES, EngineConfig, IndexedArticle, KbIndex
 
 DATASETS = Path(__file__).resolve().parents[3].parent / "shared" / "datasets"
 
@@ -218,6 +218,22 @@ class TestLiveEdits:
         assert idx.stats["classifier_live"]
         res = idx.search("redeem my gift card")
         assert res.best is not None and res.best.article_id == 50
+
+    @pytest.mark.parametrize("intercept", [False, True])
+    def test_example_count_alone_does_not_make_an_article_win(self, intercept: bool) -> None:
+        """A per-article SVM intercept mostly encodes how many example questions an article
+        has; scored with it, a well-stocked article outranks the rest on a query that says
+        nothing, so by default the intercepts are dropped."""
+        import scipy.sparse as sp
+
+        gift = article(7, "en", "Gift cards", *(f"gift card question {i}" for i in range(30)))
+        idx = KbIndex(dense=False, config=EngineConfig(classifier_intercept=intercept))
+        idx.rebuild([*small_kb(), gift])
+        clf = idx._snap.classifier if idx._snap else None
+        assert clf is not None
+        empty = sp.csr_matrix((1, N_FEATURES), dtype=np.float32)
+        spread = float(np.ptp(clf.decision(empty, None)))
+        assert (spread > 0) is intercept
 
 
 class TestThreadSafety:

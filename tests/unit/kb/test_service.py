@@ -583,3 +583,31 @@ class TestIndexSync:
         with fresh_factory() as s:
             sync.poll(s)
         assert article_id in found(index, "I forgot my password")
+
+
+class TestIndexSettings:
+    """The api and the CLI build their index from the same settings."""
+
+    def test_out_of_scope_share_comes_from_the_environment(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from kb.index import EngineConfig
+        from tierzero.settings import Settings
+
+        monkeypatch.setenv("TIERZERO_KB_DENSE", "off")
+        assert service.new_index(Settings()).cfg == EngineConfig()  # unset: engine default
+        monkeypatch.setenv("TIERZERO_KB_OUT_OF_SCOPE_SHARE", "0.35")
+        index = service.new_index(Settings())
+        assert index.cfg.out_of_scope_share == 0.35 and not index.dense
+
+    @pytest.mark.parametrize("value", ["1", "-0.1", "lots"])
+    def test_impossible_share_is_refused_at_start(
+        self, monkeypatch: pytest.MonkeyPatch, value: str
+    ) -> None:
+        from pydantic import ValidationError
+
+        from tierzero.settings import Settings
+
+        monkeypatch.setenv("TIERZERO_KB_OUT_OF_SCOPE_SHARE", value)
+        with pytest.raises(ValidationError, match="kb_out_of_scope_share"):
+            Settings()
