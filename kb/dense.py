@@ -54,6 +54,11 @@ class EmbeddingCache:
 
     Each write adds one ``shard-*.npz`` (keys + vectors); many shards are merged into one.
     Reads load every shard once. Corrupt shards are skipped, never fatal.
+
+    Vectors are usable in memory as soon as ``put`` returns; the files are written by one
+    background thread, because a live edit must not wait for a disk write, let alone for a
+    merge that rewrites the whole cache (measured: up to ~430 ms at 22k vectors). ``flush``
+    waits for them; the thread also finishes its queue when the process exits normally.
     """
 
     def __init__(self, directory: Path | None) -> None:
@@ -63,6 +68,8 @@ class EmbeddingCache:
         self._rows: list[tuple[int, int]] = []  # flat position -> (block, row)
         self._lock = threading.Lock()
         self._loaded = False
+        self._writer: ThreadPoolExecutor | None = None
+        self._pending: list[Future[None]] = []
 
     def _load(self) -> None:
         if self._loaded:
@@ -119,13 +126,28 @@ class EmbeddingCache:
             self._add_block(key_arr, vecs)
             if self.directory is None:
                 return
-            try:
-                self.directory.mkdir(parents=True, exist_ok=True)
-                self._write_shard(key_arr, vecs)
-                if len(list(self.directory.glob("shard-*.npz"))) > _MAX_SHARDS:
-                    self._compact()
-            except OSError as exc:
-                logger.warning("embedding cache not written: %s", exc)
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(1, thread_name_prefix="embedding-cache")
+            self._pending = [f for f in self._pending if not f.done()]
+            self._pending.append(self._writer.submit(self._persist, key_arr, vecs))
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every vector put so far is on disk (or its write failed and was logged)."""
+        with self._lock:
+            pending = list(self._pending)
+        for future in pending:
+            future.result(timeout=timeout)
+
+    def _persist(self, keys: npt.NDArray[Any], vecs: FloatArray) -> None:
+        """On the writer thread: one shard, then a merge when there are too many."""
+        assert self.directory is not None
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._write_shard(keys, vecs)
+            if len(list(self.directory.glob("shard-*.npz"))) > _MAX_SHARDS:
+                self._compact()
+        except OSError as exc:
+            logger.warning("embedding cache not written: %s", exc)
 
     def _write_shard(self, keys: npt.NDArray[Any], vecs: FloatArray) -> Path:
         assert self.directory is not None
@@ -139,8 +161,18 @@ class EmbeddingCache:
     def _compact(self) -> None:
         assert self.directory is not None
         old = sorted(self.directory.glob("shard-*.npz"))
-        keys = np.frombuffer(b"".join(self._index), dtype="V16").copy()
-        vecs = np.stack([self._blocks[b][i] for b, i in self._rows]).astype(np.float32)
+        with self._lock:  # list copies only; the stacking below runs without the lock
+            key_list = list(self._index)
+            rows = list(self._rows)
+            blocks = list(self._blocks)
+        if not rows:
+            return
+        keys = np.frombuffer(b"".join(key_list), dtype="V16").copy()
+        # rows go block by block (blocks are appended in order): one gather per block keeps
+        # the GIL-holding Python loop short while live searches run beside this thread
+        pos = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+        parts = np.split(pos, np.flatnonzero(np.diff(pos[:, 0])) + 1)
+        vecs = np.concatenate([blocks[int(p[0, 0])][p[:, 1]] for p in parts if p.size])
         keep = self._write_shard(keys, vecs)
         for path in old:
             if path != keep:
@@ -265,6 +297,11 @@ class Embedder:
             else:
                 self._remember(part, vecs)
         return out
+
+    def flush(self) -> None:
+        """Wait until every persisted vector is written to the disk cache."""
+        for cache in self.caches.values():
+            cache.flush()
 
     def _remember(self, keys: Sequence[bytes], vecs: FloatArray) -> None:
         with self._memory_lock:

