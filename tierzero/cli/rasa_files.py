@@ -137,10 +137,11 @@ def write_runtime_files(settings: Settings) -> tuple[Path, Path]:
 
 
 # Rasa takes its API token only as a command-line flag; this launcher adds it from the environment
-# so the token never shows in the process list.
+# so the token never shows in the process list. One "--auth-token=…" argument, because a random
+# token may start with "-", which argparse would read as the next option.
 LAUNCHER = (
     "import os, sys; "
-    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', os.environ.pop('TIERZERO_RASA_TOKEN')]; "
+    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token=' + os.environ.pop('TIERZERO_RASA_TOKEN')]; "
     "from rasa.__main__ import main; main()"
 )
 
