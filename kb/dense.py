@@ -131,12 +131,12 @@ class EmbeddingCache:
             self._pending = [f for f in self._pending if not f.done()]
             self._pending.append(self._writer.submit(self._persist, key_arr, vecs))
 
-    def flush(self, timeout: float | None = None) -> None:
+    def flush(self) -> None:
         """Wait until every vector put so far is on disk (or its write failed and was logged)."""
         with self._lock:
             pending = list(self._pending)
         for future in pending:
-            future.result(timeout=timeout)
+            future.result()
 
     def _persist(self, keys: npt.NDArray[Any], vecs: FloatArray) -> None:
         """On the writer thread: one shard, then a merge when there are too many."""
