@@ -36,6 +36,7 @@ def load_kb(state: AppState) -> Any:
     """Build the live index from published articles (dense signal when enabled and installed);
     returns the sync that keeps it in step with commits of other processes."""
     from kb.dense import serve_with_one_blas_thread
+    from kb.index import freeze_long_lived_objects
     from kb.service import IndexSync, new_index
 
     serve_with_one_blas_thread()
@@ -43,6 +44,7 @@ def load_kb(state: AppState) -> Any:
     sync = IndexSync(index)
     with unit_of_work(state.session_factory, read_only=True) as session:
         count = sync.poll(session)
+    freeze_long_lived_objects()
     state.kb = index
     actions.runtime.configure(actions.runtime.Runtime(state.session_factory, index))
     state.kb_loaded = True

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from kb.dense import serve_with_one_blas_thread
-from kb.index import IndexedArticle, KbIndex
+from kb.index import IndexedArticle, KbIndex, freeze_long_lived_objects
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = (
@@ -107,6 +107,7 @@ def run(
     index.rebuild(articles)
     build_seconds = time.perf_counter() - t0
     index.wait_for_background()
+    freeze_long_lived_objects()  # as the api does after loading the index
 
     # queries: an unseen template-free rewording of a random article, one content word misspelt
     # With dense on, each search is followed by a reference: the same models embedding a
