@@ -9,11 +9,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_of, language_of, yes_no_buttons
-from actions.messages import say
 from actions.runtime import get_runtime
-from handoff import service as handoff_service
-from kb import service as kb_service
-from kb.text import detect_language
+from handoff import flows
+from handoff.texts import say
 from tierzero.db import unit_of_work
 
 
@@ -26,13 +24,9 @@ class ActionAnswerFromKb(Action):
     ) -> list[dict[str, Any]]:
         runtime = get_runtime()
         text = str(tracker.latest_message.get("text") or "")
-        slot_language = language_of(tracker)
-        # the message's own language wins; short or mixed texts keep the conversation's language
-        language = detect_language(text) or slot_language
+        # the api keeps the conversation's language (sticky on short replies) in the slot
+        language = language_of(tracker)
         result = runtime.kb.search(text, language=language)
-        events: list[dict[str, Any]] = []
-        if language != slot_language:
-            events.append(SlotSet("language", language))
         conversation_id = conversation_of(tracker)
 
         if result.decision == "answer" and result.best is not None:
@@ -48,14 +42,21 @@ class ActionAnswerFromKb(Action):
                         "title": hit.title,
                         "url": hit.url,
                         "language": hit.language,
+                        "version": hit.version,
                         "confidence": round(hit.confidence, 3),
                     },
                     "question": say("did_it_help", language),
                     "buttons": yes_no_buttons(language),
                 }
             )
-            self._remember(conversation_id, text, language, hit)
-            return [*events, SlotSet("pending", "feedback")]
+            if conversation_id is not None:
+                with unit_of_work(runtime.session_factory) as session:
+                    flows.record_answer(
+                        session, conversation_id=conversation_id, query=text, language=language,
+                        article_id=hit.article_id, article_language=hit.language,
+                        title=hit.title, version=hit.version, confidence=hit.confidence,
+                    )  # fmt: skip
+            return [SlotSet("pending", "feedback")]
 
         if result.decision == "clarify" and len(result.hits) > 1:
             buttons = [{"title": h.title, "payload": h.title} for h in result.hits[:3]]
@@ -67,12 +68,11 @@ class ActionAnswerFromKb(Action):
                     "buttons": buttons,
                 }
             )
-            return [*events, SlotSet("pending", "clarify")]
+            return [SlotSet("pending", "clarify")]
 
         if conversation_id is not None:
             with unit_of_work(runtime.session_factory) as session:
-                conversation = handoff_service.get_conversation(session, conversation_id)
-                conversation.context = {**conversation.context, "low_confidence": text[:500]}
+                flows.record_unanswered(session, conversation_id=conversation_id, query=text)
         dispatcher.utter_message(
             json_message={
                 "kind": "offer_person",
@@ -80,29 +80,4 @@ class ActionAnswerFromKb(Action):
                 "buttons": yes_no_buttons(language),
             }
         )
-        return [*events, SlotSet("pending", "handoff_offer")]
-
-    @staticmethod
-    def _remember(conversation_id: int | None, query: str, language: str, hit: Any) -> None:
-        """Keep the last answer with the conversation: feedback and handoff refer to it."""
-        if conversation_id is None:
-            return
-        with unit_of_work(get_runtime().session_factory) as session:
-            conversation = handoff_service.get_conversation(session, conversation_id)
-            last = {
-                "article_id": hit.article_id,
-                "language": hit.language,
-                "title": hit.title,
-                "confidence": float(hit.confidence),
-                "query": query[:500],
-            }
-            conversation.context = {**conversation.context, "last_answer": last}
-            conversation.language = language
-            kb_service.record_answer_shown(
-                session,
-                article_id=hit.article_id,
-                language=hit.language,
-                query=query[:500],
-                confidence=float(hit.confidence),
-                conversation_id=conversation_id,
-            )
+        return [SlotSet("pending", "handoff_offer")]

@@ -6,8 +6,8 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from actions.messages import say
 from actions.runtime import conversation_id
+from handoff.texts import say
 
 
 def conversation_of(tracker: Tracker) -> int | None:

@@ -9,10 +9,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_of, intent_of, language_of, yes_no_buttons
-from actions.messages import say
 from actions.runtime import get_runtime
-from handoff import service as handoff_service
-from kb import service as kb_service
+from handoff import flows
+from handoff.texts import say
 from tierzero.db import unit_of_work
 
 
@@ -28,20 +27,7 @@ class ActionFeedback(Action):
         conversation_id = conversation_of(tracker)
         if conversation_id is not None:
             with unit_of_work(get_runtime().session_factory) as session:
-                conversation = handoff_service.get_conversation(session, conversation_id)
-                last = conversation.context.get("last_answer")
-                if isinstance(last, dict):
-                    kb_service.record_feedback(
-                        session,
-                        article_id=int(last["article_id"]),
-                        language=str(last["language"]),
-                        query=str(last["query"]),
-                        confidence=float(last["confidence"]),
-                        helpful=helpful,
-                        conversation_id=conversation_id,
-                    )
-                if not helpful:
-                    conversation.unhelpful_answers += 1
+                flows.record_feedback(session, conversation_id=conversation_id, helpful=helpful)
         if helpful:
             dispatcher.utter_message(json_message={"kind": "text", "text": say("glad", language)})
             return [SlotSet("pending", None)]

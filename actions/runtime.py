@@ -1,4 +1,4 @@
-"""What the actions need from the running api: a session factory and the live KB index.
+"""What the actions need from the running api: a session factory, the live KB index and the hub.
 
 The api configures it once at start; actions read it per call, so there is no second copy of
 the KB index and no extra process.
@@ -6,18 +6,20 @@ the KB index and no extra process.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.models import RASA_SENDER_PREFIX
+from tierzero.hub import Hub, NullHub
 
 
 @dataclass(frozen=True)
 class Runtime:
     session_factory: sessionmaker[Session]
     kb: Any  # kb.index.KbIndex
+    hub: Hub = field(default_factory=NullHub)
 
 
 _runtime: Runtime | None = None

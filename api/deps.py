@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from api import tokens
 from api.state import AppState
-from handoff import service as handoff_service
+from handoff import agents
+from handoff.lifecycle import Role
 from handoff.models import Agent
+from kb.index import KbIndex
 from tierzero.db import unit_of_work
 from tierzero.errors import Forbidden, ServiceUnavailable, Unauthorized
 from tierzero.settings import Settings
@@ -65,7 +67,7 @@ def get_current_agent(
 ) -> Agent:
     claims = tokens.verify(state.settings.secret_key, _bearer_token(credentials), kind="agent")
     with unit_of_work(state.session_factory, read_only=True) as session:
-        agent = handoff_service.get_agent(session, claims.subject)
+        agent = agents.find_agent(session, claims.subject)
     if agent is None or not agent.active:
         raise Unauthorized("agent no longer active")
     return agent
@@ -74,7 +76,7 @@ def get_current_agent(
 CurrentAgent = Annotated[Agent, Depends(get_current_agent)]
 
 
-def require_roles(*roles: str) -> Any:
+def require_roles(*roles: Role) -> Any:
     def _check(agent: CurrentAgent) -> Agent:
         if agent.role not in roles:
             raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
@@ -83,10 +85,11 @@ def require_roles(*roles: str) -> Any:
     return Depends(_check)
 
 
-EditorDep = Annotated[Agent, require_roles("editor", "admin")]
-# Tickets are worked by agents (any tier) and admins/leads; editors keep the KB.
-TicketWorkerDep = Annotated[Agent, require_roles("agent", "admin")]
-AdminDep = Annotated[Agent, require_roles("admin")]
+EditorDep = Annotated[Agent, require_roles(Role.EDITOR, Role.ADMIN)]
+# Tickets are worked by agents (any tier), leads and admins; editors keep the KB.
+TicketWorkerDep = Annotated[Agent, require_roles(Role.AGENT, Role.LEAD, Role.ADMIN)]
+LeadDep = Annotated[Agent, require_roles(Role.LEAD, Role.ADMIN)]
+AdminDep = Annotated[Agent, require_roles(Role.ADMIN)]
 
 
 def get_current_customer(
@@ -99,10 +102,10 @@ def get_current_customer(
 CurrentCustomer = Annotated[tokens.Claims, Depends(get_current_customer)]
 
 
-def get_kb(state: StateDep) -> Any:
+def get_kb(state: StateDep) -> KbIndex:
     if state.kb is None or not state.kb_loaded:
         raise ServiceUnavailable("knowledge base index is not loaded yet")
     return state.kb
 
 
-KbDep = Annotated[Any, Depends(get_kb)]
+KbDep = Annotated[KbIndex, Depends(get_kb)]

@@ -15,14 +15,16 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 import actions.runtime
-from api.chat import ChatFlow
+from api.desk import keep_queue_announced, keep_routing
 from api.errors import install_error_handlers
-from api.hub import ConversationHub
-from api.rasa import RasaClient
-from api.routes import agent, health, internal, widget
+from api.routes import agent, agent_ws, health, internal, widget
 from api.state import AppState, Limits
+from handoff.bot import RasaClient
+from handoff.flows import ConversationFlow
+from handoff.offers import Timing
 from tierzero import migrate
 from tierzero.db import make_engine, make_session_factory, unit_of_work
+from tierzero.hub import InMemoryHub
 from tierzero.settings import PROJECT_ROOT, Settings, get_settings
 
 log = logging.getLogger("tierzero.api")
@@ -46,7 +48,7 @@ def load_kb(state: AppState) -> Any:
         count = sync.poll(session)
     freeze_long_lived_objects()
     state.kb = index
-    actions.runtime.configure(actions.runtime.Runtime(state.session_factory, index))
+    actions.runtime.configure(actions.runtime.Runtime(state.session_factory, index, state.hub))
     state.kb_loaded = True
     log.info("knowledge base index loaded: %d translations", count)
     return sync
@@ -76,30 +78,40 @@ async def keep_kb_in_sync(state: AppState) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
+    session_factory = make_session_factory(engine)
+    hub = InMemoryHub()
+    rasa = RasaClient(
+        settings.rasa_url, token=settings.internal_token, timeout=settings.rasa_timeout_seconds
+    )
     state = AppState(
         settings=settings,
         engine=engine,
-        session_factory=make_session_factory(engine),
-        hub=ConversationHub(),
-        rasa=RasaClient(
-            settings.rasa_url,
-            token=settings.internal_token,
-            timeout=settings.rasa_timeout_seconds,
-        ),
+        session_factory=session_factory,
+        hub=hub,
+        rasa=rasa,
+        flow=ConversationFlow(session_factory, hub, rasa, max_chars=settings.max_message_chars),
+        executor=internal.build_executor(),
         limits=Limits.from_settings(settings),
+        timing=Timing(
+            offer_seconds=settings.offer_timeout_seconds,
+            offline_requeue_seconds=settings.offline_requeue_seconds,
+        ),
     )
-    state.extras["chat"] = ChatFlow(state)
-    state.extras["executor"] = internal.build_executor()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state.hub.bind(asyncio.get_running_loop())
         await to_thread.run_sync(migrate.upgrade, settings.database_url)
-        kb_sync = asyncio.create_task(keep_kb_in_sync(state))
+        background = [
+            asyncio.create_task(keep_kb_in_sync(state)),
+            asyncio.create_task(keep_routing(state)),
+            asyncio.create_task(keep_queue_announced(state)),
+        ]
         try:
             yield
         finally:
-            kb_sync.cancel()
+            for task in background:
+                task.cancel()
             from kb.index import thaw_long_lived_objects
 
             thaw_long_lived_objects()
@@ -127,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(widget.router)
     app.include_router(agent.router)
+    app.include_router(agent_ws.router)
     app.include_router(internal.router)
     try:
         from api.routes import kb as kb_routes  # type: ignore[attr-defined,unused-ignore]

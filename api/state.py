@@ -1,19 +1,24 @@
-"""What the running api holds: settings, database, live KB index, WebSocket hub, Rasa client."""
+"""What the running api holds: settings, database, live KB index, hub, bot, flow and limits."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from rasa_sdk.executor import ActionExecutor
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.hub import ConversationHub
 from api.ratelimit import KeyedLimiter
+from api.viewers import Viewers
+from handoff.bot import RasaClient
+from handoff.flows import ConversationFlow
+from handoff.offers import Timing
+from tierzero.hub import InMemoryHub
 from tierzero.settings import Settings
 
 if TYPE_CHECKING:
-    from api.rasa import RasaClient
+    from kb.index import KbIndex
 
 
 @dataclass
@@ -21,6 +26,7 @@ class Limits:
     messages: KeyedLimiter
     sessions: KeyedLimiter
     logins: KeyedLimiter
+    agent_actions: KeyedLimiter
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -28,6 +34,7 @@ class Limits:
             messages=KeyedLimiter(settings.messages_per_minute),
             sessions=KeyedLimiter(settings.sessions_per_minute),
             logins=KeyedLimiter(settings.logins_per_minute),
+            agent_actions=KeyedLimiter(settings.agent_actions_per_minute),
         )
 
 
@@ -36,9 +43,12 @@ class AppState:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
-    hub: ConversationHub
+    hub: InMemoryHub
     rasa: RasaClient
+    flow: ConversationFlow
+    executor: ActionExecutor
     limits: Limits
-    kb: Any = None  # kb.index.KbIndex once loaded
+    timing: Timing
+    viewers: Viewers = field(default_factory=Viewers)
+    kb: KbIndex | None = None
     kb_loaded: bool = False
-    extras: dict[str, Any] = field(default_factory=dict)

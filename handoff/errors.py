@@ -1,4 +1,8 @@
-"""Domain errors of conversations and tickets."""
+"""Domain errors of conversations, tickets, offers and agents."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from tierzero.errors import (
     Conflict,
@@ -9,6 +13,10 @@ from tierzero.errors import (
     Unauthorized,
 )
 
+if TYPE_CHECKING:
+    from handoff.lifecycle import Action
+    from handoff.models import Ticket
+
 
 class ConversationNotFound(NotFound):
     pass
@@ -18,8 +26,44 @@ class TicketNotFound(NotFound):
     pass
 
 
-class TicketAlreadyClaimed(Conflict):
+class AgentNotFound(NotFound):
     pass
+
+
+class OfferNotFound(NotFound):
+    pass
+
+
+class TicketConflict(Conflict):
+    """A change lost to another one (or the ticket is in a state that refuses it): the body
+    carries the ticket as it is now, so the client can show it and decide again."""
+
+    def __init__(self, message: str, data: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.data = data
+
+    @classmethod
+    def for_ticket(cls, ticket: Ticket, action: Action | str) -> TicketConflict:
+        from handoff.schemas import TicketRead
+
+        name = getattr(action, "value", action)
+        return cls(
+            f"cannot {str(name).replace('_', '-')} a ticket that is {ticket.status} "
+            f"(version {ticket.version}); reload it and try again",
+            {"ticket": TicketRead.model_validate(ticket).model_dump(mode="json")},
+        )
+
+
+class TicketAlreadyClaimed(TicketConflict):
+    pass
+
+
+class ReplyCollision(Conflict):
+    """The customer or another agent wrote since the message this reply was written against."""
+
+    def __init__(self, message: str, data: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.data = data
 
 
 class TicketNotAssignedToYou(Forbidden):
@@ -27,6 +71,10 @@ class TicketNotAssignedToYou(Forbidden):
 
 
 class TicketClosed(Conflict):
+    pass
+
+
+class OverCapacity(Conflict):
     pass
 
 

@@ -19,15 +19,27 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from handoff.lifecycle import (
+    OPEN_STATUSES,
+    Actor,
+    Channel,
+    ConversationMode,
+    OfferStatus,
+    Presence,
+    Priority,
+    Role,
+    Sender,
+    TicketStatus,
+    Tier,
+    sql_in,
+)
 from tierzero.db import Base, utcnow
 
-TIERS = ("L1", "L2", "L3")
-TICKET_STATUSES = ("queued", "assigned", "waiting_on_customer", "resolved", "closed")
-AGENT_ROLES = ("agent", "editor", "admin")
-SENDERS = ("customer", "bot", "agent", "system")
+_OPEN = f"status in {sql_in(sorted(OPEN_STATUSES))}"
 
 
 RASA_SENDER_PREFIX = "tz-conversation-"
@@ -58,17 +70,24 @@ class Agent(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20), default="agent")
-    tier: Mapped[str] = mapped_column(String(2), default="L1")
+    role: Mapped[str] = mapped_column(String(20), default=Role.AGENT.value)
+    tier: Mapped[str] = mapped_column(String(2), default=Tier.L1.value)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     chat_capacity: Mapped[int] = mapped_column(Integer, default=5)
+    email_capacity: Mapped[int] = mapped_column(Integer, default=3)
+    presence: Mapped[str] = mapped_column(String(10), default=Presence.OFFLINE.value)
+    presence_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When routing last offered this agent a ticket: ties between equally loaded agents go to
+    #: the one who waited longest (round robin).
+    last_offered_at: Mapped[datetime | None] = mapped_column()
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        CheckConstraint("role in ('agent','editor','admin')", name="role"),
-        CheckConstraint("tier in ('L1','L2','L3')", name="tier"),
+        CheckConstraint(f"role in {sql_in(Role)}", name="role"),
+        CheckConstraint(f"tier in {sql_in(Tier)}", name="tier"),
+        CheckConstraint(f"presence in {sql_in(Presence)}", name="presence"),
     )
 
 
@@ -79,9 +98,11 @@ class Conversation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(20), default="widget")
-    mode: Mapped[str] = mapped_column(String(10), default="bot")  # bot | human | closed
+    channel: Mapped[str] = mapped_column(String(20), default=Channel.WIDGET.value)
+    mode: Mapped[str] = mapped_column(String(10), default=ConversationMode.BOT.value)
     language: Mapped[str | None] = mapped_column(String(8))
+    #: Serbian is written in two scripts: "Cyrl" or "Latn", following what the customer writes.
+    script: Mapped[str | None] = mapped_column(String(4))
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     unhelpful_answers: Mapped[int] = mapped_column(Integer, default=0)
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -90,7 +111,7 @@ class Conversation(Base):
 
     customer: Mapped[Customer] = relationship(lazy="raise")
 
-    __table_args__ = (CheckConstraint("mode in ('bot','human','closed')", name="mode"),)
+    __table_args__ = (CheckConstraint(f"mode in {sql_in(ConversationMode)}", name="mode"),)
 
 
 class Message(Base):
@@ -111,51 +132,107 @@ class Message(Base):
         UniqueConstraint(
             "conversation_id", "client_msg_id", name="uq_messages_conversation_client_msg"
         ),
-        CheckConstraint("sender in ('customer','bot','agent','system')", name="sender"),
+        CheckConstraint(f"sender in {sql_in(Sender)}", name="sender"),
     )
 
 
 class Ticket(Base):
+    """A handed-off conversation in a human queue. At most one *open* ticket per conversation
+    (a partial unique index); a conversation handed off again after resolution gets a new one."""
+
     __tablename__ = "tickets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), unique=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    status: Mapped[str] = mapped_column(String(24), default="queued")
-    tier: Mapped[str] = mapped_column(String(2), default="L1")
-    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    status: Mapped[str] = mapped_column(String(24), default=TicketStatus.QUEUED.value)
+    tier: Mapped[str] = mapped_column(String(2), default=Tier.L1.value)
+    priority: Mapped[str] = mapped_column(String(10), default=Priority.NORMAL.value)
+    #: Queue order of the priority (0 = urgent), kept next to it so the queue index can sort.
+    priority_rank: Mapped[int] = mapped_column(Integer, default=Priority.NORMAL.rank)
     language: Mapped[str | None] = mapped_column(String(8))
-    channel: Mapped[str] = mapped_column(String(20), default="widget")
+    channel: Mapped[str] = mapped_column(String(20), default=Channel.WIDGET.value)
     subject: Mapped[str] = mapped_column(String(300), default="")
     topic: Mapped[str | None] = mapped_column(String(200))
     handoff_reason: Mapped[str] = mapped_column(String(30))
+    end_reason: Mapped[str | None] = mapped_column(String(30))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    #: Every change of status, tier or assignee bumps it; a client that states the version it
+    #: saw gets 409 when someone changed the ticket in between.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    #: Every eligible agent declined or let the offer expire: a lead must route it.
+    needs_lead: Mapped[bool] = mapped_column(default=False)
+    #: The last message seq when the conversation was handed off (what the bot saw).
+    handoff_seq: Mapped[int] = mapped_column(Integer, default=0)
     bot_attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    #: What travels with the ticket: transcript at handoff, identity and plan, page, earlier
+    #: tickets (see handoff.tickets.handoff_packet).
+    packet: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     first_response_due_at: Mapped[datetime | None] = mapped_column()
     resolution_due_at: Mapped[datetime | None] = mapped_column()
     first_response_at: Mapped[datetime | None] = mapped_column()
+    assigned_at: Mapped[datetime | None] = mapped_column()
     resolved_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        CheckConstraint(
-            "status in ('queued','assigned','waiting_on_customer','resolved','closed')",
-            name="status",
+        CheckConstraint(f"status in {sql_in(TicketStatus)}", name="status"),
+        CheckConstraint(f"tier in {sql_in(Tier)}", name="tier"),
+        CheckConstraint(f"priority in {sql_in(Priority)}", name="priority"),
+        Index("ix_tickets_queue", "status", "tier", "priority_rank", "created_at"),
+        Index(
+            "uq_tickets_open_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text(_OPEN),
+            postgresql_where=text(_OPEN),
         ),
-        CheckConstraint("tier in ('L1','L2','L3')", name="tier"),
-        Index("ix_tickets_queue", "status", "tier", "created_at"),
     )
 
 
 class TicketEvent(Base):
-    """Every state change of a ticket, written in the same transaction: audit trail and reports."""
+    """Every change of a ticket, written in the same transaction: audit trail and reports.
+
+    Written only by ``handoff.lifecycle`` (``apply`` for status changes, ``record`` for the rest).
+    """
 
     __tablename__ = "ticket_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(10), default=Actor.SYSTEM.value)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str | None] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint(f"actor in {sql_in(Actor)}", name="actor"),)
+
+
+class TicketOffer(Base):
+    """Routing offered a ticket to an agent; at most one pending offer per ticket."""
+
+    __tablename__ = "ticket_offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default=OfferStatus.PENDING.value)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    responded_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (
+        CheckConstraint(f"status in {sql_in(OfferStatus)}", name="status"),
+        Index(
+            "uq_ticket_offers_pending",
+            "ticket_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )

@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from handoff.models import Agent, Conversation, Customer, Message, Ticket, TicketEvent
+from handoff.lifecycle import (
+    OPEN_STATUSES,
+    WORKED_STATUSES,
+    EventKind,
+    OfferStatus,
+    TicketStatus,
+)
+from handoff.models import (
+    Agent,
+    Conversation,
+    Customer,
+    Message,
+    Ticket,
+    TicketEvent,
+    TicketOffer,
+)
 from tierzero.db import utcnow
+
+_OPEN = [s.value for s in OPEN_STATUSES]
+_WORKED = [s.value for s in WORKED_STATUSES]
 
 
 def get_conversation(session: Session, conversation_id: int) -> Conversation | None:
@@ -41,13 +64,19 @@ def find_message_by_client_id(
 
 
 def messages_since(
-    session: Session, conversation_id: int, since: int = 0, limit: int | None = None
+    session: Session,
+    conversation_id: int,
+    since: int = 0,
+    limit: int | None = None,
+    until: int | None = None,
 ) -> Sequence[Message]:
     query = (
         select(Message)
         .where(Message.conversation_id == conversation_id, Message.seq > since)
         .order_by(Message.seq)
     )
+    if until is not None:
+        query = query.where(Message.seq <= until)
     return session.scalars(query if limit is None else query.limit(limit)).all()
 
 
@@ -55,44 +84,197 @@ def get_ticket(session: Session, ticket_id: int) -> Ticket | None:
     return session.get(Ticket, ticket_id)
 
 
-def ticket_for_conversation(session: Session, conversation_id: int) -> Ticket | None:
-    return session.scalars(select(Ticket).where(Ticket.conversation_id == conversation_id)).first()
+def open_ticket_for_conversation(session: Session, conversation_id: int) -> Ticket | None:
+    return session.scalars(
+        select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status.in_(_OPEN))
+    ).first()
 
 
-def list_tickets(
-    session: Session,
-    *,
-    statuses: Sequence[str] | None = None,
-    tier: str | None = None,
-    assignee_id: int | None = None,
-    limit: int = 100,
-    offset: int = 0,
+def latest_ticket_for_conversation(session: Session, conversation_id: int) -> Ticket | None:
+    return session.scalars(
+        select(Ticket).where(Ticket.conversation_id == conversation_id).order_by(Ticket.id.desc())
+    ).first()
+
+
+def tickets_of_customer(
+    session: Session, customer_id: int, *, exclude: int | None = None, limit: int = 20
 ) -> Sequence[Ticket]:
-    waiting_first = case((Ticket.status == "queued", 0), else_=1)
-    query = (
-        select(Ticket)
-        .order_by(waiting_first, Ticket.created_at, Ticket.id)
-        .limit(limit)
-        .offset(offset)
+    query = select(Ticket).where(Ticket.customer_id == customer_id)
+    if exclude is not None:
+        query = query.where(Ticket.id != exclude)
+    return session.scalars(query.order_by(Ticket.id.desc()).limit(limit)).all()
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+#: Sort keys an API client may ask for: name → columns (ties broken by id, so cursors are exact).
+SORTS: dict[str, tuple[str, ...]] = {
+    "priority": ("priority_rank", "created_at"),
+    "oldest": ("created_at",),
+    "newest": ("-created_at",),
+    "updated": ("-updated_at",),
+}
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    tiers: Collection[str]
+    statuses: Collection[str] = tuple(_OPEN)
+    language: str | None = None
+    skill: str | None = None
+    priority: str | None = None
+    assignee_id: int | None = None
+    needs_lead: bool | None = None
+
+
+def _column(name: str) -> Any:
+    return getattr(Ticket, name.lstrip("-"))
+
+
+def encode_cursor(ticket: Ticket, sort: str) -> str:
+    values = [
+        getattr(ticket, key.lstrip("-")).isoformat()
+        if isinstance(getattr(ticket, key.lstrip("-")), datetime)
+        else getattr(ticket, key.lstrip("-"))
+        for key in SORTS[sort]
+    ]
+    raw = json.dumps({"s": sort, "v": values, "id": ticket.id}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[list[Any], int]:
+    """Raises ValueError on anything that is not a cursor this sort handed out."""
+    padded = cursor + "=" * (-len(cursor) % 4)
+    data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    if data.get("s") != sort or not isinstance(data.get("id"), int):
+        raise ValueError("cursor belongs to another sort")
+    keys = SORTS[sort]
+    values = data["v"]
+    if not isinstance(values, list) or len(values) != len(keys):
+        raise ValueError("malformed cursor")
+    parsed = [
+        datetime.fromisoformat(v) if key.lstrip("-").endswith("_at") else int(v)
+        for key, v in zip(keys, values, strict=True)
+    ]
+    return parsed, int(data["id"])
+
+
+def list_queue(
+    session: Session,
+    flt: QueueFilter,
+    *,
+    sort: str = "priority",
+    limit: int = 50,
+    after: tuple[list[Any], int] | None = None,
+) -> Sequence[Ticket]:
+    query = select(Ticket).where(Ticket.tier.in_(list(flt.tiers)))
+    if flt.statuses:
+        query = query.where(Ticket.status.in_(list(flt.statuses)))
+    if flt.language:
+        query = query.where(Ticket.language == flt.language)
+    if flt.skill:
+        query = query.where(Ticket.topic == flt.skill)
+    if flt.priority:
+        query = query.where(Ticket.priority == flt.priority)
+    if flt.assignee_id is not None:
+        query = query.where(Ticket.assignee_id == flt.assignee_id)
+    if flt.needs_lead is not None:
+        query = query.where(Ticket.needs_lead.is_(flt.needs_lead))
+    keys = SORTS[sort]
+    order = [_column(k).desc() if k.startswith("-") else _column(k) for k in keys]
+    descending_id = keys[0].startswith("-")
+    order.append(Ticket.id.desc() if descending_id else Ticket.id)
+    if after is not None:
+        values, last_id = after
+        query = query.where(_after(keys, values, last_id))
+    return session.scalars(query.order_by(*order).limit(limit)).all()
+
+
+def _after(keys: tuple[str, ...], values: list[Any], last_id: int) -> Any:
+    """Keyset condition "strictly after (values, id)" in the sort's order."""
+    columns = [_column(k) for k in keys] + [Ticket.id]
+    desc = [k.startswith("-") for k in keys] + [keys[0].startswith("-")]
+    bounds = [*values, last_id]
+    clauses = []
+    for i in range(len(columns)):
+        equal = [columns[j] == bounds[j] for j in range(i)]
+        beyond = columns[i] < bounds[i] if desc[i] else columns[i] > bounds[i]
+        clauses.append([*equal, beyond])
+    return or_(*(and_(*c) for c in clauses))
+
+
+def queued_ahead(session: Session, ticket: Ticket) -> int:
+    """How many queued tickets of the same tier come before this one (priority, then age)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(
+                Ticket.tier == ticket.tier,
+                Ticket.status == TicketStatus.QUEUED.value,
+                Ticket.id != ticket.id,
+                or_(
+                    Ticket.priority_rank < ticket.priority_rank,
+                    (Ticket.priority_rank == ticket.priority_rank)
+                    & (
+                        (Ticket.created_at < ticket.created_at)
+                        | ((Ticket.created_at == ticket.created_at) & (Ticket.id < ticket.id))
+                    ),
+                ),
+            )
+        )
+        or 0
     )
-    if statuses:
-        query = query.where(Ticket.status.in_(statuses))
-    if tier:
+
+
+def queued_tickets(
+    session: Session, *, tier: str | None = None, limit: int = 500
+) -> Sequence[Ticket]:
+    query = select(Ticket).where(Ticket.status == TicketStatus.QUEUED.value)
+    if tier is not None:
         query = query.where(Ticket.tier == tier)
-    if assignee_id is not None:
-        query = query.where(Ticket.assignee_id == assignee_id)
-    return session.scalars(query).all()
+    return session.scalars(
+        query.order_by(Ticket.priority_rank, Ticket.created_at, Ticket.id).limit(limit)
+    ).all()
 
 
-def claim_ticket(session: Session, ticket_id: int, agent_id: int) -> bool:
-    """One conditional UPDATE: exactly one concurrent claimant sees a row change."""
-    result = session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket_id, Ticket.assignee_id.is_(None), Ticket.status == "queued")
-        .values(assignee_id=agent_id, status="assigned", updated_at=utcnow())
-        .execution_options(synchronize_session=False)
+def next_queued_id(
+    session: Session, *, tiers: Collection[str], languages: Collection[str], skip_locked: bool
+) -> int | None:
+    """The first queued ticket an agent may take; on PostgreSQL rows other transactions are
+    claiming right now are skipped (FOR UPDATE SKIP LOCKED) instead of waited for."""
+    query = (
+        select(Ticket.id)
+        .where(
+            Ticket.status == TicketStatus.QUEUED.value,
+            Ticket.assignee_id.is_(None),
+            Ticket.tier.in_(list(tiers)),
+            or_(Ticket.language.is_(None), Ticket.language.in_(list(languages))),
+        )
+        .order_by(Ticket.priority_rank, Ticket.created_at, Ticket.id)
+        .limit(1)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return session.scalar(query)
+
+
+def recent_handling_seconds(session: Session, tier: str, *, sample: int = 50) -> list[float]:
+    """Seconds from assignment to resolution of the tier's most recently resolved tickets."""
+    rows = session.execute(
+        select(Ticket.assigned_at, Ticket.resolved_at)
+        .where(
+            Ticket.tier == tier,
+            Ticket.resolved_at.is_not(None),
+            Ticket.assigned_at.is_not(None),
+        )
+        .order_by(Ticket.resolved_at.desc())
+        .limit(sample)
+    ).all()
+    return [(r - a).total_seconds() for a, r in rows if a is not None and r is not None]
+
+
+# --- events and offers ----------------------------------------------------------------------
 
 
 def ticket_events(session: Session, ticket_id: int) -> Sequence[TicketEvent]:
@@ -101,9 +283,132 @@ def ticket_events(session: Session, ticket_id: int) -> Sequence[TicketEvent]:
     ).all()
 
 
+def excluded_agents(session: Session, ticket_id: int) -> set[int]:
+    """Agents who declined the ticket, let its offer expire or released it: never again."""
+    passed = session.scalars(
+        select(TicketOffer.agent_id).where(
+            TicketOffer.ticket_id == ticket_id,
+            TicketOffer.status.in_([OfferStatus.DECLINED.value, OfferStatus.EXPIRED.value]),
+        )
+    ).all()
+    released = session.scalars(
+        select(TicketEvent.agent_id).where(
+            TicketEvent.ticket_id == ticket_id,
+            TicketEvent.kind == EventKind.RELEASED.value,
+            TicketEvent.agent_id.is_not(None),
+        )
+    ).all()
+    return {int(a) for a in [*passed, *released] if a is not None}
+
+
+def pending_offer(session: Session, ticket_id: int) -> TicketOffer | None:
+    return session.scalars(
+        select(TicketOffer).where(
+            TicketOffer.ticket_id == ticket_id, TicketOffer.status == OfferStatus.PENDING.value
+        )
+    ).first()
+
+
+def get_offer(session: Session, offer_id: int) -> TicketOffer | None:
+    return session.get(TicketOffer, offer_id)
+
+
+def offers_of_agent(session: Session, agent_id: int) -> Sequence[TicketOffer]:
+    return session.scalars(
+        select(TicketOffer)
+        .where(TicketOffer.agent_id == agent_id, TicketOffer.status == OfferStatus.PENDING.value)
+        .order_by(TicketOffer.id)
+    ).all()
+
+
+def expired_offers(session: Session, now: datetime) -> Sequence[TicketOffer]:
+    return session.scalars(
+        select(TicketOffer)
+        .where(TicketOffer.status == OfferStatus.PENDING.value, TicketOffer.expires_at <= now)
+        .order_by(TicketOffer.id)
+    ).all()
+
+
+def set_offer_status(
+    session: Session, offer_id: int, *, expect: OfferStatus, status: OfferStatus, now: datetime
+) -> bool:
+    """Conditional: only one of accept/decline/expire wins a pending offer."""
+    result = session.execute(
+        update(TicketOffer)
+        .where(TicketOffer.id == offer_id, TicketOffer.status == expect.value)
+        .values(status=status.value, responded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def pending_offers_by_agent(session: Session) -> dict[int, int]:
+    rows = session.execute(
+        select(TicketOffer.agent_id, func.count())
+        .where(TicketOffer.status == OfferStatus.PENDING.value)
+        .group_by(TicketOffer.agent_id)
+    ).all()
+    return {int(a): int(n) for a, n in rows}
+
+
+# --- agents ---------------------------------------------------------------------------------
+
+
 def agent_by_email(session: Session, email: str) -> Agent | None:
     return session.scalars(select(Agent).where(Agent.email == email.strip().lower())).first()
 
 
 def get_agent(session: Session, agent_id: int) -> Agent | None:
     return session.get(Agent, agent_id)
+
+
+def list_agents(session: Session) -> Sequence[Agent]:
+    return session.scalars(select(Agent).order_by(Agent.id)).all()
+
+
+def routable_agents(session: Session) -> Sequence[Agent]:
+    return session.scalars(
+        select(Agent).where(Agent.active.is_(True), Agent.presence == "online").order_by(Agent.id)
+    ).all()
+
+
+def open_load(
+    session: Session, agent_ids: Collection[int] | None = None
+) -> dict[int, dict[str, int]]:
+    """Tickets being worked per agent and channel."""
+    query = (
+        select(Ticket.assignee_id, Ticket.channel, func.count())
+        .where(Ticket.status.in_(_WORKED), Ticket.assignee_id.is_not(None))
+        .group_by(Ticket.assignee_id, Ticket.channel)
+    )
+    if agent_ids is not None:
+        query = query.where(Ticket.assignee_id.in_(list(agent_ids)))
+    load: dict[int, dict[str, int]] = {}
+    for agent_id, channel, count in session.execute(query).all():
+        if agent_id is not None:
+            load.setdefault(int(agent_id), {})[str(channel)] = int(count)
+    return load
+
+
+def offline_agents_with_work(session: Session, before: datetime) -> Sequence[Agent]:
+    return session.scalars(
+        select(Agent)
+        .where(
+            Agent.presence == "offline",
+            Agent.presence_changed_at <= before,
+            Agent.id.in_(
+                select(Ticket.assignee_id).where(
+                    Ticket.status.in_(_WORKED), Ticket.assignee_id.is_not(None)
+                )
+            ),
+        )
+        .order_by(Agent.id)
+    ).all()
+
+
+def worked_tickets_of(session: Session, agent_id: int) -> Sequence[Ticket]:
+    return session.scalars(
+        select(Ticket)
+        .where(Ticket.assignee_id == agent_id, Ticket.status.in_(_WORKED))
+        .order_by(Ticket.id)
+    ).all()

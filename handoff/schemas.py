@@ -1,14 +1,19 @@
-"""Pydantic v2 shapes of conversations, messages, tickets and agents as the API shows them."""
+"""Pydantic v2 shapes of conversations, messages, tickets, offers and agents as the API shows
+them, and the bodies the agent API accepts."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Tier = Literal["L1", "L2", "L3"]
-Role = Literal["agent", "editor", "admin"]
+from handoff.lifecycle import Presence, Priority, Role, Tier
+
+if TYPE_CHECKING:
+    from handoff.models import Ticket, TicketOffer
+
+Language = Literal["en", "el", "ru", "sr"]
 
 
 class Strict(BaseModel):
@@ -45,8 +50,13 @@ class MessageRead(Read):
 
 
 class TicketEventRead(Read):
+    id: int
     kind: str
+    actor: str
     agent_id: int | None
+    from_status: str | None
+    to_status: str | None
+    reason: str | None
     data: dict[str, Any]
     created_at: datetime
 
@@ -63,15 +73,25 @@ class TicketRead(Read):
     subject: str
     topic: str | None
     handoff_reason: str
+    end_reason: str | None
     assignee_id: int | None
+    version: int
+    needs_lead: bool
     created_at: datetime
     updated_at: datetime
+    assigned_at: datetime | None
     first_response_at: datetime | None
     resolved_at: datetime | None
 
 
+class TicketPage(BaseModel):
+    items: list[TicketRead]
+    next_cursor: str | None
+
+
 class CustomerRead(Read):
     id: int
+    external_id: str | None
     name: str | None
     email: str | None
     plan: str
@@ -80,18 +100,113 @@ class CustomerRead(Read):
 
 class TicketDetail(TicketRead):
     bot_attempts: list[dict[str, Any]]
+    packet: dict[str, Any]
+    handoff_seq: int
     customer: CustomerRead
     transcript: list[MessageRead]
     events: list[TicketEventRead]
+    notes: list[TicketEventRead]
+    earlier_tickets: list[TicketRead]
+
+
+class OfferRead(BaseModel):
+    id: int
+    ticket_id: int
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    ticket: TicketRead
+
+    @classmethod
+    def from_offer(cls, offer: TicketOffer, ticket: Ticket) -> OfferRead:
+        return cls(
+            id=offer.id,
+            ticket_id=offer.ticket_id,
+            status=offer.status,
+            created_at=offer.created_at,
+            expires_at=offer.expires_at,
+            ticket=TicketRead.model_validate(ticket),
+        )
+
+
+# --- request bodies --------------------------------------------------------------------------
+
+
+class Versioned(Strict):
+    #: The ticket version the client saw; a change in between answers 409 with the fresh state.
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class ClaimRequest(Versioned):
+    pass
+
+
+class ReleaseRequest(Versioned):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class TransferRequest(Versioned):
+    agent_id: int
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class TierChangeRequest(Versioned):
+    note: str = Field(min_length=1, max_length=10_000)
+
+
+class ResolveRequest(Versioned):
+    note: str | None = Field(default=None, max_length=10_000)
+
+
+class ReopenRequest(Versioned):
+    reason: str | None = Field(default=None, max_length=2000)
 
 
 class AgentReply(Strict):
     text: str = Field(min_length=1, max_length=10_000)
+    #: The last message seq the agent had seen; omitted only by clients without a live view.
+    last_seen_seq: int | None = Field(default=None, ge=0)
+
+
+class NoteCreate(Strict):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class DeclineRequest(Strict):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class PresenceUpdate(Strict):
+    presence: Presence
 
 
 class LoginRequest(Strict):
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=1000)
+
+
+class AgentCreate(Strict):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=8, max_length=1000)
+    role: Role = Role.AGENT
+    tier: Tier = Tier.L1
+    languages: list[Language] = Field(default=["en"], max_length=10)
+    skills: list[str] = Field(default_factory=list, max_length=50)
+    chat_capacity: int = Field(default=5, ge=0, le=50)
+    email_capacity: int = Field(default=3, ge=0, le=50)
+
+
+class AgentUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    password: str | None = Field(default=None, min_length=8, max_length=1000)
+    role: Role | None = None
+    tier: Tier | None = None
+    languages: list[Language] | None = Field(default=None, max_length=10)
+    skills: list[str] | None = Field(default=None, max_length=50)
+    chat_capacity: int | None = Field(default=None, ge=0, le=50)
+    email_capacity: int | None = Field(default=None, ge=0, le=50)
+    active: bool | None = None
 
 
 class TokenResponse(BaseModel):
@@ -109,6 +224,15 @@ class AgentRead(Read):
     tier: str
     languages: list[str]
     skills: list[str]
+    chat_capacity: int
+    email_capacity: int
+    presence: str
+    active: bool
+
+
+class PriorityParam(BaseModel):
+    priority: Priority
 
 
 TokenResponse.model_rebuild()
+OfferRead.model_rebuild()

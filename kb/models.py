@@ -25,8 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tierzero.db import Base, utcnow
+from tierzero.languages import SUPPORTED_LANGUAGES
 
-LANGUAGES = ("en", "el", "ru", "sr")
+LANGUAGES = SUPPORTED_LANGUAGES
 FALLBACK_LANGUAGE = "en"
 STATUSES = ("draft", "published", "archived")
 EVENT_KINDS = ("shown", "helpful", "not_helpful", "handoff_after")

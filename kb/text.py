@@ -22,9 +22,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
+from tierzero.languages import SUPPORTED_LANGUAGES
+
 logger = logging.getLogger(__name__)
 
-LANGUAGES: Final = ("en", "el", "ru", "sr")
+LANGUAGES: Final = SUPPORTED_LANGUAGES
 
 #: Raw input is cut to this many characters before any other work (a 100 kB paste costs nothing).
 RAW_LIMIT: Final = 4000

@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 
-from handoff import service as handoff_service
+from handoff import agents
+from handoff.lifecycle import Role, Tier
 from handoff.models import rasa_sender_id
 from kb import service as kb_service
 from tierzero.cli import rasa_files
@@ -21,11 +22,13 @@ from tierzero.settings import PROJECT_ROOT, Settings
 
 PASSWORD = "integration-test-password"
 AGENTS = {
-    "alice": ("alice@nimbus.test", "agent"),
-    "bob": ("bob@nimbus.test", "agent"),
-    "carol": ("carol@nimbus.test", "agent"),
-    "dave": ("dave@nimbus.test", "admin"),
-    "eve": ("eve-editor@nimbus.test", "editor"),
+    "alice": ("alice@nimbus.test", "agent", "L1"),
+    "bob": ("bob@nimbus.test", "agent", "L1"),
+    "carol": ("carol@nimbus.test", "agent", "L2"),
+    "dave": ("dave@nimbus.test", "admin", "L2"),
+    "eve": ("eve-editor@nimbus.test", "editor", "L1"),
+    "lena": ("lena-lead@nimbus.test", "lead", "L2"),
+    "theo": ("theo-l3@nimbus.test", "agent", "L3"),
 }
 
 
@@ -54,7 +57,7 @@ class Stack:
         return httpx.Client(base_url=self.base_url, timeout=30)
 
     def login(self, who: str) -> dict[str, str]:
-        email, _ = AGENTS[who]
+        email, _, _ = AGENTS[who]
         with self.client() as client:
             response = client.post("/v1/agent/login", json={"email": email, "password": PASSWORD})
             response.raise_for_status()
@@ -102,11 +105,11 @@ def prepare(var_dir: Path, database_url: str) -> Settings:
     with unit_of_work(factory) as session:
         if kb_service.count_articles(session) == 0:
             kb_service.import_file(session, settings.kb_demo_path, author="tests")
-        for email, role in AGENTS.values():
-            if handoff_service.get_agent_by_email(session, email) is None:
-                handoff_service.create_agent(
-                    session, email=email, name=email.split("@")[0], password=PASSWORD, role=role,
-                    languages=("en", "el", "ru", "sr"),
+        for email, role, tier in AGENTS.values():
+            if agents.get_agent_by_email(session, email) is None:
+                agents.create_agent(
+                    session, email=email, name=email.split("@")[0], password=PASSWORD,
+                    role=Role(role), tier=Tier(tier), languages=("en", "el", "ru", "sr"),
                 )  # fmt: skip
     return settings
 

@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     messages_per_minute: int = 30  # per conversation, across all of its sockets
     sessions_per_minute: int = 20  # new chat sessions per client IP
     logins_per_minute: int = 10  # login attempts per client IP and per email
+    agent_actions_per_minute: int = 600  # agent API writes per agent
+
+    #: Routing: how long an agent has to accept an offered ticket before it moves on.
+    offer_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: An agent offline this long has their open chats put back in the queue.
+    offline_requeue_seconds: float = Field(default=120.0, ge=0)
+    #: How often the api routes the queue (expired offers, re-queues, new offers).
+    dispatch_interval_seconds: float = Field(default=1.0, gt=0)
 
     kb_dense: Literal["on", "off"] = "on"
     #: English MiniLM vectors next to the multilingual e5 ones (English text only).

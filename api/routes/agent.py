@@ -1,32 +1,70 @@
-"""Agent routes: login, the queue, claim, reply.
+"""Agent routes: login, presence, the queues, offers, the ticket life cycle, replies and notes,
+and agent administration.
 
-Who may call: ``POST /login`` anyone (with credentials, rate-limited); ``/me`` any logged-in
-staff member; the ticket routes agents (any tier) and admins — editors keep the KB instead.
+Who may call (each route says it again): ``POST /login`` anyone with credentials
+(rate-limited); ``/me``, ``/logout`` and ``/presence`` any logged-in staff member; ticket and
+offer routes agents of any tier, leads and admins — a ticket outside the caller's tiers answers
+404 (L1 sees L1, L2 sees L1+L2, L3, leads and admins see all); changing a claimed ticket is for
+its assignee or a lead/admin; ``/agents`` admins (leads may list).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from api import tokens
-from api.deps import CurrentAgent, ReadSessionDep, SessionDep, StateDep, TicketWorkerDep
-from handoff import service as handoff_service
+from api.deps import (
+    AdminDep,
+    CurrentAgent,
+    LeadDep,
+    ReadSessionDep,
+    SessionDep,
+    StateDep,
+    TicketWorkerDep,
+)
+from handoff import agents, offers, tickets
+from handoff.lifecycle import EventKind, Priority, TicketStatus, Tier
+from handoff.models import Agent
+from handoff.repository import SORTS
 from handoff.schemas import (
+    AgentCreate,
     AgentRead,
     AgentReply,
+    AgentUpdate,
+    ClaimRequest,
     CustomerRead,
+    DeclineRequest,
     LoginRequest,
     MessageRead,
+    NoteCreate,
+    OfferRead,
+    PresenceUpdate,
+    ReleaseRequest,
+    ReopenRequest,
+    ResolveRequest,
     TicketDetail,
     TicketEventRead,
+    TicketPage,
     TicketRead,
+    TierChangeRequest,
     TokenResponse,
+    TransferRequest,
 )
-from tierzero.errors import TooManyRequests
+from tierzero.db import utcnow
+from tierzero.errors import InvalidInput, TooManyRequests
 
 router = APIRouter(prefix="/v1/agent", tags=["agent"])
+
+
+def _throttle(state: StateDep, agent: Agent) -> None:
+    if not state.limits.agent_actions.allow(f"agent:{agent.id}"):
+        raise TooManyRequests("too many changes in a minute; slow down")
+
+
+# --- session ---------------------------------------------------------------------------------
 
 
 @router.post("/login")
@@ -39,7 +77,7 @@ def login(
     email = body.email.strip().lower()
     if not (state.limits.logins.allow(f"ip:{client}") and state.limits.logins.allow(email)):
         raise TooManyRequests("too many login attempts; wait a minute")
-    agent = handoff_service.authenticate(session, email=email, password=body.password)
+    agent = agents.authenticate(session, email=email, password=body.password)
     token = tokens.issue(
         settings.secret_key,
         kind="agent",
@@ -53,51 +91,247 @@ def login(
     )
 
 
+@router.post("/logout", status_code=204)
+def logout(agent: CurrentAgent, session: SessionDep) -> Response:
+    """Any logged-in staff member: go offline (open chats are re-queued after the grace time)."""
+    from handoff.lifecycle import Presence
+
+    agents.set_presence(session, agents.get_agent(session, agent.id), Presence.OFFLINE)
+    return Response(status_code=204)
+
+
 @router.get("/me")
 def me(agent: CurrentAgent) -> AgentRead:
-    """Any agent: who the token belongs to."""
+    """Any logged-in staff member: who the token belongs to."""
     return AgentRead.model_validate(agent)
+
+
+@router.put("/me/presence")
+def set_presence(body: PresenceUpdate, agent: CurrentAgent, session: SessionDep) -> AgentRead:
+    """Any logged-in staff member: online (gets offers), away (keeps chats, no new ones) or
+    offline."""
+    updated = agents.set_presence(session, agents.get_agent(session, agent.id), body.presence)
+    return AgentRead.model_validate(updated)
+
+
+# --- queues ----------------------------------------------------------------------------------
 
 
 @router.get("/tickets")
 def list_tickets(
     agent: TicketWorkerDep,
     session: ReadSessionDep,
-    status: Literal["queued", "assigned", "waiting_on_customer", "resolved", "closed"]
-    | None = None,
-    tier: Literal["L1", "L2", "L3"] | None = None,
-    limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
-) -> list[TicketRead]:
-    """Agents and admins: open tickets, queued first (oldest first), optionally filtered."""
-    tickets = handoff_service.list_queue(
-        session, status=status, tier=tier, limit=limit, offset=offset
-    )
-    return [TicketRead.model_validate(t) for t in tickets]
+    status: Annotated[list[TicketStatus] | None, Query()] = None,
+    tier: Tier | None = None,
+    language: str | None = Query(None, max_length=8),
+    skill: str | None = Query(None, max_length=200),
+    priority: Priority | None = None,
+    mine: bool = False,
+    needs_lead: bool | None = None,
+    sort: str = Query("priority", description=f"one of: {', '.join(SORTS)}"),
+    limit: int = Query(50, ge=1, le=200),
+    cursor: str | None = Query(None, max_length=500),
+) -> TicketPage:
+    """Agents, leads, admins: the tickets of the tiers they may see (open ones unless ``status``
+    says otherwise), filtered, sorted (allowlist) and paged with ``next_cursor``."""
+    if sort not in SORTS:
+        raise InvalidInput(f"sort must be one of: {', '.join(SORTS)}")
+    page, next_cursor = tickets.queue(
+        session, agent, tier=tier, statuses=status, language=language, skill=skill,
+        priority=priority, mine=mine, needs_lead=needs_lead, sort=sort, limit=limit,
+        cursor=cursor,
+    )  # fmt: skip
+    return TicketPage(items=[TicketRead.model_validate(t) for t in page], next_cursor=next_cursor)
 
 
-@router.get("/tickets/{ticket_id}")
-def get_ticket(ticket_id: int, agent: TicketWorkerDep, session: ReadSessionDep) -> TicketDetail:
-    """Agents and admins: the ticket with the customer, the full transcript and its events."""
-    detail = handoff_service.ticket_detail(session, ticket_id)
-    ticket = detail["ticket"]
+@router.get("/tickets/mine")
+def my_tickets(agent: TicketWorkerDep, session: ReadSessionDep) -> list[TicketRead]:
+    """Agents, leads, admins: the tickets they are working on."""
+    page, _ = tickets.queue(
+        session, agent, mine=True,
+        statuses=[TicketStatus.ASSIGNED, TicketStatus.WAITING_ON_CUSTOMER], limit=200,
+    )  # fmt: skip
+    return [TicketRead.model_validate(t) for t in page]
+
+
+@router.post("/tickets/next")
+def claim_next(
+    agent: TicketWorkerDep, session: SessionDep, state: StateDep, response: Response
+) -> TicketRead | None:
+    """Agents, leads, admins: claim the next ticket of their queue (204 when it is empty)."""
+    _throttle(state, agent)
+    ticket = tickets.claim_next(session, state.hub, agent=agent)
+    if ticket is None:
+        response.status_code = 204
+        return None
+    return TicketRead.model_validate(ticket)
+
+
+# --- one ticket ------------------------------------------------------------------------------
+
+
+def _detail(session: Session, agent: Agent, ticket_id: int) -> TicketDetail:
+    found = tickets.detail(session, agent, ticket_id)
+    ticket = found.ticket
+    from handoff import repository as repo
+
+    customer = repo.get_customer(session, ticket.customer_id)
+    events = [TicketEventRead.model_validate(e) for e in found.events]
     return TicketDetail.model_validate(
         {
             **TicketRead.model_validate(ticket).model_dump(),
             "bot_attempts": ticket.bot_attempts,
-            "customer": CustomerRead.model_validate(detail["customer"]),
-            "transcript": [MessageRead.model_validate(m) for m in detail["transcript"]],
-            "events": [TicketEventRead.model_validate(e) for e in detail["events"]],
+            "packet": ticket.packet,
+            "handoff_seq": ticket.handoff_seq,
+            "customer": CustomerRead.model_validate(customer),
+            "transcript": [MessageRead.model_validate(m) for m in found.transcript],
+            "events": events,
+            "notes": [e for e in events if e.kind == EventKind.NOTE.value],
+            "earlier_tickets": [TicketRead.model_validate(t) for t in found.earlier],
         }
     )
 
 
+@router.get("/tickets/{ticket_id}")
+def get_ticket(ticket_id: int, agent: TicketWorkerDep, session: ReadSessionDep) -> TicketDetail:
+    """Agents who may see the ticket's tier: the ticket with its handoff packet, customer,
+    full transcript, internal notes, event history and the customer's earlier tickets."""
+    return _detail(session, agent, ticket_id)
+
+
+@router.get("/tickets/{ticket_id}/events")
+def ticket_events(
+    ticket_id: int, agent: TicketWorkerDep, session: ReadSessionDep
+) -> list[TicketEventRead]:
+    """Agents who may see the ticket: who did what when."""
+    return [
+        TicketEventRead.model_validate(e) for e in tickets.events_for(session, agent, ticket_id)
+    ]
+
+
 @router.post("/tickets/{ticket_id}/claim")
-def claim(ticket_id: int, agent: TicketWorkerDep, session: SessionDep) -> TicketRead:
-    """Agents and admins: take a queued ticket; of concurrent claimants one wins, others 409."""
-    return TicketRead.model_validate(
-        handoff_service.claim(session, ticket_id=ticket_id, agent=agent)
-    )
+def claim(
+    ticket_id: int,
+    agent: TicketWorkerDep,
+    session: SessionDep,
+    state: StateDep,
+    body: ClaimRequest | None = None,
+) -> TicketRead:
+    """Agents who may see the ticket: take it; of concurrent claimants one wins, others 409."""
+    _throttle(state, agent)
+    ticket = tickets.claim(
+        session, state.hub, agent=agent, ticket_id=ticket_id,
+        expected_version=body.expected_version if body else None,
+    )  # fmt: skip
+    return TicketRead.model_validate(ticket)
+
+
+@router.post("/tickets/{ticket_id}/release")
+def release(
+    ticket_id: int,
+    agent: TicketWorkerDep,
+    session: SessionDep,
+    state: StateDep,
+    body: ReleaseRequest | None = None,
+) -> TicketRead:
+    """The assignee, or a lead/admin: back to the queue (never offered to this agent again)."""
+    _throttle(state, agent)
+    body = body or ReleaseRequest()
+    ticket = tickets.release(
+        session, state.hub, agent=agent, ticket_id=ticket_id, reason=body.reason,
+        expected_version=body.expected_version,
+    )  # fmt: skip
+    return TicketRead.model_validate(ticket)
+
+
+@router.post("/tickets/{ticket_id}/transfer")
+def transfer(
+    ticket_id: int,
+    body: TransferRequest,
+    agent: TicketWorkerDep,
+    session: SessionDep,
+    state: StateDep,
+) -> TicketRead:
+    """The assignee, or a lead/admin: give the ticket to a named colleague who works its tier."""
+    _throttle(state, agent)
+    target = agents.find_agent(session, body.agent_id)
+    if target is None:
+        raise InvalidInput("no such agent")
+    ticket = tickets.transfer(
+        session, state.hub, agent=agent, ticket_id=ticket_id, to_agent=target,
+        reason=body.reason, expected_version=body.expected_version,
+    )  # fmt: skip
+    return TicketRead.model_validate(ticket)
+
+
+@router.post("/tickets/{ticket_id}/escalate")
+def escalate(
+    ticket_id: int,
+    body: TierChangeRequest,
+    agent: TicketWorkerDep,
+    session: SessionDep,
+    state: StateDep,
+) -> TicketRead:
+    """The assignee, or a lead/admin: up one tier with a required note; everything goes along."""
+    _throttle(state, agent)
+    ticket = tickets.escalate(
+        session, state.hub, agent=agent, ticket_id=ticket_id, note=body.note,
+        expected_version=body.expected_version,
+    )  # fmt: skip
+    return TicketRead.model_validate(ticket)
+
+
+@router.post("/tickets/{ticket_id}/de-escalate")
+def de_escalate(
+    ticket_id: int,
+    body: TierChangeRequest,
+    agent: TicketWorkerDep,
+    session: SessionDep,
+    state: StateDep,
+) -> TicketRead:
+    """The assignee, or a lead/admin: down one tier with guidance for the lower tier."""
+    _throttle(state, agent)
+    ticket = tickets.de_escalate(
+        session, state.hub, agent=agent, ticket_id=ticket_id, note=body.note,
+        expected_version=body.expected_version,
+    )  # fmt: skip
+    return TicketRead.model_validate(ticket)
+
+
+@router.post("/tickets/{ticket_id}/resolve")
+def resolve(
+    ticket_id: int,
+    agent: TicketWorkerDep,
+    session: SessionDep,
+    state: StateDep,
+    body: ResolveRequest | None = None,
+) -> TicketRead:
+    """The assignee, or a lead/admin: resolved; the conversation returns to the bot."""
+    _throttle(state, agent)
+    body = body or ResolveRequest()
+    ticket = tickets.resolve(
+        session, state.hub, agent=agent, ticket_id=ticket_id, note=body.note,
+        expected_version=body.expected_version,
+    )  # fmt: skip
+    return TicketRead.model_validate(ticket)
+
+
+@router.post("/tickets/{ticket_id}/reopen")
+def reopen(
+    ticket_id: int,
+    agent: TicketWorkerDep,
+    session: SessionDep,
+    state: StateDep,
+    body: ReopenRequest | None = None,
+) -> TicketRead:
+    """Agents who may see the ticket: a resolved ticket back into its queue."""
+    _throttle(state, agent)
+    body = body or ReopenRequest()
+    ticket = tickets.reopen(
+        session, state.hub, agent=agent, ticket_id=ticket_id, reason=body.reason,
+        expected_version=body.expected_version,
+    )  # fmt: skip
+    return TicketRead.model_validate(ticket)
 
 
 @router.post("/tickets/{ticket_id}/messages", status_code=201)
@@ -108,7 +342,82 @@ def reply(
     session: SessionDep,
     state: StateDep,
 ) -> MessageRead:
-    """The ticket's assignee: a reply that reaches the customer's widget live."""
-    message = handoff_service.reply(session, ticket_id=ticket_id, agent=agent, text=body.text)
-    state.hub.publish_after_commit(session, message)
+    """The assignee: a reply that reaches the customer live; refused with 409 and the new
+    messages when someone wrote after ``last_seen_seq``."""
+    _throttle(state, agent)
+    message = tickets.reply(
+        session, state.hub, agent=agent, ticket_id=ticket_id, text=body.text,
+        last_seen_seq=body.last_seen_seq,
+    )  # fmt: skip
     return MessageRead.model_validate(message)
+
+
+@router.post("/tickets/{ticket_id}/notes", status_code=201)
+def add_note(
+    ticket_id: int,
+    body: NoteCreate,
+    agent: TicketWorkerDep,
+    session: SessionDep,
+    state: StateDep,
+) -> TicketEventRead:
+    """Agents who may see the ticket: an internal note, never shown to the customer."""
+    _throttle(state, agent)
+    event = tickets.add_note(session, state.hub, agent=agent, ticket_id=ticket_id, text=body.text)
+    return TicketEventRead.model_validate(event)
+
+
+# --- offers ----------------------------------------------------------------------------------
+
+
+@router.get("/offers")
+def my_offers(agent: TicketWorkerDep, session: ReadSessionDep) -> list[OfferRead]:
+    """Agents, leads, admins: the tickets offered to them right now."""
+    return [OfferRead.from_offer(o, t) for o, t in offers.pending_for(session, agent)]
+
+
+@router.post("/offers/{offer_id}/accept")
+def accept_offer(
+    offer_id: int, agent: TicketWorkerDep, session: SessionDep, state: StateDep
+) -> TicketRead:
+    """The agent the offer was made to: take the ticket (409 once it expired or was taken)."""
+    ticket = offers.accept(session, state.hub, agent=agent, offer_id=offer_id, now=utcnow())
+    return TicketRead.model_validate(ticket)
+
+
+@router.post("/offers/{offer_id}/decline", status_code=204)
+def decline_offer(
+    offer_id: int,
+    agent: TicketWorkerDep,
+    session: SessionDep,
+    state: StateDep,
+    body: DeclineRequest | None = None,
+) -> Response:
+    """The agent the offer was made to: pass; the ticket moves on and never comes back."""
+    offers.decline(
+        session, state.hub, agent=agent, offer_id=offer_id, now=utcnow(),
+        reason=body.reason if body else None,
+    )  # fmt: skip
+    return Response(status_code=204)
+
+
+# --- administration ---------------------------------------------------------------------------
+
+
+@router.get("/agents")
+def list_agents(_: LeadDep, session: ReadSessionDep) -> list[AgentRead]:
+    """Leads and admins: every agent with tier, skills, languages, capacity and presence."""
+    return [AgentRead.model_validate(a) for a in agents.list_agents(session)]
+
+
+@router.post("/agents", status_code=201)
+def create_agent(body: AgentCreate, _: AdminDep, session: SessionDep) -> AgentRead:
+    """Admins: a new agent account."""
+    agent = agents.create_agent(session, **body.model_dump())
+    return AgentRead.model_validate(agent)
+
+
+@router.patch("/agents/{agent_id}")
+def update_agent(agent_id: int, body: AgentUpdate, _: AdminDep, session: SessionDep) -> AgentRead:
+    """Admins: change tier, skills, languages, capacity, role, or deactivate."""
+    agent = agents.update_agent(session, agent_id, **body.model_dump(exclude_unset=True))
+    return AgentRead.model_validate(agent)

@@ -62,7 +62,7 @@ async def run_action(request: Request, state: StateDep) -> JSONResponse:
         action_call: dict[str, Any] = json.loads(body)
     except (zlib.error, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput("action call is not valid (deflated) JSON") from exc
-    executor: ActionExecutor = state.extras["executor"]
+    executor = state.executor
 
     def _run() -> Any:
         # Actions do blocking work (search, database): run them off the event loop.

@@ -17,15 +17,14 @@ from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api import tokens
-from api.chat import ALLOWED_INTENT_PAYLOADS, ChatFlow
 from api.deps import CurrentCustomer, ReadSessionDep, SessionDep, StateDep
-from api.frames import ack_frame, error_frame, message_frame
-from api.hub import OVERFLOW, offer
 from api.state import AppState
-from handoff import service as handoff_service
+from handoff import conversations, tickets, waiting
+from handoff.frames import ack_frame, error_frame, message_frame, typing_frame
 from handoff.schemas import MessageRead, SessionCreate, SessionCreated
 from tierzero.db import unit_of_work
 from tierzero.errors import TierZeroError, TooManyRequests, Unauthorized
+from tierzero.hub import OVERFLOW, Subscription, conversation_topic
 
 router = APIRouter(prefix="/v1/widget", tags=["widget"])
 log = logging.getLogger("tierzero.widget")
@@ -45,6 +44,14 @@ class ClientMessage(BaseModel):
     payload: str | None = Field(default=None, max_length=100)
 
 
+class ClientControl(BaseModel):
+    """Frames without a message: ``typing`` and ``cancel_waiting`` (leave the queue)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(max_length=20)
+
+
 @router.post("/sessions", status_code=201)
 def create_session(
     body: SessionCreate, session: SessionDep, state: StateDep, request: Request
@@ -53,7 +60,7 @@ def create_session(
     client = request.client.host if request.client else "unknown"
     if not state.limits.sessions.allow(client):
         raise TooManyRequests("too many new chats from this address; wait a minute")
-    conversation = handoff_service.start_conversation(
+    conversation = conversations.start_conversation(
         session,
         name=body.name,
         email=body.email,
@@ -84,8 +91,16 @@ def history(
 ) -> list[MessageRead]:
     """The token's customer: messages of their conversation after ``since``."""
     assert customer.conversation_id is not None
-    messages = handoff_service.transcript(session, customer.conversation_id, since)
+    messages = conversations.transcript(session, customer.conversation_id, since)
     return [MessageRead.model_validate(m) for m in messages]
+
+
+@router.post("/handoff/cancel", status_code=204)
+def cancel_waiting(customer: CurrentCustomer, session: SessionDep, state: StateDep) -> None:
+    """The token's customer: leave the queue for a person and go back to the bot (409 once an
+    agent has taken the conversation)."""
+    assert customer.conversation_id is not None
+    tickets.cancel_waiting(session, state.hub, conversation_id=customer.conversation_id)
 
 
 def _state(websocket: WebSocket) -> AppState:
@@ -94,10 +109,18 @@ def _state(websocket: WebSocket) -> AppState:
 
 
 def _replay(state: AppState, conversation_id: int, since: int) -> list[dict[str, Any]]:
+    """What the customer missed, then where they stand in the queue (if they are waiting)."""
     with unit_of_work(state.session_factory, read_only=True) as session:
-        handoff_service.get_conversation(session, conversation_id)
-        messages = handoff_service.transcript(session, conversation_id, since)
-        return [message_frame(m) for m in messages]
+        conversations.get_conversation(session, conversation_id)
+        messages = conversations.transcript(session, conversation_id, since)
+        frames = [message_frame(m) for m in messages]
+        position = waiting.frame_for_conversation(session, conversation_id)
+        return frames + ([position] if position else [])
+
+
+def _cancel(state: AppState, conversation_id: int) -> None:
+    with unit_of_work(state.session_factory) as session:
+        tickets.cancel_waiting(session, state.hub, conversation_id=conversation_id)
 
 
 # Bot turns outlive the socket that started them (the reply is stored and replayed later).
@@ -122,15 +145,16 @@ async def chat_socket(
 
     # Subscribe first, then replay: a message committed in between is in the queue, the replay,
     # or both (sent once: the writer skips seqs already sent) — never in neither.
-    queue = state.hub.subscribe(conversation_id)
+    subscription = state.hub.subscribe([conversation_topic(conversation_id)])
     try:
         backlog = await to_thread.run_sync(_replay, state, conversation_id, since)
         sent: set[int] = set()
         for frame in backlog:
             await websocket.send_json(frame)
-            sent.add(frame["seq"])
-        reader = asyncio.create_task(_read(websocket, state, conversation_id, queue))
-        writer = asyncio.create_task(_write(websocket, queue, sent))
+            if frame.get("type") == "message":
+                sent.add(frame["seq"])
+        reader = asyncio.create_task(_read(websocket, state, conversation_id, subscription))
+        writer = asyncio.create_task(_write(websocket, subscription, sent))
         done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
@@ -142,22 +166,28 @@ async def chat_socket(
     except TierZeroError as exc:
         await websocket.close(code=CLOSE_UNAUTHORIZED, reason=exc.message)
     finally:
-        state.hub.unsubscribe(conversation_id, queue)
+        subscription.close()
 
 
-async def _write(
-    websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]], sent: set[int]
-) -> None:
+#: What a customer's socket may carry; anything else on the conversation topic is for agents.
+CUSTOMER_FRAMES = frozenset({"message", "ack", "error", "queue", "typing"})
+
+
+async def _write(websocket: WebSocket, subscription: Subscription, sent: set[int]) -> None:
     while True:
-        frame = await queue.get()
-        if frame is OVERFLOW:
+        frame = await subscription.get()
+        if frame is OVERFLOW or frame.get("type") == "overflow":
             await websocket.close(code=CLOSE_TRY_AGAIN, reason="too far behind; reconnect")
             return
-        seq = frame.get("seq") if frame.get("type") == "message" else None
+        kind = frame.get("type")
+        if kind not in CUSTOMER_FRAMES or (kind == "typing" and frame.get("sender") != "agent"):
+            continue
+        seq = frame.get("seq") if kind == "message" else None
         if seq is not None:
             if seq in sent:
                 continue
             sent.add(seq)
+        frame = {k: v for k, v in frame.items() if k not in ("topic", "agent_id")}
         await websocket.send_json(frame)
 
 
@@ -165,10 +195,10 @@ async def _read(
     websocket: WebSocket,
     state: AppState,
     conversation_id: int,
-    queue: asyncio.Queue[dict[str, Any]],
+    subscription: Subscription,
 ) -> None:
     settings = state.settings
-    flow: ChatFlow = state.extras["chat"]
+    flow = state.flow
     while True:
         event = await websocket.receive()
         if event["type"] == "websocket.disconnect":
@@ -183,33 +213,53 @@ async def _read(
             )
             return
         try:
-            incoming = ClientMessage.model_validate(json.loads(raw))
+            data = json.loads(raw)
+            if isinstance(data, dict) and data.get("type") in ("typing", "cancel_waiting"):
+                control = ClientControl.model_validate(data)
+                await _control(state, conversation_id, subscription, control.type)
+                continue
+            incoming = ClientMessage.model_validate(data)
         except json.JSONDecodeError:
-            offer(queue, error_frame(400, "frame is not valid JSON"))
+            subscription.offer(error_frame(400, "frame is not valid JSON"))
             continue
         except ValidationError as exc:
             problem = exc.errors()[0]
             where = ".".join(str(p) for p in problem.get("loc", ()))
-            offer(queue, error_frame(400, f"invalid message: {where} {problem.get('msg')}"))
+            subscription.offer(error_frame(400, f"invalid message: {where} {problem.get('msg')}"))
             continue
         if incoming.type != "message":
-            offer(queue, error_frame(400, f"unknown frame type {incoming.type!r}"))
+            subscription.offer(error_frame(400, f"unknown frame type {incoming.type!r}"))
             continue
         if not state.limits.messages.allow(f"conversation:{conversation_id}"):
-            offer(
-                queue, error_frame(429, "too many messages; wait a moment", incoming.client_msg_id)
+            subscription.offer(
+                error_frame(429, "too many messages; wait a moment", incoming.client_msg_id)
             )
             continue
-        intent = incoming.payload if incoming.payload in ALLOWED_INTENT_PAYLOADS else None
         try:
             stored = await flow.receive(
-                conversation_id, incoming.client_msg_id, incoming.text, intent
+                conversation_id, incoming.client_msg_id, incoming.text, incoming.payload
             )
         except TierZeroError as exc:
-            offer(queue, error_frame(exc.status_code, exc.message, incoming.client_msg_id))
+            subscription.offer(error_frame(exc.status_code, exc.message, incoming.client_msg_id))
             continue
-        offer(queue, ack_frame(incoming.client_msg_id, stored.seq, duplicate=not stored.created))
+        subscription.offer(
+            ack_frame(incoming.client_msg_id, stored.seq, duplicate=not stored.created)
+        )
         if stored.created and stored.bot_mode:
             task = asyncio.create_task(flow.bot_turn(conversation_id, stored))
             _bot_turns.add(task)
             task.add_done_callback(_bot_turns.discard)
+
+
+async def _control(
+    state: AppState, conversation_id: int, subscription: Subscription, kind: str
+) -> None:
+    if kind == "typing":  # agents viewing the ticket see it; the customer's own socket skips it
+        state.hub.publish(
+            conversation_topic(conversation_id), typing_frame(conversation_id, "customer")
+        )
+        return
+    try:
+        await to_thread.run_sync(_cancel, state, conversation_id)
+    except TierZeroError as exc:
+        subscription.offer(error_frame(exc.status_code, exc.message))

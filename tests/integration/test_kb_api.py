@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.main import create_app
-from handoff import service as handoff_service
+from handoff import agents
+from handoff.lifecycle import Role
 from handoff.models import Conversation, Customer
 from kb import service as kb_service
 from tests.databases import backends, fresh_database
@@ -88,8 +89,12 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
         factory = make_session_factory(engine)
         with unit_of_work(factory) as session:
             for email, role in ((EDITOR, "editor"), (AGENT, "agent")):
-                handoff_service.create_agent(
-                    session, email=email, name=email.split("@")[0], password=PASSWORD, role=role
+                agents.create_agent(
+                    session,
+                    email=email,
+                    name=email.split("@")[0],
+                    password=PASSWORD,
+                    role=Role(role),
                 )
         settings = Settings(
             environment="test",

@@ -49,7 +49,7 @@ class TestCustomerToAgent:
 
             alice, bob = stack.login("alice"), stack.login("bob")
             with stack.client() as api:
-                queue = api.get("/v1/agent/tickets", headers=alice).json()
+                queue = api.get("/v1/agent/tickets", headers=alice).json()["items"]
                 mine = [t for t in queue if t["conversation_id"] == session["conversation_id"]]
                 assert [t["id"] for t in mine] == [ticket_id]
                 detail = api.get(f"/v1/agent/tickets/{ticket_id}", headers=alice).json()

@@ -22,7 +22,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-agents_app = typer.Typer(help="Manage agents, editors and admins.", no_args_is_help=True)
+
+from tierzero.cli.agents import app as agents_app  # noqa: E402
+
 app.add_typer(agents_app, name="agents")
 
 try:
@@ -34,6 +36,9 @@ except ImportError:  # pragma: no cover - while the KB CLI is being built
 
 DEMO_ACCOUNTS = (
     ("agent@nimbus.example", "Alex Agent (L1)", "agent", "L1"),
+    ("l2@nimbus.example", "Sam Specialist (L2)", "agent", "L2"),
+    ("l3@nimbus.example", "Eli Engineer (L3)", "agent", "L3"),
+    ("teamlead@nimbus.example", "Terry Team Lead", "lead", "L2"),
     ("lead@nimbus.example", "Lee Lead (admin, editor)", "admin", "L2"),
 )
 
@@ -72,7 +77,8 @@ def train(
 
 def _seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
     """First start: import the demo KB and create demo accounts with random passwords."""
-    from handoff import service as handoff_service
+    from handoff import agents
+    from handoff.lifecycle import Role, Tier
     from kb import service as kb_service
 
     created: list[tuple[str, str, str]] = []
@@ -87,11 +93,11 @@ def _seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
     credentials_file = settings.var_dir / "demo-accounts.txt"
     with unit_of_work(factory) as session:
         for email, name, role, tier in DEMO_ACCOUNTS:
-            if handoff_service.get_agent_by_email(session, email) is None:
+            if agents.get_agent_by_email(session, email) is None:
                 password = secrets.token_urlsafe(9)
-                handoff_service.create_agent(
-                    session, email=email, name=name, password=password, role=role, tier=tier,
-                    languages=("en", "el", "ru", "sr"),
+                agents.create_agent(
+                    session, email=email, name=name, password=password, role=Role(role),
+                    tier=Tier(tier), languages=("en", "el", "ru", "sr"),
                 )  # fmt: skip
                 created.append((email, password, role))
     if created:
@@ -150,42 +156,6 @@ def run(
     finally:
         supervisor.stop()
     console.print("stopped")
-
-
-@agents_app.command("add")
-def agents_add(
-    email: str,
-    name: Annotated[str, typer.Option(help="Display name")] = "",
-    role: Annotated[str, typer.Option(help="agent | editor | admin")] = "agent",
-    tier: Annotated[str, typer.Option(help="L1 | L2 | L3")] = "L1",
-    languages: Annotated[str, typer.Option(help="comma-separated, e.g. en,el")] = "en",
-    skills: Annotated[str, typer.Option(help="comma-separated skills")] = "",
-    password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
-    ] = "",
-) -> None:
-    """Create an agent (password asked interactively or via --password)."""
-    from handoff import service as handoff_service
-
-    if role not in ("agent", "editor", "admin"):
-        raise fail("role must be agent, editor or admin")
-    if tier not in ("L1", "L2", "L3"):
-        raise fail("tier must be L1, L2 or L3")
-    settings = load_settings()
-    with clear_errors():
-        migrations.upgrade(settings.database_url)
-        with unit_of_work(_session_factory(settings)) as session:
-            agent = handoff_service.create_agent(
-                session,
-                email=email,
-                name=name or email.split("@")[0],
-                password=password,
-                role=role,
-                tier=tier,
-                languages=[x.strip() for x in languages.split(",") if x.strip()],
-                skills=[x.strip() for x in skills.split(",") if x.strip()],
-            )
-            console.print(f"[green]created {agent.role} {agent.email} ({agent.tier})[/]")
 
 
 if __name__ == "__main__":

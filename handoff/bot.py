@@ -1,4 +1,5 @@
-"""Client of the Rasa server's REST channel and HTTP API, both on loopback only.
+"""The bot behind the conversation flow: a small interface, and its Rasa implementation (the
+REST channel and HTTP API of the Rasa server, both on loopback only).
 
 The sender id always comes from the stored conversation (``handoff.models.rasa_sender_id``), never
 from the client.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -19,6 +20,14 @@ log = logging.getLogger("tierzero.rasa")
 
 class BotUnavailable(ServiceUnavailable):
     pass
+
+
+class Bot(Protocol):
+    async def send(
+        self, sender_id: str, text: str, *, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]: ...
+
+    async def set_slot(self, sender_id: str, name: str, value: Any) -> None: ...
 
 
 class RasaClient:

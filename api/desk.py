@@ -1,0 +1,82 @@
+"""The desk's background work inside the api: routing rounds and live queue positions.
+
+Both run on the event loop and do their database work in worker threads; a failed round is
+logged and retried on the next tick (with several workers each round is safe to run twice:
+offers and transitions are conditional in SQL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from anyio import to_thread
+
+from api.state import AppState
+from handoff import offers, waiting
+from handoff.lifecycle import Tier
+from tierzero.db import unit_of_work, utcnow
+from tierzero.hub import conversation_topic, queue_topic
+
+log = logging.getLogger("tierzero.desk")
+
+#: Positions are re-announced at least this often (agents coming online change the estimate).
+REFRESH_SECONDS = 10.0
+#: Queue changes within this window are announced together.
+DEBOUNCE_SECONDS = 0.3
+
+
+async def keep_routing(state: AppState) -> None:
+    def round_() -> None:
+        with unit_of_work(state.session_factory) as session:
+            offers.dispatch(session, state.hub, utcnow(), state.timing)
+
+    while True:
+        await asyncio.sleep(state.settings.dispatch_interval_seconds)
+        try:
+            await to_thread.run_sync(round_)
+        except Exception:
+            log.exception("routing round failed")
+
+
+async def keep_queue_announced(state: AppState) -> None:
+    """Every waiting customer sees their place and estimated wait, updated as the queue moves."""
+    subscription = state.hub.subscribe(queue_topic(t.value) for t in Tier)
+
+    def announce(tiers: set[str]) -> None:
+        with unit_of_work(state.session_factory, read_only=True) as session:
+            frames = [f for tier in sorted(tiers) for f in waiting.frames_for_tier(session, tier)]
+        for conversation_id, frame in frames:
+            state.hub.publish(conversation_topic(conversation_id), frame)
+
+    dirty: set[str] = set()
+    last_full = 0.0
+    try:
+        while True:
+            try:
+                frame = await asyncio.wait_for(subscription.get(), timeout=1.0)
+                ticket = frame.get("ticket") or {}
+                dirty.add(str(ticket.get("tier") or Tier.L1.value))
+                event = frame.get("event") or {}
+                previous = (event.get("data") or {}).get("from_tier")
+                if previous:
+                    dirty.add(str(previous))
+                await asyncio.sleep(DEBOUNCE_SECONDS)
+                while not subscription.queue.empty():
+                    subscription.queue.get_nowait()
+                    dirty.update(t.value for t in Tier)
+            except TimeoutError:
+                pass
+            if time.monotonic() - last_full > REFRESH_SECONDS:
+                dirty.update(t.value for t in Tier)
+                last_full = time.monotonic()
+            if not dirty:
+                continue
+            tiers, dirty = dirty, set()
+            try:
+                await to_thread.run_sync(announce, tiers)
+            except Exception:
+                log.exception("announcing queue positions failed")
+    finally:
+        subscription.close()

@@ -1,0 +1,202 @@
+"""The agent WebSocket: offers, queue changes, the viewed tickets' messages, notes, typing and
+who else is looking — each authorised on the server.
+
+Who may call: an agent, lead or admin with a valid agent token (``?token=``). On connect it
+hears its own ``agent:{id}`` topic and the queues of the tiers it may see. Client frames:
+``{"type": "view", "ticket_id": n}`` (only a ticket of a visible tier: its conversation and its
+agent-only topic), ``{"type": "unview", "ticket_id": n}``, ``{"type": "typing", "ticket_id": n}``
+(only the assignee; the customer sees it) and ``{"type": "ping"}``. Every ticket-bearing frame
+is checked again before it is sent: a ticket that left the agent's tiers is dropped from view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from api import tokens
+from api.routes.widget import CLOSE_TOO_BIG, CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, CLOSE_UNSUPPORTED
+from api.state import AppState
+from handoff import agents, tickets
+from handoff.frames import error_frame, typing_frame, viewers_frame
+from handoff.lifecycle import TICKET_WORKERS, Role, Tier
+from handoff.models import Agent
+from tierzero.db import unit_of_work
+from tierzero.errors import TierZeroError, Unauthorized
+from tierzero.hub import (
+    OVERFLOW,
+    Subscription,
+    agent_topic,
+    conversation_topic,
+    queue_topic,
+    ticket_topic,
+)
+
+router = APIRouter(prefix="/v1/agent", tags=["agent"])
+log = logging.getLogger("tierzero.agent_ws")
+
+
+class AgentFrame(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(max_length=20)
+    ticket_id: int | None = None
+
+
+class _Connection:
+    def __init__(self, websocket: WebSocket, state: AppState, agent: Agent) -> None:
+        self.websocket = websocket
+        self.state = state
+        self.agent = agent
+        self.tiers = {t.value for t in agents.visible_tiers(agent)}
+        self.viewing: dict[int, int] = {}  # ticket id → conversation id
+        self.subscription: Subscription = state.hub.subscribe(
+            [agent_topic(agent.id), *(queue_topic(t) for t in sorted(self.tiers))]
+        )
+
+    def _authorised_ticket(self, ticket_id: int) -> tuple[int, str]:
+        with unit_of_work(self.state.session_factory, read_only=True) as session:
+            ticket = tickets.ticket_for(session, self.agent, ticket_id)
+            return ticket.conversation_id, ticket.tier
+
+    async def view(self, ticket_id: int) -> None:
+        conversation_id, _ = await to_thread.run_sync(self._authorised_ticket, ticket_id)
+        if ticket_id in self.viewing:
+            return
+        self.viewing[ticket_id] = conversation_id
+        self.subscription.add(conversation_topic(conversation_id))
+        self.subscription.add(ticket_topic(ticket_id))
+        present = self.state.viewers.add(ticket_id, self.agent.id, self.agent.name)
+        self.state.hub.publish(ticket_topic(ticket_id), viewers_frame(ticket_id, present))
+
+    def unview(self, ticket_id: int) -> None:
+        conversation_id = self.viewing.pop(ticket_id, None)
+        if conversation_id is None:
+            return
+        if conversation_id not in self.viewing.values():
+            self.subscription.discard(conversation_topic(conversation_id))
+        self.subscription.discard(ticket_topic(ticket_id))
+        present = self.state.viewers.remove(ticket_id, self.agent.id)
+        self.state.hub.publish(ticket_topic(ticket_id), viewers_frame(ticket_id, present))
+
+    def typing(self, ticket_id: int) -> None:
+        conversation_id = self.viewing.get(ticket_id)
+        if conversation_id is None:
+            raise Unauthorized("view the ticket first")
+        self.state.hub.publish(
+            conversation_topic(conversation_id),
+            typing_frame(conversation_id, "agent", agent_id=self.agent.id),
+        )
+
+    def allowed(self, frame: dict[str, Any]) -> bool:
+        """Re-check every ticket-bearing frame against the agent's tiers before sending it."""
+        ticket = frame.get("ticket") or (frame.get("offer") or {}).get("ticket")
+        if isinstance(ticket, dict) and ticket.get("tier") not in self.tiers:
+            ticket_id = ticket.get("id")
+            if isinstance(ticket_id, int) and ticket_id in self.viewing:
+                self.unview(ticket_id)
+            # the agent's own ticket leaving their tiers still tells them it left
+            return frame.get("topic") == agent_topic(self.agent.id)
+        return True
+
+    def close(self) -> None:
+        for ticket_id in list(self.viewing):
+            self.unview(ticket_id)
+        self.subscription.close()
+
+
+def _agent_for(state: AppState, token: str) -> Agent:
+    claims = tokens.verify(state.settings.secret_key, token, kind="agent")
+    with unit_of_work(state.session_factory, read_only=True) as session:
+        agent = agents.find_agent(session, claims.subject)
+    if agent is None or not agent.active or Role(agent.role) not in TICKET_WORKERS:
+        raise Unauthorized("this socket is for agents with tickets")
+    _ = Tier(agent.tier)
+    return agent
+
+
+@router.websocket("/ws")
+async def agent_socket(websocket: WebSocket, token: str = Query("")) -> None:
+    """Agents, leads and admins (agent token): live desk events, authorised per event."""
+    state: AppState = websocket.app.state.tierzero
+    await websocket.accept()
+    try:
+        agent = await to_thread.run_sync(_agent_for, state, token)
+    except TierZeroError as exc:
+        await websocket.close(code=CLOSE_UNAUTHORIZED, reason=exc.message)
+        return
+    connection = _Connection(websocket, state, agent)
+    try:
+        await websocket.send_json(
+            {"type": "hello", "agent_id": agent.id, "tiers": sorted(connection.tiers)}
+        )
+        reader = asyncio.create_task(_read(connection))
+        writer = asyncio.create_task(_write(connection))
+        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in pending | done:
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await task
+    except WebSocketDisconnect:
+        pass
+    finally:
+        connection.close()
+
+
+async def _write(connection: _Connection) -> None:
+    while True:
+        frame = await connection.subscription.get()
+        if frame is OVERFLOW or frame.get("type") == "overflow":
+            await connection.websocket.close(code=CLOSE_TRY_AGAIN, reason="too far behind")
+            return
+        if connection.allowed(frame):
+            await connection.websocket.send_json(frame)
+
+
+async def _read(connection: _Connection) -> None:
+    websocket, state = connection.websocket, connection.state
+    while True:
+        event = await websocket.receive()
+        if event["type"] == "websocket.disconnect":
+            return
+        raw = event.get("text")
+        if raw is None:
+            await websocket.close(code=CLOSE_UNSUPPORTED, reason="send JSON text frames")
+            return
+        if len(raw.encode("utf-8", errors="replace")) > state.settings.max_frame_bytes:
+            await websocket.close(code=CLOSE_TOO_BIG, reason="frame too large")
+            return
+        try:
+            incoming = AgentFrame.model_validate(json.loads(raw))
+        except (json.JSONDecodeError, ValidationError):
+            connection.subscription.offer(error_frame(400, "invalid frame"))
+            continue
+        try:
+            if incoming.type == "ping":
+                connection.subscription.offer({"type": "pong"})
+            elif incoming.type in ("view", "unview", "typing") and incoming.ticket_id is None:
+                connection.subscription.offer(error_frame(400, f"{incoming.type} needs ticket_id"))
+            elif incoming.type == "view":
+                await connection.view(incoming.ticket_id)  # type: ignore[arg-type]
+                connection.subscription.offer(
+                    {"type": "viewing", "ticket_id": incoming.ticket_id,
+                     "viewers": state.viewers.of(incoming.ticket_id)}  # type: ignore[arg-type]
+                )  # fmt: skip
+            elif incoming.type == "unview":
+                connection.unview(incoming.ticket_id)  # type: ignore[arg-type]
+            elif incoming.type == "typing":
+                connection.typing(incoming.ticket_id)  # type: ignore[arg-type]
+            else:
+                connection.subscription.offer(
+                    error_frame(400, f"unknown frame type {incoming.type!r}")
+                )
+        except TierZeroError as exc:
+            connection.subscription.offer(error_frame(exc.status_code, exc.message))

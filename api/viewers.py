@@ -1,0 +1,40 @@
+"""Who is looking at which ticket right now (agent sockets), so agents see each other."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, defaultdict
+
+
+class Viewers:
+    def __init__(self) -> None:
+        self._by_ticket: dict[int, Counter[int]] = defaultdict(Counter)
+        self._names: dict[int, str] = {}
+        self._lock = threading.Lock()
+
+    def add(self, ticket_id: int, agent_id: int, name: str) -> list[dict[str, object]]:
+        with self._lock:
+            self._by_ticket[ticket_id][agent_id] += 1
+            self._names[agent_id] = name
+            return self._list(ticket_id)
+
+    def remove(self, ticket_id: int, agent_id: int) -> list[dict[str, object]]:
+        with self._lock:
+            counter = self._by_ticket.get(ticket_id)
+            if counter is not None:
+                counter[agent_id] -= 1
+                if counter[agent_id] <= 0:
+                    del counter[agent_id]
+                if not counter:
+                    del self._by_ticket[ticket_id]
+            return self._list(ticket_id)
+
+    def of(self, ticket_id: int) -> list[dict[str, object]]:
+        with self._lock:
+            return self._list(ticket_id)
+
+    def _list(self, ticket_id: int) -> list[dict[str, object]]:
+        return [
+            {"agent_id": a, "name": self._names.get(a, "")}
+            for a in sorted(self._by_ticket.get(ticket_id, ()))
+        ]

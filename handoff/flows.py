@@ -1,0 +1,340 @@
+"""The conversation flow every channel calls (the widget today, email next; the Rasa actions for
+their side of a bot turn): store a customer message, run a bot turn, store the bot's replies,
+remember answers and feedback, choose a handoff reason and hand off.
+
+Database work runs in worker threads and never spans a call to the bot (Rasa calls back into
+the api for its actions, which need the database). Bot turns of one conversation run one at a
+time, in arrival order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from anyio import to_thread
+from sqlalchemy.orm import Session, sessionmaker
+
+from handoff import conversations, tickets
+from handoff import repository as repo
+from handoff.bot import Bot, BotUnavailable
+from handoff.frames import message_frame
+from handoff.language import next_language, render
+from handoff.lifecycle import ConversationMode, HandoffReason, Sender
+from handoff.models import Conversation, rasa_sender_id
+from handoff.person_request import asks_for_person
+from handoff.texts import say
+from tierzero.db import unit_of_work
+from tierzero.hub import Hub, conversation_topic
+
+log = logging.getLogger("tierzero.flow")
+
+#: Button payloads a client may send as intents; anything else it sends is plain text.
+ALLOWED_INTENT_PAYLOADS = frozenset({"/affirm", "/deny", "/request_human"})
+REQUEST_HUMAN = "/request_human"
+
+
+@dataclass(frozen=True)
+class Stored:
+    seq: int
+    created: bool
+    bot_mode: bool
+    text: str  # as stored (cleaned); what the bot gets
+    intent: str | None
+    language: str | None
+    language_changed: bool
+
+
+def bot_text(stored: Stored) -> str:
+    """Typed text never reaches Rasa as an intent command ("/restart"); only button payloads
+    and the flow's own person-request detection do."""
+    return stored.intent or stored.text.lstrip("/").strip() or "?"
+
+
+def receive_customer_message(
+    session: Session,
+    hub: Hub,
+    *,
+    conversation_id: int,
+    client_msg_id: str,
+    text: str,
+    max_chars: int,
+    intent: str | None = None,
+) -> Stored:
+    """Store a customer message (idempotent per client_msg_id) and decide what it means.
+
+    In bot mode a request for a person, in any language or script, becomes the
+    ``/request_human`` intent, so it wins over any KB answer. In human mode the message is for
+    the ticket: a ticket waiting on the customer goes back to its agent.
+    """
+    conversation = conversations.get_conversation(session, conversation_id)
+    intent = intent if intent in ALLOWED_INTENT_PAYLOADS else None
+    received = conversations.store_customer_message(
+        session, conversation_id=conversation_id, client_msg_id=client_msg_id, text=text,
+        max_chars=max_chars,
+    )  # fmt: skip
+    message = received.message
+    bot_mode = conversation.mode == ConversationMode.BOT.value
+    changed = False
+    if received.created:
+        if intent is None:
+            language, script = next_language(
+                message.text, conversation.language, conversation.script
+            )
+            changed = language is not None and language != conversation.language
+            if language is not None:
+                conversation.language = language
+            if script != conversation.script:
+                conversation.script = script
+            if bot_mode and asks_for_person(message.text):
+                intent = REQUEST_HUMAN
+        if intent:
+            message.payload = {"intent": intent}
+        session.flush()
+        hub.publish_after_commit(
+            session, conversation_topic(conversation_id), message_frame(message)
+        )
+        if not bot_mode:
+            tickets.customer_wrote(session, hub, conversation_id=conversation_id)
+    else:
+        stored_intent = message.payload.get("intent")
+        intent = stored_intent if isinstance(stored_intent, str) else None
+    first = message.seq == 1 and conversation.language is not None
+    return Stored(
+        seq=message.seq,
+        created=received.created,
+        bot_mode=bot_mode,
+        text=message.text,
+        intent=intent,
+        language=conversation.language,
+        # the bot learns the language on the first message and whenever it changes
+        language_changed=received.created and (changed or first),
+    )
+
+
+def store_bot_replies(
+    session: Session,
+    hub: Hub,
+    *,
+    conversation_id: int,
+    outputs: list[dict[str, Any]],
+    sender: Sender = Sender.BOT,
+) -> None:
+    """Store what the bot said, in the customer's language and script, and push it."""
+    conversation = conversations.get_conversation(session, conversation_id)
+    for output in outputs:
+        custom = output.get("custom")
+        if isinstance(custom, dict):
+            text = str(custom.get("text") or "")
+            payload = {k: v for k, v in custom.items() if k != "text"}
+        else:
+            text = str(output.get("text") or "")
+            payload = {"buttons": output["buttons"]} if output.get("buttons") else {}
+        if not text and not payload:
+            continue
+        article = payload.get("article")
+        shown_in = article.get("language") if isinstance(article, dict) else None
+        if shown_in in (None, conversation.language):  # an English fallback stays as written
+            text = render(text, conversation.language, conversation.script)
+        payload = _render_payload(payload, conversation)
+        message = conversations.add_message(
+            session, conversation_id=conversation_id, sender=sender, text=text, payload=payload
+        )
+        hub.publish_after_commit(
+            session, conversation_topic(conversation_id), message_frame(message)
+        )
+
+
+def _render_payload(payload: dict[str, Any], conversation: Conversation) -> dict[str, Any]:
+    language, script = conversation.language, conversation.script
+    out = dict(payload)
+    for key in ("note", "question"):
+        if isinstance(out.get(key), str):
+            out[key] = render(out[key], language, script)
+    if isinstance(out.get("buttons"), list):
+        out["buttons"] = [
+            {**b, "title": render(str(b.get("title", "")), language, script)}
+            if isinstance(b, dict)
+            else b
+            for b in out["buttons"]
+        ]
+    return out
+
+
+# --- what the Rasa actions do, as plain functions ---------------------------------------------
+
+
+def record_answer(
+    session: Session,
+    *,
+    conversation_id: int,
+    query: str,
+    language: str,
+    article_id: int,
+    article_language: str,
+    title: str,
+    version: int,
+    confidence: float,
+) -> None:
+    """The bot answered with an article: remember it (feedback and handoff refer to it)."""
+    from kb import repository as kb_repo
+    from kb import service as kb_service
+
+    conversation = conversations.get_conversation(session, conversation_id)
+    article = kb_repo.get_article(session, article_id)
+    conversations.remember(
+        session,
+        conversation,
+        last_answer={
+            "article_id": article_id,
+            "language": article_language,
+            "title": title,
+            "version": version,
+            "category": article.category if article is not None else None,
+            "confidence": float(confidence),
+            "query": query[:500],
+        },
+    )
+    kb_service.record_answer_shown(
+        session, article_id=article_id, language=article_language, query=query[:500],
+        confidence=float(confidence), conversation_id=conversation_id,
+    )  # fmt: skip
+
+
+def record_unanswered(session: Session, *, conversation_id: int, query: str) -> None:
+    """The bot had no confident answer: the question travels with a handoff."""
+    conversation = conversations.get_conversation(session, conversation_id)
+    conversations.remember(session, conversation, low_confidence=query[:500])
+
+
+def record_feedback(session: Session, *, conversation_id: int, helpful: bool) -> None:
+    """The customer's "did this help?" about the last answer; a "no" counts as unhelpful."""
+    from kb import service as kb_service
+
+    conversation = conversations.get_conversation(session, conversation_id)
+    last = conversation.context.get("last_answer")
+    if isinstance(last, dict):
+        kb_service.record_feedback(
+            session, article_id=int(last["article_id"]), language=str(last["language"]),
+            query=str(last["query"]), confidence=float(last["confidence"]), helpful=helpful,
+            conversation_id=conversation_id,
+        )  # fmt: skip
+    if not helpful:
+        conversation.unhelpful_answers += 1
+    session.flush()
+
+
+def handoff_reason(intent: str | None, conversation: Conversation) -> HandoffReason:
+    if intent == "request_human":
+        return HandoffReason.ASKED_FOR_PERSON
+    if conversation.unhelpful_answers > 0:
+        return HandoffReason.UNHELPFUL_ANSWERS
+    if conversation.context.get("low_confidence"):
+        return HandoffReason.LOW_CONFIDENCE
+    return HandoffReason.ASKED_FOR_PERSON
+
+
+def hand_off_from_bot(
+    session: Session, hub: Hub, *, conversation_id: int, intent: str | None
+) -> tickets.HandoffResult:
+    """The bot hands the conversation to a person (idempotent while a ticket is open)."""
+    from kb import service as kb_service
+
+    conversation = conversations.get_conversation(session, conversation_id)
+    reason = handoff_reason(intent, conversation)
+    last = conversation.context.get("last_answer")
+    topic = last.get("category") if isinstance(last, dict) else None
+    result = tickets.hand_off(
+        session, hub, conversation_id=conversation_id, reason=reason,
+        topic=topic if isinstance(topic, str) else None,
+    )  # fmt: skip
+    if result.created:
+        conversation.unhelpful_answers = 0
+        conversations.remember(session, conversation, low_confidence=None)
+        if isinstance(last, dict):
+            kb_service.record_handoff_after(
+                session, article_id=int(last["article_id"]), conversation_id=conversation_id
+            )
+    return result
+
+
+# --- the asynchronous turn ------------------------------------------------------------------
+
+
+class ConversationFlow:
+    """What a channel calls: ``receive`` stores and acknowledges, ``bot_turn`` lets the bot
+    answer (in bot mode), one turn at a time per conversation."""
+
+    def __init__(
+        self, session_factory: sessionmaker[Session], hub: Hub, bot: Bot, *, max_chars: int
+    ) -> None:
+        self._factory = session_factory
+        self._hub = hub
+        self._bot = bot
+        self._max_chars = max_chars
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: Counter[int] = Counter()
+
+    @asynccontextmanager
+    async def _turn(self, conversation_id: int) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
+        self._users[conversation_id] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[conversation_id] -= 1
+            if not self._users[conversation_id]:
+                del self._users[conversation_id], self._locks[conversation_id]
+
+    def _receive(
+        self, conversation_id: int, client_msg_id: str, text: str, intent: str | None
+    ) -> Stored:
+        with unit_of_work(self._factory) as session:
+            return receive_customer_message(
+                session, self._hub, conversation_id=conversation_id,
+                client_msg_id=client_msg_id, text=text, max_chars=self._max_chars, intent=intent,
+            )  # fmt: skip
+
+    def _in_bot_mode(self, conversation_id: int) -> bool:
+        with unit_of_work(self._factory, read_only=True) as session:
+            conversation = repo.get_conversation(session, conversation_id)
+            return conversation is not None and conversation.mode == ConversationMode.BOT.value
+
+    def _store_replies(
+        self, conversation_id: int, outputs: list[dict[str, Any]], sender: Sender
+    ) -> None:
+        with unit_of_work(self._factory) as session:
+            store_bot_replies(
+                session, self._hub, conversation_id=conversation_id, outputs=outputs,
+                sender=sender,
+            )  # fmt: skip
+
+    async def receive(
+        self, conversation_id: int, client_msg_id: str, text: str, intent: str | None = None
+    ) -> Stored:
+        return await to_thread.run_sync(self._receive, conversation_id, client_msg_id, text, intent)
+
+    async def bot_turn(self, conversation_id: int, stored: Stored) -> None:
+        sender_id = rasa_sender_id(conversation_id)
+        async with self._turn(conversation_id):
+            # An earlier turn (another tab) may have handed off while this one waited.
+            if not await to_thread.run_sync(self._in_bot_mode, conversation_id):
+                return
+            try:
+                if stored.language_changed and stored.language:
+                    await self._bot.set_slot(sender_id, "language", stored.language)
+                outputs = await self._bot.send(sender_id, bot_text(stored))
+            except BotUnavailable:
+                text = say("unavailable", stored.language)
+                outputs = [{"custom": {"kind": "error", "text": text}}]
+                await to_thread.run_sync(
+                    self._store_replies, conversation_id, outputs, Sender.SYSTEM
+                )
+                return
+            await to_thread.run_sync(self._store_replies, conversation_id, outputs, Sender.BOT)

@@ -1,0 +1,119 @@
+"""One catalogue of what the bot and the system say to customers, in every supported language.
+
+Serbian texts are written in Latin script; ``handoff.language.render`` gives a Cyrillic-writing
+customer the Cyrillic form. Missing languages fall back to English.
+"""
+
+from __future__ import annotations
+
+from tierzero.languages import DEFAULT_LANGUAGE
+
+TEXTS: dict[str, dict[str, str]] = {
+    "did_it_help": {
+        "en": "Did this help?",
+        "el": "Σας βοήθησε αυτό;",
+        "ru": "Это помогло?",
+        "sr": "Da li vam je ovo pomoglo?",
+    },
+    "yes": {"en": "Yes", "el": "Ναι", "ru": "Да", "sr": "Da"},
+    "no": {"en": "No", "el": "Όχι", "ru": "Нет", "sr": "Ne"},
+    "glad": {
+        "en": "Glad I could help! Anything else?",
+        "el": "Χαίρομαι που βοήθησα! Μπορώ να κάνω κάτι άλλο;",
+        "ru": "Рад, что смог помочь! Чем ещё помочь?",
+        "sr": "Drago mi je što sam pomogao! Mogu li još nešto?",
+    },
+    "offer_person": {
+        "en": "Sorry about that. Would you like to talk to a person?",
+        "el": "Λυπάμαι γι' αυτό. Θέλετε να μιλήσετε με έναν άνθρωπο από την ομάδα μας;",
+        "ru": "Извините. Хотите поговорить с сотрудником поддержки?",
+        "sr": "Izvinite. Želite li da razgovarate sa osobom iz podrške?",
+    },
+    "not_sure": {
+        "en": "I'm not sure I have an answer to that. Would you like to talk to a person?",
+        "el": "Δεν είμαι σίγουρος ότι έχω απάντηση σε αυτό. Θέλετε να μιλήσετε με έναν άνθρωπο;",
+        "ru": "Боюсь, у меня нет ответа на этот вопрос. Хотите поговорить с сотрудником?",
+        "sr": "Nisam siguran da imam odgovor na to. Želite li da razgovarate sa osobom?",
+    },
+    "clarify": {
+        "en": "Which of these did you mean?",
+        "el": "Ποιο από αυτά εννοείτε;",
+        "ru": "Что из этого вы имели в виду?",
+        "sr": "Na šta ste mislili?",
+    },
+    "none_of_these": {
+        "en": "None of these - talk to a person",
+        "el": "Κανένα - θέλω άνθρωπο",
+        "ru": "Ничего из этого - позвать сотрудника",
+        "sr": "Ništa od ovoga - razgovor sa osobom",
+    },
+    "handed_off": {
+        "en": "I've passed your conversation to our support team (ticket #{ticket}). "
+        "A person will reply here; you don't need to repeat anything.",
+        "el": "Μεταβίβασα τη συνομιλία στην ομάδα υποστήριξης (αίτημα #{ticket}). "
+        "Ένας συνάδελφος θα απαντήσει εδώ· δεν χρειάζεται να επαναλάβετε τίποτα.",
+        "ru": "Я передал ваш разговор в службу поддержки (обращение #{ticket}). "
+        "Сотрудник ответит здесь, повторять ничего не нужно.",
+        "sr": "Prosledio sam razgovor timu podrške (tiket #{ticket}). "
+        "Osoba iz podrške će odgovoriti ovde; ne morate ništa da ponavljate.",
+    },
+    "fallback_note": {
+        "en": "",
+        "el": "(Αυτό το άρθρο υπάρχει μόνο στα αγγλικά.)",
+        "ru": "(Эта статья пока есть только на английском.)",
+        "sr": "(Ovaj članak postoji samo na engleskom.)",
+    },
+    "unavailable": {
+        "en": "Our assistant is not available right now. Please try again in a moment.",
+        "el": "Ο βοηθός μας δεν είναι διαθέσιμος αυτή τη στιγμή. Δοκιμάστε ξανά σε λίγο.",
+        "ru": "Наш помощник сейчас недоступен. Попробуйте ещё раз через минуту.",
+        "sr": "Naš asistent trenutno nije dostupan. Pokušajte ponovo za trenutak.",
+    },
+    "handoff_cancelled": {
+        "en": 'You left the queue. I\'m back: ask me anything, or write "agent" to talk to '
+        "a person.",
+        "el": "Βγήκατε από την ουρά. Είμαι ξανά εδώ: ρωτήστε με ό,τι θέλετε ή γράψτε «εκπρόσωπος» "
+        "για να μιλήσετε με έναν άνθρωπο.",
+        "ru": "Вы вышли из очереди. Я снова на связи: задайте вопрос или напишите «оператор», "
+        "чтобы поговорить с человеком.",
+        "sr": "Izašli ste iz reda. Ponovo sam tu: pitajte šta god želite ili napišite „operater“ "
+        "da biste razgovarali sa osobom.",
+    },
+    "ticket_resolved": {
+        "en": "Our team marked your request #{ticket} as resolved. If you have another question, "
+        "just ask here.",
+        "el": "Η ομάδα μας σημείωσε το αίτημά σας #{ticket} ως επιλυμένο. Αν έχετε άλλη ερώτηση, "
+        "γράψτε την εδώ.",
+        "ru": "Наша команда отметила ваше обращение #{ticket} как решённое. Если есть другой "
+        "вопрос, просто напишите его здесь.",
+        "sr": "Naš tim je označio vaš zahtev #{ticket} kao rešen. Ako imate drugo pitanje, "
+        "samo pitajte ovde.",
+    },
+    "escalated": {
+        "en": "I've passed your request to a specialist team; they have the whole conversation.",
+        "el": "Προώθησα το αίτημά σας σε εξειδικευμένη ομάδα· έχουν όλη τη συνομιλία.",
+        "ru": "Я передал ваш вопрос специалистам; у них есть вся переписка.",
+        "sr": "Prosledio sam vaš zahtev timu specijalista; imaju ceo razgovor.",
+    },
+    "queue_position": {
+        "en": "You are number {position} in the queue. Expected wait: about {minutes} min.",
+        "el": "Είστε {position}οι στην ουρά. Αναμενόμενη αναμονή: περίπου {minutes} λεπτά.",
+        "ru": "Вы {position}-й в очереди. Ожидание: примерно {minutes} мин.",
+        "sr": "Vi ste {position}. u redu. Očekivano čekanje: oko {minutes} min.",
+    },
+    "queue_position_unknown": {
+        "en": "You are number {position} in the queue. A person will reply here as soon as "
+        "someone is free.",
+        "el": "Είστε {position}οι στην ουρά. Ένας άνθρωπος θα απαντήσει εδώ μόλις "
+        "ελευθερωθεί κάποιος.",
+        "ru": "Вы {position}-й в очереди. Сотрудник ответит здесь, как только освободится.",
+        "sr": "Vi ste {position}. u redu. Osoba iz podrške će odgovoriti ovde čim se neko "
+        "oslobodi.",
+    },
+}
+
+
+def say(key: str, language: str | None, **values: object) -> str:
+    variants = TEXTS[key]
+    text = variants.get(language or DEFAULT_LANGUAGE) or variants[DEFAULT_LANGUAGE]
+    return text.format(**values) if values else text

@@ -1,0 +1,724 @@
+"""The desk's rules for tickets: hand off, see, claim, release, transfer, escalate, de-escalate,
+resolve, reopen, reply (with the collision guard) and internal notes.
+
+Every status change goes through ``handoff.lifecycle.apply`` (one conditional UPDATE plus its
+TicketEvent); live frames are published only after the unit of work commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from handoff import lifecycle
+from handoff import repository as repo
+from handoff.agents import has_room, is_supervisor, visible_tiers
+from handoff.conversations import add_message, clean_text, get_conversation
+from handoff.errors import (
+    MessageRejected,
+    OverCapacity,
+    ReplyCollision,
+    TicketAlreadyClaimed,
+    TicketConflict,
+    TicketNotAssignedToYou,
+    TicketNotFound,
+)
+from handoff.frames import message_frame, note_frame, offer_closed_frame, ticket_frame
+from handoff.lifecycle import (
+    SUPERVISORS,
+    TICKET_WORKERS,
+    Action,
+    Actor,
+    ConversationMode,
+    EndReason,
+    EventKind,
+    HandoffReason,
+    OfferStatus,
+    Priority,
+    Role,
+    Sender,
+    TicketStatus,
+    Tier,
+)
+from handoff.models import Agent, Conversation, Message, Ticket, TicketEvent
+from handoff.texts import say
+from tierzero.db import utcnow
+from tierzero.hub import Hub, agent_topic, conversation_topic, queue_topic, ticket_topic
+
+MAX_NOTE_CHARS = 10_000
+PACKET_MESSAGES = 200
+
+
+def actor_of(agent: Agent) -> Actor:
+    return Actor.LEAD if Role(agent.role) in SUPERVISORS else Actor.AGENT
+
+
+def announce(
+    session: Session, hub: Hub, ticket: Ticket, event: TicketEvent | None, *extra_tiers: str
+) -> None:
+    """After commit: the ticket's queue(s), its viewers and its assignee see the change."""
+    frame = ticket_frame(ticket, event)
+    for tier in {ticket.tier, *extra_tiers}:
+        hub.publish_after_commit(session, queue_topic(tier), frame)
+    hub.publish_after_commit(session, ticket_topic(ticket.id), frame)
+    if ticket.assignee_id is not None:
+        hub.publish_after_commit(session, agent_topic(ticket.assignee_id), frame)
+
+
+def say_to_customer(
+    session: Session, hub: Hub, conversation: Conversation, key: str, **values: object
+) -> Message:
+    """A system message in the customer's language and script (stored, then pushed)."""
+    from handoff.language import render
+
+    text = render(say(key, conversation.language, **values), conversation.language,
+                  conversation.script)  # fmt: skip
+    message = add_message(
+        session, conversation_id=conversation.id, sender=Sender.SYSTEM, text=text,
+        payload={"kind": key},
+    )  # fmt: skip
+    hub.publish_after_commit(session, conversation_topic(conversation.id), message_frame(message))
+    return message
+
+
+# --- handoff --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandoffResult:
+    ticket: Ticket
+    created: bool
+
+
+def bot_attempts(messages: Sequence[Message]) -> list[dict[str, Any]]:
+    """Every answer the bot tried: article, the version it showed, and its confidence."""
+    attempts = []
+    for m in messages:
+        article = m.payload.get("article") if m.sender == Sender.BOT.value else None
+        if isinstance(article, dict):
+            attempts.append(
+                {
+                    "seq": m.seq,
+                    "article_id": article.get("id"),
+                    "version": article.get("version"),
+                    "title": article.get("title"),
+                    "language": article.get("language"),
+                    "confidence": article.get("confidence"),
+                }
+            )
+    return attempts
+
+
+def handoff_packet(
+    session: Session,
+    conversation: Conversation,
+    messages: Sequence[Message],
+    *,
+    reason: HandoffReason,
+    topic: str | None,
+) -> dict[str, Any]:
+    """What travels with the ticket, so nobody asks the customer again."""
+    customer = repo.get_customer(session, conversation.customer_id)
+    earlier = repo.tickets_of_customer(session, conversation.customer_id)
+    return {
+        "reason": reason.value,
+        "language": conversation.language,
+        "script": conversation.script,
+        "topic": topic,
+        "channel": conversation.channel,
+        "page_url": conversation.context.get("page_url"),
+        "customer": {
+            "id": customer.id if customer else conversation.customer_id,
+            "external_id": customer.external_id if customer else None,
+            "name": customer.name if customer else None,
+            "email": customer.email if customer else None,
+            "plan": customer.plan if customer else None,
+        },
+        "transcript": [
+            {
+                "seq": m.seq,
+                "sender": m.sender,
+                "text": m.text,
+                "created_at": m.created_at.isoformat(),
+            }
+            for m in messages[-PACKET_MESSAGES:]
+        ],
+        "bot_attempts": bot_attempts(messages),
+        "unanswered": conversation.context.get("low_confidence"),
+        "earlier_tickets": [
+            {
+                "id": t.id,
+                "status": t.status,
+                "subject": t.subject,
+                "tier": t.tier,
+                "end_reason": t.end_reason,
+                "created_at": t.created_at.isoformat(),
+            }
+            for t in earlier
+        ],
+    }
+
+
+def hand_off(
+    session: Session,
+    hub: Hub,
+    *,
+    conversation_id: int,
+    reason: HandoffReason,
+    topic: str | None = None,
+    priority: Priority = Priority.NORMAL,
+    actor: Actor = Actor.BOT,
+) -> HandoffResult:
+    """Turn a conversation into a queued L1 ticket; idempotent while a ticket is open (retries
+    and concurrent calls get the same ticket); after resolution a new ticket is made."""
+    existing = repo.open_ticket_for_conversation(session, conversation_id)
+    if existing is not None:
+        return HandoffResult(existing, created=False)
+    conversation = get_conversation(session, conversation_id)
+    messages = repo.messages_since(session, conversation_id)
+    since_last = _since_last_ticket(session, conversation_id, messages)
+    first_question = next((m.text for m in since_last if m.sender == Sender.CUSTOMER.value), "")
+    packet = handoff_packet(session, conversation, messages, reason=reason, topic=topic)
+    ticket = Ticket(
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        status=TicketStatus.QUEUED.value,
+        tier=Tier.L1.value,
+        priority=priority.value,
+        priority_rank=priority.rank,
+        language=conversation.language,
+        channel=conversation.channel,
+        subject=first_question[:300],
+        topic=topic,
+        handoff_reason=reason.value,
+        handoff_seq=conversation.last_seq,
+        bot_attempts=bot_attempts(since_last),
+        packet=packet,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(ticket)
+            session.flush()
+    except IntegrityError:  # a concurrent retry of the same handoff won
+        winner = repo.open_ticket_for_conversation(session, conversation_id)
+        if winner is None:
+            raise
+        return HandoffResult(winner, created=False)
+    conversation.mode = ConversationMode.HUMAN.value
+    event = lifecycle.record(
+        session, ticket, EventKind.CREATED, actor=actor, reason=reason.value,
+        data={"messages": len(messages), "topic": topic},
+    )  # fmt: skip
+    announce(session, hub, ticket, event)
+    return HandoffResult(ticket, created=True)
+
+
+def _since_last_ticket(
+    session: Session, conversation_id: int, messages: Sequence[Message]
+) -> Sequence[Message]:
+    previous = repo.latest_ticket_for_conversation(session, conversation_id)
+    if previous is None:
+        return messages
+    return [m for m in messages if m.seq > previous.handoff_seq]
+
+
+# --- seeing tickets -------------------------------------------------------------------------
+
+
+def require_worker(agent: Agent) -> None:
+    if Role(agent.role) not in TICKET_WORKERS:
+        raise TicketNotFound("ticket not found")
+
+
+def get_ticket(session: Session, ticket_id: int) -> Ticket:
+    ticket = repo.get_ticket(session, ticket_id)
+    if ticket is None:
+        raise TicketNotFound("ticket not found")
+    return ticket
+
+
+def ticket_for(session: Session, agent: Agent, ticket_id: int) -> Ticket:
+    """The ticket if this agent may see it; otherwise 404, as if it did not exist."""
+    require_worker(agent)
+    ticket = repo.get_ticket(session, ticket_id)
+    if ticket is None or Tier(ticket.tier) not in visible_tiers(agent):
+        raise TicketNotFound("ticket not found")
+    return ticket
+
+
+def _must_work_on(agent: Agent, ticket: Ticket) -> None:
+    """Changing a claimed ticket is for its assignee, or a lead/admin."""
+    if ticket.assignee_id != agent.id and not is_supervisor(agent):
+        raise TicketNotAssignedToYou(
+            "this ticket is assigned to another agent"
+            if ticket.assignee_id
+            else "claim the ticket first"
+        )
+
+
+def _withdraw_offer(
+    session: Session, hub: Hub, ticket: Ticket, *, unless_agent: int | None
+) -> None:
+    offer = repo.pending_offer(session, ticket.id)
+    if offer is None or offer.agent_id == unless_agent:
+        return
+    if repo.set_offer_status(
+        session, offer.id, expect=OfferStatus.PENDING, status=OfferStatus.WITHDRAWN, now=utcnow()
+    ):
+        session.refresh(offer)
+        hub.publish_after_commit(session, agent_topic(offer.agent_id), offer_closed_frame(offer))
+
+
+# --- claims ---------------------------------------------------------------------------------
+
+
+def claim(
+    session: Session,
+    hub: Hub,
+    *,
+    agent: Agent,
+    ticket_id: int,
+    expected_version: int | None = None,
+    reason: str | None = None,
+) -> Ticket:
+    """Take a queued ticket: one conditional UPDATE, so of concurrent claimants exactly one wins
+    and the others get 409 with the ticket's fresh state."""
+    ticket = ticket_for(session, agent, ticket_id)
+    if ticket.status != TicketStatus.QUEUED.value or ticket.assignee_id is not None:
+        # already decided (the row was read inside this transaction): no write needed to refuse
+        conflict = TicketConflict.for_ticket(ticket, Action.CLAIM)
+        raise TicketAlreadyClaimed(
+            "ticket is already claimed" if ticket.assignee_id else conflict.message, conflict.data
+        )
+    if not is_supervisor(agent) and not has_room(session, agent, ticket.channel):
+        raise OverCapacity("you are at your capacity; resolve or release a ticket first")
+    from handoff.models import Ticket as T
+
+    now = utcnow()
+    try:
+        event = lifecycle.apply(
+            session, ticket, Action.CLAIM, actor=actor_of(agent), agent_id=agent.id,
+            reason=reason, expected_version=expected_version,
+            where=[T.assignee_id.is_(None)],
+            changes={"assignee_id": agent.id, "assigned_at": now, "needs_lead": False},
+        )  # fmt: skip
+    except TicketConflict as exc:
+        raise TicketAlreadyClaimed(
+            "ticket is already claimed" if ticket.assignee_id else exc.message, exc.data
+        ) from exc
+    _withdraw_offer(session, hub, ticket, unless_agent=agent.id)
+    announce(session, hub, ticket, event)
+    return ticket
+
+
+def claim_next(session: Session, hub: Hub, *, agent: Agent) -> Ticket | None:
+    """The next ticket of the agent's queue (priority, then age), claimed; None when empty.
+
+    PostgreSQL skips rows other agents are claiming at this moment; SQLite serialises writers.
+    """
+    require_worker(agent)
+    tiers = [t.value for t in visible_tiers(agent)] if is_supervisor(agent) else [agent.tier]
+    skip_locked = session.get_bind().dialect.name == "postgresql"
+    for _ in range(20):
+        ticket_id = repo.next_queued_id(
+            session, tiers=tiers, languages=agent.languages, skip_locked=skip_locked
+        )
+        if ticket_id is None:
+            return None
+        try:
+            with session.begin_nested():
+                return claim(session, hub, agent=agent, ticket_id=ticket_id, reason="next")
+        except TicketAlreadyClaimed:
+            continue
+    return None
+
+
+def release(
+    session: Session,
+    hub: Hub,
+    *,
+    agent: Agent,
+    ticket_id: int,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Back to the tier's queue; the releasing agent is never offered it again."""
+    ticket = ticket_for(session, agent, ticket_id)
+    _must_work_on(agent, ticket)
+    previous = ticket.assignee_id
+    from handoff.models import Ticket as T
+
+    event = lifecycle.apply(
+        session, ticket, Action.RELEASE, actor=actor_of(agent), agent_id=previous,
+        reason=reason, expected_version=expected_version,
+        where=[T.assignee_id == previous],
+        changes={"assignee_id": None, "assigned_at": None},
+        data={"by_agent": agent.id},
+    )  # fmt: skip
+    announce(session, hub, ticket, event)
+    if previous is not None:
+        hub.publish_after_commit(session, agent_topic(previous), ticket_frame(ticket, event))
+    return ticket
+
+
+def transfer(
+    session: Session,
+    hub: Hub,
+    *,
+    agent: Agent,
+    ticket_id: int,
+    to_agent: Agent,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Hand a ticket to a named colleague of its tier (leads: anyone who works tickets)."""
+    ticket = ticket_for(session, agent, ticket_id)
+    _must_work_on(agent, ticket)
+    if (
+        not to_agent.active
+        or Role(to_agent.role) not in TICKET_WORKERS
+        or Tier(ticket.tier) not in visible_tiers(to_agent)
+    ):
+        raise MessageRejected("that agent cannot take tickets of this tier")
+    if to_agent.id == ticket.assignee_id:
+        raise MessageRejected("the ticket is already assigned to that agent")
+    if not has_room(session, to_agent, ticket.channel) and not is_supervisor(agent):
+        raise OverCapacity(f"{to_agent.name} is at capacity")
+    previous = ticket.assignee_id
+    event = lifecycle.apply(
+        session, ticket, Action.TRANSFER, actor=actor_of(agent), agent_id=agent.id,
+        reason=reason, expected_version=expected_version,
+        changes={"assignee_id": to_agent.id, "assigned_at": utcnow(), "needs_lead": False},
+        data={"from_agent": previous, "to_agent": to_agent.id},
+    )  # fmt: skip
+    _withdraw_offer(session, hub, ticket, unless_agent=to_agent.id)
+    announce(session, hub, ticket, event)
+    if previous is not None and previous != to_agent.id:
+        hub.publish_after_commit(session, agent_topic(previous), ticket_frame(ticket, event))
+    return ticket
+
+
+def _required_note(note: str | None, what: str) -> str:
+    cleaned = clean_text(note or " ", max_chars=MAX_NOTE_CHARS) if (note or "").strip() else ""
+    if not cleaned:
+        raise MessageRejected(f"{what} needs a note for the next tier")
+    return cleaned
+
+
+def _move_tier(
+    session: Session,
+    hub: Hub,
+    *,
+    agent: Agent,
+    ticket_id: int,
+    action: Action,
+    note: str | None,
+    expected_version: int | None,
+) -> Ticket:
+    ticket = ticket_for(session, agent, ticket_id)
+    if ticket.status != TicketStatus.QUEUED.value or not is_supervisor(agent):
+        _must_work_on(agent, ticket)
+    up = action is Action.ESCALATE
+    text = _required_note(note, "escalating" if up else "sending a ticket back")
+    source = Tier(ticket.tier)
+    target = source.above() if up else source.below()
+    if target is None:
+        raise TicketConflict.for_ticket(ticket, action)
+    previous = ticket.assignee_id
+    event = lifecycle.apply(
+        session, ticket, action, actor=actor_of(agent), agent_id=agent.id, reason=text,
+        expected_version=expected_version,
+        changes={"tier": target.value, "assignee_id": None, "assigned_at": None,
+                 "needs_lead": False},
+        data={"from_tier": source.value, "to_tier": target.value, "from_agent": previous,
+              "note": text},
+    )  # fmt: skip
+    _withdraw_offer(session, hub, ticket, unless_agent=None)
+    announce(session, hub, ticket, event, source.value)
+    if previous is not None and previous != agent.id:
+        hub.publish_after_commit(session, agent_topic(previous), ticket_frame(ticket, event))
+    if up:
+        conversation = get_conversation(session, ticket.conversation_id)
+        say_to_customer(session, hub, conversation, "escalated")
+    return ticket
+
+
+def escalate(
+    session: Session,
+    hub: Hub,
+    *,
+    agent: Agent,
+    ticket_id: int,
+    note: str | None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """L1 → L2 → L3 with a required note; the transcript, notes and events go along."""
+    return _move_tier(
+        session, hub, agent=agent, ticket_id=ticket_id, action=Action.ESCALATE, note=note,
+        expected_version=expected_version,
+    )  # fmt: skip
+
+
+def de_escalate(
+    session: Session,
+    hub: Hub,
+    *,
+    agent: Agent,
+    ticket_id: int,
+    note: str | None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Back down a tier with guidance (L3 → L2 → L1)."""
+    return _move_tier(
+        session, hub, agent=agent, ticket_id=ticket_id, action=Action.DE_ESCALATE, note=note,
+        expected_version=expected_version,
+    )  # fmt: skip
+
+
+def resolve(
+    session: Session,
+    hub: Hub,
+    *,
+    agent: Agent,
+    ticket_id: int,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Done: the conversation returns to the bot for the customer's next question."""
+    ticket = ticket_for(session, agent, ticket_id)
+    _must_work_on(agent, ticket)
+    text = clean_text(note, max_chars=MAX_NOTE_CHARS) if note and note.strip() else None
+    event = lifecycle.apply(
+        session, ticket, Action.RESOLVE, actor=actor_of(agent), agent_id=agent.id, reason=text,
+        expected_version=expected_version,
+        changes={"resolved_at": utcnow(), "end_reason": EndReason.RESOLVED.value,
+                 "needs_lead": False},
+    )  # fmt: skip
+    _withdraw_offer(session, hub, ticket, unless_agent=None)
+    conversation = get_conversation(session, ticket.conversation_id)
+    conversation.mode = ConversationMode.BOT.value
+    conversation.unhelpful_answers = 0
+    say_to_customer(session, hub, conversation, "ticket_resolved", ticket=ticket.id)
+    announce(session, hub, ticket, event)
+    return ticket
+
+
+def reopen(
+    session: Session,
+    hub: Hub,
+    *,
+    agent: Agent,
+    ticket_id: int,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """A resolved ticket back into its tier's queue (409 if the conversation has another open
+    ticket meanwhile)."""
+    ticket = ticket_for(session, agent, ticket_id)
+    try:
+        with session.begin_nested():
+            event = lifecycle.apply(
+                session, ticket, Action.REOPEN, actor=actor_of(agent), agent_id=agent.id,
+                reason=reason, expected_version=expected_version,
+                changes={"resolved_at": None, "end_reason": None, "assignee_id": None,
+                         "assigned_at": None},
+            )  # fmt: skip
+    except IntegrityError as exc:
+        session.refresh(ticket)
+        raise TicketConflict(
+            "the conversation has another open ticket; work on that one",
+            TicketConflict.for_ticket(ticket, Action.REOPEN).data,
+        ) from exc
+    conversation = get_conversation(session, ticket.conversation_id)
+    conversation.mode = ConversationMode.HUMAN.value
+    session.flush()
+    announce(session, hub, ticket, event)
+    return ticket
+
+
+def wait_on_customer(
+    session: Session, hub: Hub, *, agent: Agent, ticket_id: int, expected_version: int | None
+) -> Ticket:
+    ticket = ticket_for(session, agent, ticket_id)
+    _must_work_on(agent, ticket)
+    event = lifecycle.apply(
+        session, ticket, Action.WAIT_ON_CUSTOMER, actor=actor_of(agent), agent_id=agent.id,
+        expected_version=expected_version,
+    )  # fmt: skip
+    announce(session, hub, ticket, event)
+    return ticket
+
+
+def customer_wrote(session: Session, hub: Hub, *, conversation_id: int) -> None:
+    """A customer message on a ticket waiting for them puts it back with its agent."""
+    ticket = repo.open_ticket_for_conversation(session, conversation_id)
+    if ticket is None or ticket.status != TicketStatus.WAITING_ON_CUSTOMER.value:
+        return
+    try:
+        with session.begin_nested():
+            event = lifecycle.apply(session, ticket, Action.CUSTOMER_REPLIED, actor=Actor.CUSTOMER)
+    except TicketConflict:  # an agent changed it at the same moment; nothing to undo
+        return
+    announce(session, hub, ticket, event)
+
+
+def cancel_waiting(session: Session, hub: Hub, *, conversation_id: int) -> Ticket:
+    """The customer leaves the queue and goes back to the bot (only while nobody took it)."""
+    ticket = repo.open_ticket_for_conversation(session, conversation_id)
+    if ticket is None:
+        raise TicketNotFound("you are not waiting for a person")
+    event = lifecycle.apply(
+        session, ticket, Action.CANCEL, actor=Actor.CUSTOMER, reason="customer left the queue",
+        changes={"end_reason": EndReason.CANCELLED.value, "needs_lead": False},
+    )  # fmt: skip
+    _withdraw_offer(session, hub, ticket, unless_agent=None)
+    conversation = get_conversation(session, conversation_id)
+    conversation.mode = ConversationMode.BOT.value
+    say_to_customer(session, hub, conversation, "handoff_cancelled")
+    announce(session, hub, ticket, event)
+    return ticket
+
+
+# --- replies and notes ----------------------------------------------------------------------
+
+
+def reply(
+    session: Session,
+    hub: Hub,
+    *,
+    agent: Agent,
+    ticket_id: int,
+    text: str,
+    last_seen_seq: int | None = None,
+) -> Message:
+    """The assignee writes to the customer. With ``last_seen_seq`` (the console always sends
+    it) a reply is refused with 409 and the new messages when the customer or another agent
+    wrote after it, so two people never answer over each other."""
+    ticket = ticket_for(session, agent, ticket_id)
+    if ticket.status not in (TicketStatus.ASSIGNED.value, TicketStatus.WAITING_ON_CUSTOMER.value):
+        raise TicketConflict.for_ticket(ticket, "reply to")
+    if ticket.assignee_id != agent.id:
+        raise TicketNotAssignedToYou("claim the ticket before replying")
+    cleaned = clean_text(text, max_chars=MAX_NOTE_CHARS)
+    if last_seen_seq is not None:
+        newer = [
+            m
+            for m in repo.messages_since(session, ticket.conversation_id, last_seen_seq)
+            if m.sender == Sender.CUSTOMER.value
+            or (m.sender == Sender.AGENT.value and m.agent_id != agent.id)
+        ]
+        if newer:
+            from handoff.schemas import MessageRead
+
+            raise ReplyCollision(
+                "new messages arrived since you started writing; read them and send again",
+                {"messages": [MessageRead.model_validate(m).model_dump(mode="json")
+                              for m in newer]},
+            )  # fmt: skip
+    message = add_message(
+        session, conversation_id=ticket.conversation_id, sender=Sender.AGENT, text=cleaned,
+        agent_id=agent.id, payload={"agent_name": agent.name},
+    )  # fmt: skip
+    if ticket.first_response_at is None:
+        ticket.first_response_at = message.created_at
+        lifecycle.record(session, ticket, EventKind.FIRST_RESPONSE, actor=actor_of(agent),
+                         agent_id=agent.id)  # fmt: skip
+    lifecycle.record(
+        session, ticket, EventKind.REPLIED, actor=actor_of(agent), agent_id=agent.id,
+        data={"seq": message.seq},
+    )  # fmt: skip
+    ticket.updated_at = message.created_at
+    session.flush()
+    hub.publish_after_commit(
+        session, conversation_topic(ticket.conversation_id), message_frame(message)
+    )
+    return message
+
+
+def add_note(session: Session, hub: Hub, *, agent: Agent, ticket_id: int, text: str) -> TicketEvent:
+    """An internal note: for agents only, never part of the customer's conversation."""
+    ticket = ticket_for(session, agent, ticket_id)
+    cleaned = clean_text(text, max_chars=MAX_NOTE_CHARS)
+    event = lifecycle.record(
+        session, ticket, EventKind.NOTE, actor=actor_of(agent), agent_id=agent.id,
+        data={"text": cleaned, "tier": ticket.tier},
+    )  # fmt: skip
+    hub.publish_after_commit(session, ticket_topic(ticket.id), note_frame(ticket, event))
+    return event
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    ticket: Ticket
+    conversation: Conversation
+    transcript: Sequence[Message]
+    events: Sequence[TicketEvent]
+    earlier: Sequence[Ticket]
+
+
+def detail(session: Session, agent: Agent, ticket_id: int) -> TicketDetail:
+    ticket = ticket_for(session, agent, ticket_id)
+    return TicketDetail(
+        ticket=ticket,
+        conversation=get_conversation(session, ticket.conversation_id),
+        transcript=repo.messages_since(session, ticket.conversation_id),
+        events=repo.ticket_events(session, ticket.id),
+        earlier=repo.tickets_of_customer(session, ticket.customer_id, exclude=ticket.id),
+    )
+
+
+def events_for(session: Session, agent: Agent, ticket_id: int) -> Sequence[TicketEvent]:
+    ticket = ticket_for(session, agent, ticket_id)
+    return repo.ticket_events(session, ticket.id)
+
+
+def queue(
+    session: Session,
+    agent: Agent,
+    *,
+    tier: Tier | None = None,
+    statuses: Sequence[TicketStatus] | None = None,
+    language: str | None = None,
+    skill: str | None = None,
+    priority: Priority | None = None,
+    mine: bool = False,
+    needs_lead: bool | None = None,
+    sort: str = "priority",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[Sequence[Ticket], str | None]:
+    """The tickets this agent may see, filtered and sorted, one page after ``cursor``."""
+    require_worker(agent)
+    tiers = [t.value for t in visible_tiers(agent)]
+    if tier is not None:
+        if tier.value not in tiers:
+            return [], None
+        tiers = [tier.value]
+    after = None
+    if cursor:
+        try:
+            after = repo.decode_cursor(cursor, sort)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise MessageRejected("invalid cursor; start again without one") from exc
+    flt = repo.QueueFilter(
+        tiers=tiers,
+        statuses=[s.value for s in statuses] if statuses else repo.QueueFilter.statuses,
+        language=language,
+        skill=skill,
+        priority=priority.value if priority else None,
+        assignee_id=agent.id if mine else None,
+        needs_lead=needs_lead,
+    )
+    page = repo.list_queue(session, flt, sort=sort, limit=limit + 1, after=after)
+    more = len(page) > limit
+    page = page[:limit]
+    return page, repo.encode_cursor(page[-1], sort) if more and page else None
