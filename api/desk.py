@@ -15,7 +15,8 @@ from anyio import to_thread
 
 from api.state import AppState
 from handoff import offers, waiting
-from handoff.lifecycle import Tier
+from handoff.frames import queue_position_frame
+from handoff.lifecycle import TicketStatus, Tier
 from tierzero.db import unit_of_work, utcnow
 from tierzero.hub import conversation_topic, queue_topic
 
@@ -40,6 +41,18 @@ async def keep_routing(state: AppState) -> None:
             log.exception("routing round failed")
 
 
+def _left_queue(state: AppState, ticket: dict[str, object]) -> None:
+    """A ticket that is no longer waiting (taken, resolved, cancelled) tells its customer so."""
+    status, conversation_id = ticket.get("status"), ticket.get("conversation_id")
+    if status == TicketStatus.QUEUED.value or not isinstance(conversation_id, int):
+        return
+    ticket_id = ticket.get("id")
+    frame = queue_position_frame(
+        ticket_id if isinstance(ticket_id, int) else None, str(status), None, None, None
+    )
+    state.hub.publish(conversation_topic(conversation_id), frame)
+
+
 async def keep_queue_announced(state: AppState) -> None:
     """Every waiting customer sees their place and estimated wait, updated as the queue moves."""
     subscription = state.hub.subscribe(queue_topic(t.value) for t in Tier)
@@ -58,6 +71,7 @@ async def keep_queue_announced(state: AppState) -> None:
                 frame = await asyncio.wait_for(subscription.get(), timeout=1.0)
                 ticket = frame.get("ticket") or {}
                 dirty.add(str(ticket.get("tier") or Tier.L1.value))
+                _left_queue(state, ticket)
                 event = frame.get("event") or {}
                 previous = (event.get("data") or {}).get("from_tier")
                 if previous:

@@ -1,7 +1,8 @@
 """Who gets offered a ticket: pure rules over a snapshot of agents (no database here).
 
 An agent is eligible when online, an agent of the ticket's tier, speaking the ticket's
-language, holding its skill (when the ticket has one), under capacity for its channel and not
+language, holding its skill (when the ticket has one and the agent lists skills at all: an
+agent without skills is a generalist), under capacity for its channel and not
 among those who already declined, let an offer expire or released it. Of the eligible, the
 least loaded wins; ties go to whoever was offered a ticket longest ago (round robin).
 """
@@ -57,7 +58,7 @@ def eligible(candidate: Candidate, need: Need, excluded: Collection[int] = ()) -
         and candidate.role is Role.AGENT
         and candidate.tier is need.tier
         and (need.language is None or need.language in candidate.languages)
-        and (need.skill is None or need.skill in candidate.skills)
+        and (need.skill is None or not candidate.skills or need.skill in candidate.skills)
         and candidate.has_room(need.channel)
         and candidate.agent_id not in excluded
     )

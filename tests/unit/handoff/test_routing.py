@@ -74,6 +74,12 @@ def test_least_loaded_wins_then_round_robin() -> None:
     assert choose([idle_long_ago, never_offered], need).agent_id == 4  # type: ignore[union-attr]
 
 
+def test_an_agent_without_skills_takes_any_topic_a_specialist_only_theirs() -> None:
+    need = Need(tier=Tier.L1, channel=Channel.WIDGET, language="en", skill="internet")
+    assert eligible(agent(1, skills=frozenset()), need)
+    assert not eligible(agent(2, skills=frozenset({"billing"})), need)
+
+
 def test_decliners_are_never_chosen_again() -> None:
     need = Need(tier=Tier.L1, channel=Channel.WIDGET, language="en")
     pool = [agent(1), agent(2)]
