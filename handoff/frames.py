@@ -72,6 +72,7 @@ def queue_position_frame(
     position: int | None,
     eta_seconds: int | None,
     text: str | None,
+    leave_label: str | None = None,
 ) -> Frame:
     return {
         "type": "queue",
@@ -80,6 +81,7 @@ def queue_position_frame(
         "position": position,
         "eta_seconds": eta_seconds,
         "text": text,
+        "leave_label": leave_label,
     }
 
 

@@ -101,6 +101,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Вы {position}-й в очереди. Ожидание: примерно {minutes} мин.",
         "sr": "Vi ste {position}. u redu. Očekivano čekanje: oko {minutes} min.",
     },
+    "queue_leave": {
+        "en": "Leave the queue",
+        "el": "Έξοδος από την ουρά",
+        "ru": "Выйти из очереди",
+        "sr": "Napusti red",
+    },
     "queue_position_unknown": {
         "en": "You are number {position} in the queue. A person will reply here as soon as "
         "someone is free.",

@@ -86,8 +86,10 @@ def position_frame(conversation: Conversation, position: Position) -> Frame:
         )
     if text is not None:
         text = render(text, conversation.language, conversation.script)
+    leave = render(say("queue_leave", conversation.language), conversation.language,
+                   conversation.script)  # fmt: skip
     return queue_position_frame(
-        position.ticket_id, position.status, position.position, position.eta_seconds, text
+        position.ticket_id, position.status, position.position, position.eta_seconds, text, leave
     )
 
 

@@ -60,6 +60,16 @@ class TestWidget:
         expect(yes).to_be_visible(timeout=30_000)
         yes.click()
         expect(page.locator(".tz-msg.tz-bot", has_text="ticket #")).to_be_visible(timeout=30_000)
+        # waiting for a person: the place in the queue shows, and leaving it returns to the bot
+        queue = page.get_by_test_id("tz-queue")
+        expect(queue).to_contain_text("in the queue", timeout=30_000)
+        leave = page.get_by_role("button", name="Leave the queue")
+        leave.focus()
+        page.keyboard.press("Enter")
+        expect(page.locator(".tz-msg.tz-system", has_text="You left the queue")).to_be_visible(
+            timeout=15_000
+        )
+        expect(queue).to_be_hidden(timeout=15_000)
 
     def test_user_text_is_rendered_as_text(self, page: Page, stack: Stack) -> None:
         page.goto(stack.base_url + "/")

@@ -14,7 +14,7 @@
   var lastSeq = 0; // in memory: a new page replays the whole history, a reconnect only the gap
   var pending = {}; // client_msg_id -> text, resent after a reconnect until acked
   var seen = {};
-  var ws = null, retry = 0, root, log, input, statusEl;
+  var ws = null, retry = 0, root, log, input, statusEl, queueEl, queueText, queueLeave, typingTimer;
 
   function load() { try { return JSON.parse(localStorage.getItem(STORE)); } catch (e) { return null; } }
   function save() { try { localStorage.setItem(STORE, JSON.stringify(state)); } catch (e) { /* private mode */ } }
@@ -78,7 +78,11 @@
       ".tz-form button{border:0;background:#fff;color:#2354d6;font-weight:600;padding:0 14px;cursor:pointer}",
       ".tz-md p{margin:0 0 6px}.tz-md ol,.tz-md ul{margin:0 0 6px;padding-left:20px}",
       ".tz-bot a,.tz-agent a{color:#2354d6}",
-      ".tz-error{color:#b42318;font-size:12px;padding:0 12px 6px}"
+      ".tz-error{color:#b42318;font-size:12px;padding:0 12px 6px}",
+      ".tz-queue{display:none;gap:8px;align-items:center;justify-content:space-between;padding:8px 12px;background:#fff8e1;border-top:1px solid #f0d98c;font-size:13px}",
+      ".tz-queue.tz-waiting{display:flex}",
+      ".tz-queue button{border:1px solid #8a6d00;background:#fff;color:#5c4800;border-radius:14px;padding:3px 10px;cursor:pointer;white-space:nowrap}",
+      ".tz-queue button:focus-visible,.tz-buttons button:focus-visible,.tz-form button:focus-visible{outline:2px solid #1b1f24;outline-offset:2px}"
     ].join("\n");
     document.head.appendChild(s);
   }
@@ -113,8 +117,20 @@
       input.value = "";
       sendText(text, null);
     });
+    // While waiting for a person: place in the queue, estimated wait, and a way back to the bot.
+    queueEl = el("div", "tz-queue");
+    queueEl.setAttribute("role", "status");
+    queueEl.setAttribute("data-testid", "tz-queue");
+    queueText = el("span", null, "");
+    queueLeave = el("button", null, "Leave the queue");
+    queueLeave.type = "button";
+    queueLeave.setAttribute("data-testid", "tz-queue-leave");
+    queueLeave.addEventListener("click", function () { transmit({ type: "cancel_waiting" }); });
+    queueEl.appendChild(queueText);
+    queueEl.appendChild(queueLeave);
     root.appendChild(head);
     root.appendChild(log);
+    root.appendChild(queueEl);
     root.appendChild(form);
     document.body.appendChild(root);
     document.body.appendChild(launch);
@@ -221,6 +237,15 @@
       } else if (f.type === "error") {
         if (f.client_msg_id) delete pending[f.client_msg_id];
         showError(f.detail || "Something went wrong");
+      } else if (f.type === "queue") {
+        var waiting = f.status === "queued" && f.position != null;
+        queueEl.classList.toggle("tz-waiting", waiting);
+        queueText.textContent = waiting ? String(f.text || "") : "";
+        if (f.leave_label) queueLeave.textContent = String(f.leave_label);
+      } else if (f.type === "typing" && f.sender === "agent") {
+        statusEl.textContent = "…";
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(function () { statusEl.textContent = "online"; }, 3000);
       }
     };
     ws.onclose = function (ev) {
