@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,7 +35,7 @@ from handoff.errors import TicketAlreadyClaimed
 from handoff.lifecycle import HandoffReason, Role, Tier
 from handoff.models import Agent, Ticket
 from tierzero import migrate
-from tierzero.db import driver_url, make_engine, make_session_factory, unit_of_work, utcnow
+from tierzero.db import make_engine, make_session_factory, unit_of_work, utcnow
 from tierzero.hub import NullHub
 
 HUB = NullHub()
@@ -50,50 +50,44 @@ def database(backend: str, postgres_url: str | None) -> Iterator[str]:
             yield url
         return
     assert postgres_url
-    admin = create_engine(driver_url(postgres_url), isolation_level="AUTOCOMMIT")
-    name = f"tz_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = driver_url(postgres_url).rsplit("/", 1)[0] + f"/{name}"
-    try:
-        migrate.upgrade(url)
+    with migrate.throwaway_postgres(postgres_url, "tz_bench") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
-def seed(
-    factory: sessionmaker[Session], n_tickets: int, n_agents: int
-) -> tuple[list[int], list[Agent]]:
+def seed_agents(factory: sessionmaker[Session], count: int, capacity: int) -> list[Agent]:
+    """``count`` online-capable L1 agents speaking English."""
     with unit_of_work(factory) as session:
-        people = [
+        return [
             agents.create_agent(
                 session,
-                email=f"b{i}-{uuid.uuid4().hex[:6]}@bench.test",
-                name=f"b{i}",
+                email=f"s{i}-{uuid.uuid4().hex[:8]}@bench.test",
+                name=f"agent {i}",
                 password="bench password",
                 role=Role.AGENT,
                 tier=Tier.L1,
-                chat_capacity=n_tickets + 1,
+                languages=("en",),
+                chat_capacity=capacity,
             )
-            for i in range(n_agents)
+            for i in range(count)
         ]
+
+
+def seed_tickets(factory: sessionmaker[Session], count: int) -> list[int]:
+    """``count`` queued L1 tickets, each from its own conversation with one customer message."""
+    with unit_of_work(factory) as session:
         ids = []
-        for i in range(n_tickets):
+        for i in range(count):
             conversation = conversations.start_conversation(session, language="en")
             conversations.store_customer_message(
-                session, conversation_id=conversation.id, client_msg_id="m", text=f"q{i}",
+                session, conversation_id=conversation.id, client_msg_id="m", text=f"question {i}",
                 max_chars=4000,
             )  # fmt: skip
-            ids.append(
-                tickets.hand_off(
-                    session, HUB, conversation_id=conversation.id,
-                    reason=HandoffReason.ASKED_FOR_PERSON,
-                ).ticket.id
+            result = tickets.hand_off(
+                session, HUB, conversation_id=conversation.id,
+                reason=HandoffReason.ASKED_FOR_PERSON,
             )  # fmt: skip
-    return ids, people
+            ids.append(result.ticket.id)
+        return ids
 
 
 def attempt(factory: sessionmaker[Session], work: Callable[[Session], bool]) -> bool:
@@ -167,8 +161,9 @@ def contend(
 def bench_backend(backend: str, url: str, n_tickets: int, claimants: int) -> dict[str, Any]:
     engine = make_engine(url)
     factory = make_session_factory(engine)
-    service_ids, people = seed(factory, n_tickets, claimants)
-    raw_ids, _ = seed(factory, n_tickets, 0)
+    people = seed_agents(factory, claimants, capacity=n_tickets + 1)
+    service_ids = seed_tickets(factory, n_tickets)
+    raw_ids = seed_tickets(factory, n_tickets)
     # interleave halves so both see the same machine state
     half = n_tickets // 2
     service = [contend(factory, service_ids[:half], people, service_claim)]

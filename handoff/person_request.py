@@ -189,7 +189,7 @@ _PERSON: Final = _alt(
         r"человек\w* люд(?:и|ей|ям|ьми|ями) оператор\w* специалист\w* сотрудник\w* "
         r"менеджер\w* консультант\w* агент\w* представител\w* администратор\w* "
         r"руководител\w* начальник\w* коллег\w* живо\w*\s(?:поддержк\w*|общени\w*|чат\w*) "
-        r"техник(?:а|у|ом|и|ов)? инженер\w* эксперт\w* директор\w* руководств\w* "
+        r"техник(?:у|ом|ов)? инженер\w* эксперт\w* директор\w* руководств\w* "
         r"начальств\w* персонал\w* ответственн\w*\s(?:лиц\w*|сотрудник\w*)"
     ),
     _words(
@@ -198,7 +198,8 @@ _PERSON: Final = _alt(
         r"menadžer\w* nadređen\w* konsultant\w* sav(?:j)?etnik\w* šef\w* koleg\w* "
         r"živ\w*\spodršk\w* osoblj\w* radni(?:k|c)\w* tehničar\w* inženjer\w* ekspert\w* "
         r"direktor\w* nadležn\w* rukovodi\w* odgovorn\w*\s(?:lic\w*|osob\w*) "
-        r"saradni(?:k|c)\w* suradni(?:k|c)\w* (?:ćaskanj\w*|chat|čet)\suživo živ\w*\s(?:chat|čet|ćaskanj\w*)"
+        r"saradni(?:k|c)\w* suradni(?:k|c)\w* (?:ćaskanj\w*|chat|čet)\suživo "
+        r"živ\w*\s(?:chat|čet|ćaskanj\w*)"
     ),
     _words(
         r"άνθρωπ\w* εκπρόσωπ\w* υπάλληλ\w* χειριστ\w* τηλεφωνητ\w* πράκτορ\w* "
@@ -220,7 +221,7 @@ _TARGET: Final = _alt(
         r"(?:customer|client)\s(?:service|support|care)"
     ),
     _words(
-        r"(?:кто|кем|кого|кому)\s(?:нибудь|то) поддержк\w* техподдержк\w* "
+        r"(?:кто|кем|кого|кому)\s(?:нибудь|то) поддержк\w* техподдержк\w* техника "
         r"служб\w*\sподдержк\w*"
     ),
     _words(
@@ -270,6 +271,14 @@ _REACHES_BACK: Final = _alt(
     _words(r"να\sμε\s(?:καλέσει|πάρει|βοηθήσει)"),
 )
 
+# Calling back, with the caller after the verb: "να με καλέσει ένας υπάλληλος", "da me pozove
+# neko iz podrške", "чтобы мне перезвонил специалист".
+_CALLER_VERB: Final = _alt(
+    _words(r"(?:пере)?звонил\w* (?:пере)?звонит\w* связал\w*\sсо\sмной свяжется"),
+    _words(r"pozove nazove javi kontaktira"),
+    _words(r"τηλεφωνήσει καλέσει πάρει\sτηλέφωνο επικοινωνήσει"),
+)
+
 # Verbs of reaching someone: "talk to", "put me through", "позовите", "spojite", "συνδέστε".
 _CONTACT: Final = _alt(
     _words(
@@ -310,6 +319,9 @@ _WANT: Final = _alt(
         r"(?:would|d|id)\slike looking\sfor call summon send get find where\s(?:is|are) "
         r"demand ask\sfor asking\sfor insist\son please pls plz"
     ),
+    _words(r"где(?:\sтут|\sздесь|\sу\sвас)?(?:\sесть)?"),
+    _words(r"gde\s(?:je|su|mogu|ima) gdje\s(?:je|su|mogu|ima)"),
+    _words(r"πού\s(?:είναι|βρίσκω|υπάρχει)"),
     _words(
         r"хоч\w* хотел\w* нуж(?:ен|на|но|ны) надо дайте дай можно требу\w* ищу зовите "
         r"найдите найди прошу давайте пожалуйста"
@@ -378,24 +390,25 @@ _GLUE: Final = _alt(
         r"directly immediately quickly real actual actually live living human proper genuine "
         r"another other different same previous from over through on again talk speak "
         r"customer support service care tech technical billing sales team really kind sort "
-        r"someone somebody 2 u pliz plis plez ya real\w* more senior higher"
+        r"someone somebody 2 u pliz plis plez ya real\w* more senior higher here there"
     ),
     _words(
         r"мне меня нам нас с со к ко на пожалуйста уже срочно сейчас скорее живы\w* живо\w* "
         r"настоящ\w* реальн\w* нормальн\w* ваш\w* каки\w* нибудь кем кто из службы "
         r"поддержки хоть просто лучше бы быстро же ну друг\w* одним пожалуйста плиз кого "
-        r"какого\w* одного кому нибудь то вашей компании немедленно"
+        r"какого\w* одного кому нибудь то вашей компании немедленно тут здесь там"
     ),
     _words(
         r"mi me nam nas sa s na za molim vas vam odmah sada sad prav\w* stvarn\w* živ\w* iz "
         r"podrške korisničke drug\w* vaš\w* jednim da bar samo hitno neki\w* bih se neku "
-        r"nekog nekim uživo korisničk\w* servis\w* tehničk\w* podršk\w* službe"
+        r"nekog nekim uživo korisničk\w* servis\w* tehničk\w* podršk\w* službe ovde ovdje tu "
+        r"tamo"
     ),
     _words(
         r"με μου μας σε σας στον στην στο σ τον την το ενα έναν μια κάποιον κάποιο αληθιν\w* "
         r"πραγματικ\w* ζωνταν\w* από της του παρακαλώ αμέσως τώρα να άλλο άλλον "
         r"διαφορετικ\w* ανθρώπιν\w* me na ρε εξυπηρέτησης πελατών υποστήριξης τεχνικής "
-        r"τμήματος"
+        r"τμήματος εδώ εκεί ένας μια"
     ),
 )
 
@@ -409,11 +422,12 @@ _TAIL: Final = _alt(
         r"invites? invitations? list limits? count resources errors? verification check "
         r"readable rights training reports? tools? software version status interface ui "
         r"workspace inbox level console api token key features? discounts? pages? section area "
-        r"options? setting functions? functionality only tab menu button links?"
+        r"options? setting functions? functionality only tab menu button links? visits? "
+        r"appointments? call\sout callout"
     ),
-    _words(r"связи паролей задач файлов друг\w*"),
-    _words(r"mobiln\w* mrež\w* lozink\w* drug\w*"),
-    _words(r"άλλ\w*"),
+    _words(r"связи паролей задач файлов друг\w* визит\w* выезд\w*"),
+    _words(r"mobiln\w* mrež\w* lozink\w* drug\w* poset\w* dolaz\w* izlaz\w*"),
+    _words(r"άλλ\w* επίσκεψ\w*"),
 )
 
 # Aversion to the bot: "not a bot", "no more robots", "надоел бот", "neću sa botom".
@@ -572,8 +586,8 @@ _ANYONE_THERE: Final = _alt(
     _words(
         r"(?:is|are)\s(?:there\s)?(?:anyone|anybody|someone|somebody)\s(?:there|here|around|"
         r"listening|reading|available|real|alive) (?:anyone|anybody)\s(?:there|here|around|"
-        r"alive|home|available) hello\s(?:anyone|anybody|is\sanyone) who\s(?:can|could|do|should)\s(?:i|we)\s(?:talk|speak|chat|contact|call|"
-        r"reach)"
+        r"alive|home|available) hello\s(?:anyone|anybody|is\sanyone) "
+        r"who\s(?:can|could|do|should)\s(?:i|we)\s(?:talk|speak|chat|contact|call|reach)"
     ),
     _words(
         r"есть\s(?:ли\s)?(?:тут\s|здесь\s)?(?:кто|кто\sнибудь|кто\sто|живые|живой|люди|человек|"
@@ -687,8 +701,10 @@ _NOT_TYPOS: Final = re.compile(
         _norm(w).replace("*", r"\w*")
         for w in _words(
             """
-            peak* stuff* taking walking stalking tanking tasking contract* export* eksport*
-            экспорт* ponovi* saveznik* gents pearson peron*
+            peak* stuff* stiff taking walking stalking tanking tasking sneak* contract* export*
+            expect* exert* serves parsons manages employer* eksport* экспорт* ponovi* saveznik*
+            gents pearson peron* opozov* pover* poved* dovez* provez* особу* особо* особю
+            dogovor* ogovor* progovor* podgovor* договор*
             """
         )
     )
@@ -697,7 +713,7 @@ _NOT_TYPOS: Final = re.compile(
 #: Key words shorter than this are only matched exactly: "tlak" is too far from anything.
 _FUZZY_MIN: Final = 5
 #: From this length on, any one letter may be wrong; shorter key words allow only a wrong vowel.
-_ANY_LETTER_MIN: Final = 7
+_ANY_LETTER_MIN: Final = 8
 _VOWELS: Final = frozenset("aeiouy")
 
 
@@ -829,6 +845,7 @@ _RULES_EXPLICIT: Final[tuple[tuple[str, str], ...]] = (
     ),
     ("want", _source(rf"{_WANT} {_GAP}(?:{_PERSON}|{_SOMEONE}){_NOUN_END}")),
     ("is_there", _source(rf"{_IS_THERE} {_GAP}{_PERSON}{_NOUN_END}")),
+    ("caller", _source(rf"{_CALLER_VERB} {_GAP}(?:{_PERSON}|{_SOMEONE}){_NOUN_END}")),
     ("hand_over", _source(rf"{_HAND_OVER} {_MATTER} {_GAP}{_PERSON}{_NOUN_END}")),
     ("with_person_talk", _source(rf"{_WITH} {_GAP}(?:{_PERSON}|{_TARGET}) {_GAP}{_CONTACT}")),
     ("any_person", _source(rf"(?:^|(?<=\. ))any {_GAP}{_PERSON}{_NOUN_END}")),
@@ -839,9 +856,7 @@ _RULES_EXPLICIT: Final[tuple[tuple[str, str], ...]] = (
     ("call_me", _source(rf"{_CALL_ME}\b")),
     (
         "reaches_back",
-        _source(
-            rf"{_MAY} {_GAP}(?:{_PERSON}|{_SOMEONE}) {_FROM_PHRASE}{_GAP}{_REACHES_BACK}\b"
-        ),
+        _source(rf"{_MAY} {_GAP}(?:{_PERSON}|{_SOMEONE}) {_FROM_PHRASE}{_GAP}{_REACHES_BACK}\b"),
     ),
     (
         "escalate",
@@ -909,11 +924,26 @@ def _fuzzy(word: str) -> str | None:
 
 
 def _split(word: str) -> str | None:
-    """A key word run together with a short one: "talkto", "humanplease", "ineed"."""
-    for i in range(1, len(word)):
-        left, right = word[:i], word[i:]
-        if (left in _KEY and right in _RUN_TOGETHER) or (right in _KEY and left in _RUN_TOGETHER):
-            return f"{left} {right}"
+    """Key words run together with short ones: "talkto", "humanplease", "talktoahuman"."""
+    pieces = _pieces(word, 4)
+    if pieces and len(pieces) > 1 and any(piece in _KEY for piece in pieces):
+        return " ".join(pieces)
+    return None
+
+
+def _pieces(word: str, room: int) -> list[str] | None:
+    """``word`` as at most ``room`` key or short words, longest first piece first; the last
+    piece is never a single letter ("persona" is not "person a")."""
+    if word in _KEY or (word in _RUN_TOGETHER and len(word) > 1):
+        return [word]
+    if room <= 1:
+        return None
+    for i in range(len(word) - 1, 0, -1):
+        left = word[:i]
+        if left in _KEY or left in _RUN_TOGETHER:
+            rest = _pieces(word[i:], room - 1)
+            if rest is not None:
+                return [left, *rest]
     return None
 
 

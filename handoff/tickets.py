@@ -411,7 +411,7 @@ def _required_note(note: str | None, what: str) -> str:
     return cleaned
 
 
-def _move_tier(
+def change_tier(
     session: Session,
     hub: Hub,
     *,
@@ -421,6 +421,7 @@ def _move_tier(
     note: str | None,
     expected_version: int | None,
 ) -> Ticket:
+    """Escalate (up) or de-escalate (down) one tier; a note for the next tier is required."""
     ticket = ticket_for(session, agent, ticket_id)
     if ticket.status != TicketStatus.QUEUED.value or not is_supervisor(agent):
         _must_work_on(agent, ticket)
@@ -450,35 +451,21 @@ def _move_tier(
 
 
 def escalate(
-    session: Session,
-    hub: Hub,
-    *,
-    agent: Agent,
-    ticket_id: int,
-    note: str | None,
+    session: Session, hub: Hub, *, agent: Agent, ticket_id: int, note: str | None,
     expected_version: int | None = None,
-) -> Ticket:
+) -> Ticket:  # fmt: skip
     """L1 → L2 → L3 with a required note; the transcript, notes and events go along."""
-    return _move_tier(
-        session, hub, agent=agent, ticket_id=ticket_id, action=Action.ESCALATE, note=note,
-        expected_version=expected_version,
-    )  # fmt: skip
+    return change_tier(session, hub, agent=agent, ticket_id=ticket_id, action=Action.ESCALATE,
+                       note=note, expected_version=expected_version)  # fmt: skip
 
 
 def de_escalate(
-    session: Session,
-    hub: Hub,
-    *,
-    agent: Agent,
-    ticket_id: int,
-    note: str | None,
+    session: Session, hub: Hub, *, agent: Agent, ticket_id: int, note: str | None,
     expected_version: int | None = None,
-) -> Ticket:
+) -> Ticket:  # fmt: skip
     """Back down a tier with guidance (L3 → L2 → L1)."""
-    return _move_tier(
-        session, hub, agent=agent, ticket_id=ticket_id, action=Action.DE_ESCALATE, note=note,
-        expected_version=expected_version,
-    )  # fmt: skip
+    return change_tier(session, hub, agent=agent, ticket_id=ticket_id, action=Action.DE_ESCALATE,
+                       note=note, expected_version=expected_version)  # fmt: skip
 
 
 def resolve(

@@ -9,10 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 from tierzero import migrate
-from tierzero.db import driver_url
 
 
 def backends() -> list[str]:
@@ -27,16 +24,5 @@ def fresh_database(backend: str, directory: Path) -> Iterator[str]:
         migrate.upgrade(url)
         yield url
         return
-    admin_url = driver_url(os.environ["TIERZERO_TEST_DATABASE_URL"])
-    name = f"tz_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        migrate.upgrade(url)
+    with migrate.throwaway_postgres(os.environ["TIERZERO_TEST_DATABASE_URL"], "tz_test") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

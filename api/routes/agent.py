@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api import tokens
@@ -25,8 +25,9 @@ from api.deps import (
     StateDep,
     TicketWorkerDep,
 )
+from api.state import AppState
 from handoff import agents, offers, tickets
-from handoff.lifecycle import EventKind, Priority, TicketStatus, Tier
+from handoff.lifecycle import Action, EventKind, Priority, TicketStatus, Tier
 from handoff.models import Agent
 from handoff.repository import SORTS
 from handoff.schemas import (
@@ -59,9 +60,15 @@ from tierzero.errors import InvalidInput, TooManyRequests
 router = APIRouter(prefix="/v1/agent", tags=["agent"])
 
 
-def _throttle(state: StateDep, agent: Agent) -> None:
+def _throttled(agent: TicketWorkerDep, state: StateDep) -> Agent:
+    """A ticket worker making a change: at most ``agent_actions_per_minute`` of them."""
     if not state.limits.agent_actions.allow(f"agent:{agent.id}"):
         raise TooManyRequests("too many changes in a minute; slow down")
+    return agent
+
+
+#: Agents, leads and admins changing something (rate-limited per agent).
+ChangingWorker = Annotated[Agent, Depends(_throttled)]
 
 
 # --- session ---------------------------------------------------------------------------------
@@ -156,10 +163,9 @@ def my_tickets(agent: TicketWorkerDep, session: ReadSessionDep) -> list[TicketRe
 
 @router.post("/tickets/next")
 def claim_next(
-    agent: TicketWorkerDep, session: SessionDep, state: StateDep, response: Response
+    agent: ChangingWorker, session: SessionDep, state: StateDep, response: Response
 ) -> TicketRead | None:
     """Agents, leads, admins: claim the next ticket of their queue (204 when it is empty)."""
-    _throttle(state, agent)
     ticket = tickets.claim_next(session, state.hub, agent=agent)
     if ticket is None:
         response.status_code = 204
@@ -212,13 +218,12 @@ def ticket_events(
 @router.post("/tickets/{ticket_id}/claim")
 def claim(
     ticket_id: int,
-    agent: TicketWorkerDep,
+    agent: ChangingWorker,
     session: SessionDep,
     state: StateDep,
     body: ClaimRequest | None = None,
 ) -> TicketRead:
     """Agents who may see the ticket: take it; of concurrent claimants one wins, others 409."""
-    _throttle(state, agent)
     ticket = tickets.claim(
         session, state.hub, agent=agent, ticket_id=ticket_id,
         expected_version=body.expected_version if body else None,
@@ -229,13 +234,12 @@ def claim(
 @router.post("/tickets/{ticket_id}/release")
 def release(
     ticket_id: int,
-    agent: TicketWorkerDep,
+    agent: ChangingWorker,
     session: SessionDep,
     state: StateDep,
     body: ReleaseRequest | None = None,
 ) -> TicketRead:
     """The assignee, or a lead/admin: back to the queue (never offered to this agent again)."""
-    _throttle(state, agent)
     body = body or ReleaseRequest()
     ticket = tickets.release(
         session, state.hub, agent=agent, ticket_id=ticket_id, reason=body.reason,
@@ -248,12 +252,11 @@ def release(
 def transfer(
     ticket_id: int,
     body: TransferRequest,
-    agent: TicketWorkerDep,
+    agent: ChangingWorker,
     session: SessionDep,
     state: StateDep,
 ) -> TicketRead:
     """The assignee, or a lead/admin: give the ticket to a named colleague who works its tier."""
-    _throttle(state, agent)
     target = agents.find_agent(session, body.agent_id)
     if target is None:
         raise InvalidInput("no such agent")
@@ -264,50 +267,44 @@ def transfer(
     return TicketRead.model_validate(ticket)
 
 
-@router.post("/tickets/{ticket_id}/escalate")
-def escalate(
-    ticket_id: int,
-    body: TierChangeRequest,
-    agent: TicketWorkerDep,
-    session: SessionDep,
-    state: StateDep,
-) -> TicketRead:
-    """The assignee, or a lead/admin: up one tier with a required note; everything goes along."""
-    _throttle(state, agent)
-    ticket = tickets.escalate(
-        session, state.hub, agent=agent, ticket_id=ticket_id, note=body.note,
+def _change_tier(
+    action: Action, ticket_id: int, body: TierChangeRequest, agent: Agent, state: AppState,
+    session: Session,
+) -> TicketRead:  # fmt: skip
+    ticket = tickets.change_tier(
+        session, state.hub, agent=agent, ticket_id=ticket_id, action=action, note=body.note,
         expected_version=body.expected_version,
     )  # fmt: skip
     return TicketRead.model_validate(ticket)
+
+
+@router.post("/tickets/{ticket_id}/escalate")
+def escalate(
+    ticket_id: int, body: TierChangeRequest, agent: ChangingWorker, session: SessionDep,
+    state: StateDep,
+) -> TicketRead:  # fmt: skip
+    """The assignee, or a lead/admin: up one tier with a required note; everything goes along."""
+    return _change_tier(Action.ESCALATE, ticket_id, body, agent, state, session)
 
 
 @router.post("/tickets/{ticket_id}/de-escalate")
 def de_escalate(
-    ticket_id: int,
-    body: TierChangeRequest,
-    agent: TicketWorkerDep,
-    session: SessionDep,
+    ticket_id: int, body: TierChangeRequest, agent: ChangingWorker, session: SessionDep,
     state: StateDep,
-) -> TicketRead:
+) -> TicketRead:  # fmt: skip
     """The assignee, or a lead/admin: down one tier with guidance for the lower tier."""
-    _throttle(state, agent)
-    ticket = tickets.de_escalate(
-        session, state.hub, agent=agent, ticket_id=ticket_id, note=body.note,
-        expected_version=body.expected_version,
-    )  # fmt: skip
-    return TicketRead.model_validate(ticket)
+    return _change_tier(Action.DE_ESCALATE, ticket_id, body, agent, state, session)
 
 
 @router.post("/tickets/{ticket_id}/resolve")
 def resolve(
     ticket_id: int,
-    agent: TicketWorkerDep,
+    agent: ChangingWorker,
     session: SessionDep,
     state: StateDep,
     body: ResolveRequest | None = None,
 ) -> TicketRead:
     """The assignee, or a lead/admin: resolved; the conversation returns to the bot."""
-    _throttle(state, agent)
     body = body or ResolveRequest()
     ticket = tickets.resolve(
         session, state.hub, agent=agent, ticket_id=ticket_id, note=body.note,
@@ -319,13 +316,12 @@ def resolve(
 @router.post("/tickets/{ticket_id}/reopen")
 def reopen(
     ticket_id: int,
-    agent: TicketWorkerDep,
+    agent: ChangingWorker,
     session: SessionDep,
     state: StateDep,
     body: ReopenRequest | None = None,
 ) -> TicketRead:
     """Agents who may see the ticket: a resolved ticket back into its queue."""
-    _throttle(state, agent)
     body = body or ReopenRequest()
     ticket = tickets.reopen(
         session, state.hub, agent=agent, ticket_id=ticket_id, reason=body.reason,
@@ -338,13 +334,12 @@ def reopen(
 def reply(
     ticket_id: int,
     body: AgentReply,
-    agent: TicketWorkerDep,
+    agent: ChangingWorker,
     session: SessionDep,
     state: StateDep,
 ) -> MessageRead:
     """The assignee: a reply that reaches the customer live; refused with 409 and the new
     messages when someone wrote after ``last_seen_seq``."""
-    _throttle(state, agent)
     message = tickets.reply(
         session, state.hub, agent=agent, ticket_id=ticket_id, text=body.text,
         last_seen_seq=body.last_seen_seq,
@@ -356,12 +351,11 @@ def reply(
 def add_note(
     ticket_id: int,
     body: NoteCreate,
-    agent: TicketWorkerDep,
+    agent: ChangingWorker,
     session: SessionDep,
     state: StateDep,
 ) -> TicketEventRead:
     """Agents who may see the ticket: an internal note, never shown to the customer."""
-    _throttle(state, agent)
     event = tickets.add_note(session, state.hub, agent=agent, ticket_id=ticket_id, text=body.text)
     return TicketEventRead.model_validate(event)
 

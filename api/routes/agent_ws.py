@@ -11,8 +11,6 @@ is checked again before it is sent: a ticket that left the agent's tiers is drop
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 from typing import Any
@@ -22,7 +20,7 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api import tokens
-from api.routes.widget import CLOSE_TOO_BIG, CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, CLOSE_UNSUPPORTED
+from api.sockets import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, receive_text, run_pair
 from api.state import AppState
 from handoff import agents, tickets
 from handoff.frames import error_frame, typing_frame, viewers_frame
@@ -137,14 +135,7 @@ async def agent_socket(websocket: WebSocket, token: str = Query("")) -> None:
         await websocket.send_json(
             {"type": "hello", "agent_id": agent.id, "tiers": sorted(connection.tiers)}
         )
-        reader = asyncio.create_task(_read(connection))
-        writer = asyncio.create_task(_write(connection))
-        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        for task in pending | done:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await task
+        await run_pair(_read(connection), _write(connection))
     except WebSocketDisconnect:
         pass
     finally:
@@ -164,15 +155,8 @@ async def _write(connection: _Connection) -> None:
 async def _read(connection: _Connection) -> None:
     websocket, state = connection.websocket, connection.state
     while True:
-        event = await websocket.receive()
-        if event["type"] == "websocket.disconnect":
-            return
-        raw = event.get("text")
+        raw = await receive_text(websocket, state.settings.max_frame_bytes)
         if raw is None:
-            await websocket.close(code=CLOSE_UNSUPPORTED, reason="send JSON text frames")
-            return
-        if len(raw.encode("utf-8", errors="replace")) > state.settings.max_frame_bytes:
-            await websocket.close(code=CLOSE_TOO_BIG, reason="frame too large")
             return
         try:
             incoming = AgentFrame.model_validate(json.loads(raw))

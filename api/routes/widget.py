@@ -7,7 +7,6 @@ the holder of that session's signed customer token, for that token's conversatio
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from typing import Any
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api import tokens
 from api.deps import CurrentCustomer, ReadSessionDep, SessionDep, StateDep
+from api.sockets import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, receive_text, run_pair
 from api.state import AppState
 from handoff import conversations, tickets, waiting
 from handoff.frames import ack_frame, error_frame, message_frame, typing_frame
@@ -28,11 +28,6 @@ from tierzero.hub import OVERFLOW, Subscription, conversation_topic
 
 router = APIRouter(prefix="/v1/widget", tags=["widget"])
 log = logging.getLogger("tierzero.widget")
-
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_TOO_BIG = 1009
-CLOSE_UNSUPPORTED = 1003
-CLOSE_TRY_AGAIN = 1013
 
 
 class ClientMessage(BaseModel):
@@ -153,14 +148,10 @@ async def chat_socket(
             await websocket.send_json(frame)
             if frame.get("type") == "message":
                 sent.add(frame["seq"])
-        reader = asyncio.create_task(_read(websocket, state, conversation_id, subscription))
-        writer = asyncio.create_task(_write(websocket, subscription, sent))
-        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        for task in pending | done:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await task
+        await run_pair(
+            _read(websocket, state, conversation_id, subscription),
+            _write(websocket, subscription, sent),
+        )
     except WebSocketDisconnect:
         pass
     except TierZeroError as exc:
@@ -200,17 +191,8 @@ async def _read(
     settings = state.settings
     flow = state.flow
     while True:
-        event = await websocket.receive()
-        if event["type"] == "websocket.disconnect":
-            return
-        raw = event.get("text")
+        raw = await receive_text(websocket, settings.max_frame_bytes)
         if raw is None:
-            await websocket.close(code=CLOSE_UNSUPPORTED, reason="send JSON text frames")
-            return
-        if len(raw.encode("utf-8", errors="replace")) > settings.max_frame_bytes:
-            await websocket.close(
-                code=CLOSE_TOO_BIG, reason=f"frame too large (max {settings.max_frame_bytes} bytes)"
-            )
             return
         try:
             data = json.loads(raw)

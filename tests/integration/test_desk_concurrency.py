@@ -4,7 +4,6 @@ real database (SQLite file; PostgreSQL too when TIERZERO_TEST_DATABASE_URL is se
 from __future__ import annotations
 
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,9 +15,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff import agents, conversations, tickets
+from bench.claims import seed_agents, seed_tickets
+from handoff import conversations, tickets
 from handoff.errors import TicketAlreadyClaimed
-from handoff.lifecycle import HandoffReason, Role, Tier
+from handoff.lifecycle import HandoffReason
 from handoff.models import Agent, Ticket, TicketEvent
 from tierzero.db import make_session_factory, unit_of_work
 from tierzero.hub import NullHub
@@ -46,47 +46,12 @@ def retrying(factory: sessionmaker[Session], work: Callable[[Session], T], tries
     raise AssertionError("unreachable")
 
 
-def new_agents(factory: sessionmaker[Session], count: int, capacity: int = 5) -> list[Agent]:
-    with unit_of_work(factory) as session:
-        return [
-            agents.create_agent(
-                session,
-                email=f"c-{uuid.uuid4().hex[:10]}@example.test",
-                name=f"agent {i}",
-                password="correct horse battery",
-                role=Role.AGENT,
-                tier=Tier.L1,
-                languages=("en",),
-                chat_capacity=capacity,
-            )
-            for i in range(count)
-        ]
-
-
-def new_tickets(factory: sessionmaker[Session], count: int) -> list[int]:
-    with unit_of_work(factory) as session:
-        ids = []
-        for i in range(count):
-            conversation = conversations.start_conversation(session, language="en")
-            conversations.store_customer_message(
-                session, conversation_id=conversation.id, client_msg_id="m1",
-                text=f"question {i}", max_chars=4000,
-            )  # fmt: skip
-            ids.append(
-                tickets.hand_off(
-                    session, HUB, conversation_id=conversation.id,
-                    reason=HandoffReason.ASKED_FOR_PERSON,
-                ).ticket.id
-            )  # fmt: skip
-        return ids
-
-
 def test_50_concurrent_claims_on_one_ticket_have_one_winner_each_time(
     factory: sessionmaker[Session],
 ) -> None:
     trials, claimants = 200, 50
-    people = new_agents(factory, claimants, capacity=trials + 1)
-    ticket_ids = new_tickets(factory, trials)
+    people = seed_agents(factory, claimants, capacity=trials + 1)
+    ticket_ids = seed_tickets(factory, trials)
     barrier = threading.Barrier(claimants)
     winners: dict[int, list[int]] = {t: [] for t in ticket_ids}
     errors: list[BaseException] = []
@@ -125,8 +90,8 @@ def test_50_concurrent_claims_on_one_ticket_have_one_winner_each_time(
 def test_20_agents_pulling_next_assign_each_of_1000_tickets_exactly_once(
     factory: sessionmaker[Session],
 ) -> None:
-    people = new_agents(factory, 20, capacity=1000)
-    ticket_ids = set(new_tickets(factory, 1000))
+    people = seed_agents(factory, 20, capacity=1000)
+    ticket_ids = set(seed_tickets(factory, 1000))
     taken: list[tuple[int, int]] = []
     lock = threading.Lock()
 

@@ -135,7 +135,7 @@ class TestGreekCustomerThroughL1AndL2:
             seen = max(m["seq"] for m in detail["transcript"])
             customer.send("Είστε εκεί;")
             l2.send({"type": "view", "ticket_id": ticket_id})
-            l2.wait_for(lambda f: f["type"] == "message" and f["text"] == "Είστε εκεί;"
+            l2.wait_for(lambda f: (f["type"] == "message" and f["text"] == "Είστε εκεί;")
                         or f["type"] == "viewing")  # fmt: skip
             wait_until(lambda: max(
                 m["seq"] for m in l2.get(f"/v1/agent/tickets/{ticket_id}").json()["transcript"]
@@ -269,8 +269,8 @@ class TestPermissionsOverHttp:
         try:
             assert l1.get(f"/v1/agent/tickets/{ticket_id}").status_code == 200
             assert editor.get(f"/v1/agent/tickets/{ticket_id}").status_code == 403
-            assert l1.post("/v1/agent/agents", {"email": "x@y.z", "name": "x",
-                                               "password": "long enough"}).status_code == 403  # fmt: skip
+            new = {"email": "x@y.z", "name": "x", "password": "long enough"}
+            assert l1.post("/v1/agent/agents", new).status_code == 403
             assert lead.get("/v1/agent/agents").status_code == 200
             moved = lead.post(f"/v1/agent/tickets/{ticket_id}/escalate", {"note": "to L2"})
             assert moved.status_code == 200

@@ -1,0 +1,42 @@
+"""What the widget and agent WebSockets share: close codes, the read/write pair, frame limits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Coroutine
+from typing import Any
+
+from fastapi import WebSocket, WebSocketDisconnect
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_TOO_BIG = 1009
+CLOSE_UNSUPPORTED = 1003
+CLOSE_TRY_AGAIN = 1013
+
+
+async def run_pair(reader: Coroutine[Any, Any, None], writer: Coroutine[Any, Any, None]) -> None:
+    """Run a socket's reader and writer until either ends (disconnect, close, overflow)."""
+    tasks = {asyncio.create_task(reader), asyncio.create_task(writer)}
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    for task in pending | done:
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+            await task
+
+
+async def receive_text(websocket: WebSocket, max_bytes: int) -> str | None:
+    """The next text frame; None after the socket was closed (disconnect, binary, too big)."""
+    event = await websocket.receive()
+    if event["type"] == "websocket.disconnect":
+        return None
+    raw = event.get("text")
+    if raw is None:
+        await websocket.close(code=CLOSE_UNSUPPORTED, reason="send JSON text frames")
+        return None
+    if len(raw.encode("utf-8", errors="replace")) > max_bytes:
+        await websocket.close(code=CLOSE_TOO_BIG, reason=f"frame too large (max {max_bytes} bytes)")
+        return None
+    text: str = raw
+    return text
