@@ -266,14 +266,18 @@ def apply(
     from handoff.models import Ticket, TicketEvent
 
     rule = TRANSITIONS[action]
-    # Lock the row (PostgreSQL; SQLite's writer already holds the database lock) so the status
-    # the event names as "from" is the one this UPDATE really moved from.
-    current = session.execute(
-        select(Ticket.status).where(Ticket.id == ticket.id).with_for_update()
-    ).scalar_one_or_none()
-    if current is None:
-        raise TicketNotFound("ticket not found")
-    previous = TicketStatus(current)
+    if len(rule.sources) == 1:
+        # the conditional UPDATE below can only move from that one status: no lock needed
+        (previous,) = rule.sources
+    else:
+        # Lock the row (PostgreSQL; SQLite's writer already holds the database lock) so the
+        # status the event names as "from" is the one this UPDATE really moved from.
+        current = session.execute(
+            select(Ticket.status).where(Ticket.id == ticket.id).with_for_update()
+        ).scalar_one_or_none()
+        if current is None:
+            raise TicketNotFound("ticket not found")
+        previous = TicketStatus(current)
     now = utcnow()
     stmt = (
         update(Ticket)
@@ -291,7 +295,9 @@ def apply(
     if session.execute(stmt).first() is None:
         fresh = session.scalars(
             select(Ticket).where(Ticket.id == ticket.id).execution_options(populate_existing=True)
-        ).one()
+        ).first()
+        if fresh is None:
+            raise TicketNotFound("ticket not found")
         raise TicketConflict.for_ticket(fresh, action)
     session.refresh(ticket)
     event = TicketEvent(
