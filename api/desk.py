@@ -30,8 +30,12 @@ DEBOUNCE_SECONDS = 0.3
 
 async def keep_routing(state: AppState) -> None:
     def round_() -> None:
+        now = utcnow()
+        with unit_of_work(state.session_factory, read_only=True) as session:
+            if not offers.has_work(session, now, state.timing):
+                return
         with unit_of_work(state.session_factory) as session:
-            offers.dispatch(session, state.hub, utcnow(), state.timing)
+            offers.dispatch(session, state.hub, now, state.timing)
 
     while True:
         await asyncio.sleep(state.settings.dispatch_interval_seconds)

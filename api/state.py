@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.ratelimit import KeyedLimiter
-from api.viewers import Viewers
+from api.viewers import Connected, Viewers
 from handoff.bot import RasaClient
 from handoff.flows import ConversationFlow
 from handoff.offers import Timing
@@ -50,5 +50,6 @@ class AppState:
     limits: Limits
     timing: Timing
     viewers: Viewers = field(default_factory=Viewers)
+    connected: Connected = field(default_factory=Connected)
     kb: KbIndex | None = None
     kb_loaded: bool = False

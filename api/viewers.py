@@ -1,4 +1,5 @@
-"""Who is looking at which ticket right now (agent sockets), so agents see each other."""
+"""Who is looking at which ticket right now, and which agents have a socket open (per api
+process; the multi-worker deployment moves this to Redis)."""
 
 from __future__ import annotations
 
@@ -38,3 +39,24 @@ class Viewers:
             {"agent_id": a, "name": self._names.get(a, "")}
             for a in sorted(self._by_ticket.get(ticket_id, ()))
         ]
+
+
+class Connected:
+    """Open agent sockets per agent: the last one closing means the agent left the desk."""
+
+    def __init__(self) -> None:
+        self._count: Counter[int] = Counter()
+        self._lock = threading.Lock()
+
+    def opened(self, agent_id: int) -> None:
+        with self._lock:
+            self._count[agent_id] += 1
+
+    def closed(self, agent_id: int) -> bool:
+        """True when that was the agent's last socket."""
+        with self._lock:
+            self._count[agent_id] -= 1
+            if self._count[agent_id] <= 0:
+                del self._count[agent_id]
+                return True
+            return False

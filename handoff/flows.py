@@ -28,7 +28,7 @@ from handoff.language import next_language, render
 from handoff.lifecycle import ConversationMode, HandoffReason, Sender
 from handoff.models import Conversation, rasa_sender_id
 from handoff.person_request import asks_for_person
-from handoff.texts import say
+from handoff.texts import TEXTS, say
 from tierzero.db import unit_of_work
 from tierzero.hub import Hub, conversation_topic
 
@@ -130,8 +130,12 @@ def store_bot_replies(
     for output in outputs:
         custom = output.get("custom")
         if isinstance(custom, dict):
-            text = str(custom.get("text") or "")
-            payload = {k: v for k, v in custom.items() if k != "text"}
+            key = custom.get("key")
+            if isinstance(key, str) and key in TEXTS and not custom.get("text"):
+                text = say(key, conversation.language)  # a domain response names its text
+            else:
+                text = str(custom.get("text") or "")
+            payload = {k: v for k, v in custom.items() if k not in ("text", "key")}
         else:
             text = str(output.get("text") or "")
             payload = {"buttons": output["buttons"]} if output.get("buttons") else {}

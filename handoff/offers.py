@@ -192,6 +192,8 @@ def dispatch(session: Session, hub: Hub, now: datetime, timing: Timing) -> Dispa
     report.requeued = requeue_offline(session, hub, now, timing)
     pool = candidates(session)
     for ticket in repo.queued_tickets(session):
+        if not any(c.has_room(Channel.WIDGET) or c.has_room(Channel.EMAIL) for c in pool):
+            break  # everyone online is full: the rest waits for the next round
         was_lead = ticket.needs_lead
         offer = offer_ticket(session, hub, ticket, pool, now, timing)
         if offer is not None:
@@ -199,6 +201,17 @@ def dispatch(session: Session, hub: Hub, now: datetime, timing: Timing) -> Dispa
         if ticket.needs_lead and not was_lead:
             report.to_lead.append(ticket.id)
     return report
+
+
+def has_work(session: Session, now: datetime, timing: Timing) -> bool:
+    """Is a routing round due (checked in a read-only unit, so an idle desk takes no write
+    lock every second)?"""
+    before = now - timedelta(seconds=timing.offline_requeue_seconds)
+    return bool(
+        repo.expired_offers(session, now)
+        or repo.offline_agents_with_work(session, before)
+        or (repo.routable_agents(session) and repo.queued_tickets(session, limit=1))
+    )
 
 
 def _own_offer(session: Session, agent: Agent, offer_id: int) -> TicketOffer:

@@ -116,6 +116,48 @@ TEXTS: dict[str, dict[str, str]] = {
         "sr": "Vi ste {position}. u redu. Osoba iz podrške će odgovoriti ovde čim se neko "
         "oslobodi.",
     },
+    "greet": {
+        "en": "Hi! I'm the support assistant. Ask your question in your own words — or write "
+        '"agent" to talk to a person.',
+        "el": "Γεια σας! Είμαι ο ψηφιακός βοηθός υποστήριξης. Γράψτε την ερώτησή σας με δικά "
+        "σας λόγια — ή γράψτε «εκπρόσωπος» για να μιλήσετε με έναν άνθρωπο.",
+        "ru": "Здравствуйте! Я виртуальный помощник службы поддержки. Задайте вопрос своими "
+        "словами — или напишите «оператор», чтобы поговорить с человеком.",
+        "sr": "Zdravo! Ja sam virtuelni asistent korisničke podrške. Postavite pitanje svojim "
+        "rečima — ili napišite „operater“ da biste razgovarali sa osobom.",
+    },
+    "goodbye": {
+        "en": "Goodbye! If anything else comes up, just write here.",
+        "el": "Αντίο σας! Αν χρειαστείτε κάτι άλλο, γράψτε μας εδώ.",
+        "ru": "До свидания! Если появятся вопросы, просто напишите сюда.",
+        "sr": "Doviđenja! Ako vam zatreba još nešto, samo pišite ovde.",
+    },
+    "you_are_welcome": {
+        "en": "You're welcome! Is there anything else I can help with?",
+        "el": "Παρακαλώ! Μπορώ να σας βοηθήσω σε κάτι άλλο;",
+        "ru": "Пожалуйста! Могу ли я помочь чем-то ещё?",
+        "sr": "Nema na čemu! Mogu li da vam pomognem još nečim?",
+    },
+    "ask_rephrase": {
+        "en": "All right. Could you describe your question in other words? You can write "
+        '"agent" at any time to talk to a person.',
+        "el": "Εντάξει. Μπορείτε να περιγράψετε την ερώτησή σας με άλλα λόγια; Γράψτε "
+        "«εκπρόσωπος» οποιαδήποτε στιγμή για να μιλήσετε με έναν άνθρωπο.",
+        "ru": "Хорошо. Попробуйте сформулировать вопрос по-другому. Чтобы поговорить с "
+        "человеком, в любой момент напишите «оператор».",
+        "sr": "U redu. Možete li da opišete pitanje drugim rečima? Da biste razgovarali sa "
+        "osobom, u bilo kom trenutku napišite „operater“.",
+    },
+    "default": {
+        "en": "Sorry, I'm not sure what you mean. Please type your question in a few words, or "
+        'write "agent" to talk to a person.',
+        "el": "Συγγνώμη, δεν είναι σαφές τι εννοείτε. Γράψτε την ερώτησή σας με λίγα λόγια ή "
+        "γράψτε «εκπρόσωπος» για να μιλήσετε με έναν άνθρωπο.",
+        "ru": "Извините, не совсем понятно, что вы имеете в виду. Напишите вопрос в нескольких "
+        "словах или напишите «оператор», чтобы поговорить с человеком.",
+        "sr": "Izvinite, nije mi jasno šta ste mislili. Napišite pitanje u nekoliko reči ili "
+        "napišite „operater“ da biste razgovarali sa osobom.",
+    },
 }
 
 

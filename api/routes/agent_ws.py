@@ -7,6 +7,8 @@ hears its own ``agent:{id}`` topic and the queues of the tiers it may see. Clien
 agent-only topic), ``{"type": "unview", "ticket_id": n}``, ``{"type": "typing", "ticket_id": n}``
 (only the assignee; the customer sees it) and ``{"type": "ping"}``. Every ticket-bearing frame
 is checked again before it is sent: a ticket that left the agent's tiers is dropped from view.
+When an online agent's last socket closes, they go offline (no new offers; their chats are
+re-queued after the grace period unless they come back).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from api.sockets import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, receive_text, run_p
 from api.state import AppState
 from handoff import agents, tickets
 from handoff.frames import error_frame, typing_frame, viewers_frame
-from handoff.lifecycle import TICKET_WORKERS, Role, Tier
+from handoff.lifecycle import TICKET_WORKERS, Presence, Role, Tier
 from handoff.models import Agent
 from tierzero.db import unit_of_work
 from tierzero.errors import TierZeroError, Unauthorized
@@ -131,6 +133,7 @@ async def agent_socket(websocket: WebSocket, token: str = Query("")) -> None:
         await websocket.close(code=CLOSE_UNAUTHORIZED, reason=exc.message)
         return
     connection = _Connection(websocket, state, agent)
+    state.connected.opened(agent.id)
     try:
         await websocket.send_json(
             {"type": "hello", "agent_id": agent.id, "tiers": sorted(connection.tiers)}
@@ -140,6 +143,17 @@ async def agent_socket(websocket: WebSocket, token: str = Query("")) -> None:
         pass
     finally:
         connection.close()
+        if state.connected.closed(agent.id):
+            # the desk is closed (tab closed, network gone): no new offers; open chats are
+            # re-queued once the grace period passes, unless the agent comes back and goes online
+            await to_thread.run_sync(_went_offline, state, agent.id)
+
+
+def _went_offline(state: AppState, agent_id: int) -> None:
+    with unit_of_work(state.session_factory) as session:
+        agent = agents.find_agent(session, agent_id)
+        if agent is not None and agent.presence == Presence.ONLINE.value:
+            agents.set_presence(session, agent, Presence.OFFLINE)
 
 
 async def _write(connection: _Connection) -> None:

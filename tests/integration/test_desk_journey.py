@@ -286,3 +286,65 @@ class TestPermissionsOverHttp:
         finally:
             for c in (l1, lead, editor):
                 c.close()
+
+
+class TestAgentSocket:
+    def test_events_are_authorised_per_agent_and_viewers_see_each_other(
+        self, stack: Stack, admin: AgentClient
+    ) -> None:
+        l1 = _new_agent(stack, admin, tier="L1", languages=["en"])
+        l1b = _new_agent(stack, admin, tier="L1", languages=["en"])
+        session = open_session(stack.base_url, language="en")
+        customer = Customer(stack.ws_url, session["token"])
+        try:
+            for agent in (l1, l1b):
+                agent.connect()
+            ticket_id = customer.ask("I need a real person")["payload"]["ticket_id"]
+            # both L1 agents hear the new ticket on their queue
+            for agent in (l1, l1b):
+                agent.wait_for(lambda f: _ticket_frame(f, ticket_id, "created"))
+            l1.send({"type": "view", "ticket_id": ticket_id})
+            l1.wait_for(lambda f: f["type"] == "viewing")
+            l1b.send({"type": "view", "ticket_id": ticket_id})
+            l1b.wait_for(lambda f: f["type"] == "viewing")
+            both = l1.wait_for(lambda f: f["type"] == "viewers" and len(f["agents"]) == 2)
+            assert {a["agent_id"] for a in both["agents"]} == {l1.id, l1b.id}
+            customer.send_raw('{"type": "typing"}')
+            l1.wait_for(lambda f: f["type"] == "typing" and f["sender"] == "customer")
+            customer.send("still there?")
+            l1b.wait_for(lambda f: f["type"] == "message" and f["text"] == "still there?")
+            # one claims: the other hears it was taken
+            assert l1.post(f"/v1/agent/tickets/{ticket_id}/claim").status_code == 200
+            l1b.wait_for(lambda f: _ticket_frame(f, ticket_id, "claimed"))
+            # escalated out of L1: the L1 agents stop receiving its conversation
+            lead = AgentClient(stack.base_url, AGENTS["lena"][0], PASSWORD)
+            assert lead.post(f"/v1/agent/tickets/{ticket_id}/escalate",
+                             {"note": "billing"}).status_code == 200  # fmt: skip
+            lead.close()
+            l1b.frames.clear()
+            customer.send("SECRET-AFTER-ESCALATION")
+            customer.wait_for(lambda f: f["type"] == "ack")
+            l1b.send({"type": "ping"})
+            l1b.wait_for(lambda f: f["type"] == "pong")
+            assert all("SECRET-AFTER-ESCALATION" not in str(f) for f in l1b.frames)
+            # a ticket outside the agent's tiers cannot be viewed
+            l1b.send({"type": "view", "ticket_id": ticket_id})
+            refused = l1b.wait_for(lambda f: f["type"] == "error")
+            assert refused["status"] == 404
+            # closing the last socket takes an online agent off the desk
+            l1b.presence("online")
+            assert l1b.socket is not None
+            l1b.socket.close()
+            wait_until(
+                lambda: (
+                    admin.get("/v1/agent/agents").json()
+                    and next(a for a in admin.get("/v1/agent/agents").json() if a["id"] == l1b.id)[
+                        "presence"
+                    ]
+                    == "offline"
+                )
+            )
+        finally:
+            customer.close()
+            for agent in (l1, l1b):
+                agent.close()

@@ -108,6 +108,7 @@ class TestBotLanguage:
             ("el", "γεια σας", "Γεια σας"),
             (None, "привет", "Здравствуйте"),
             ("en", "zdravo", "Zdravo"),
+            (None, "ћао", "Здраво"),  # the catalogue's Serbian, in Cyrillic
         ],
     )
     def test_greeting_comes_in_the_customers_language(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -61,18 +62,25 @@ def add(
 
 
 @app.command("list")
-def list_() -> None:
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON array on stdout")] = False,
+) -> None:
     """Every agent with role, tier, languages, skills, capacity and presence."""
     from handoff import agents
+    from handoff.schemas import AgentRead
 
-    table = Table("id", "email", "role", "tier", "languages", "skills", "capacity", "presence")
     with clear_errors(), unit_of_work(_factory(), read_only=True) as session:
-        for a in agents.list_agents(session):
-            table.add_row(
-                str(a.id), a.email + ("" if a.active else " (deactivated)"), a.role, a.tier,
-                ",".join(a.languages), ",".join(a.skills),
-                f"{a.chat_capacity} chats / {a.email_capacity} emails", a.presence,
-            )  # fmt: skip
+        rows = [AgentRead.model_validate(a) for a in agents.list_agents(session)]
+    if as_json:
+        print(json.dumps([r.model_dump() for r in rows], ensure_ascii=False))
+        return
+    table = Table("id", "email", "role", "tier", "languages", "skills", "capacity", "presence")
+    for a in rows:
+        table.add_row(
+            str(a.id), a.email + ("" if a.active else " (deactivated)"), a.role, a.tier,
+            ",".join(a.languages), ",".join(a.skills),
+            f"{a.chat_capacity} chats / {a.email_capacity} emails", a.presence,
+        )  # fmt: skip
     console.print(table)
 
 

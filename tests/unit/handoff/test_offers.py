@@ -119,3 +119,15 @@ class TestOffers:
             .order_by(TicketEvent.id.desc())
         ).first()
         assert event is not None and (event.kind, event.actor) == ("requeued", "system")
+
+
+class TestIdleDesk:
+    def test_no_round_is_due_without_agents_or_deadlines(self, session: Session) -> None:
+        make_ticket(session)
+        assert not offers.has_work(session, T0, TIMING)  # nobody online: nothing to offer
+        agent = make_agent(session, presence=Presence.ONLINE)
+        assert offers.has_work(session, T0, TIMING)
+        offers.dispatch(session, HUB, T0, TIMING)
+        agents.set_presence(session, agent, Presence.AWAY)
+        assert not offers.has_work(session, T0 + timedelta(seconds=10), TIMING)
+        assert offers.has_work(session, T0 + timedelta(seconds=31), TIMING)  # the offer expired
