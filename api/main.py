@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +24,7 @@ from api.state import AppState, Limits
 from handoff.bot import RasaClient
 from handoff.flows import ConversationFlow
 from handoff.offers import Timing
+from kb.index import KbIndex
 from tierzero import migrate
 from tierzero.db import make_engine, make_session_factory, unit_of_work
 from tierzero.hub import InMemoryHub
@@ -47,11 +50,38 @@ def load_kb(state: AppState) -> Any:
     with unit_of_work(state.session_factory, read_only=True) as session:
         count = sync.poll(session)
     freeze_long_lived_objects()
+    if index.embedder is not None:
+        threading.Thread(
+            target=load_person_model, args=(state, index), name="person-model", daemon=True
+        ).start()
     state.kb = index
     actions.runtime.configure(actions.runtime.Runtime(state.session_factory, index, state.hub))
     state.kb_loaded = True
     log.info("knowledge base index loaded: %d translations", count)
     return sync
+
+
+def load_person_model(state: AppState, index: KbIndex) -> None:
+    """Fit the learned "asks for a person?" model on the live KB's questions (negatives) in the
+    background: the rules alone decide until it is ready (the first start embeds ~2k texts)."""
+    from handoff.person_model import PersonModel, small_talk_examples
+    from kb.service import indexed_articles
+
+    embedder = index.embedder
+    if embedder is None:
+        return
+    try:
+        with unit_of_work(state.session_factory, read_only=True) as session:
+            questions = [q for article in indexed_articles(session) for q in article.questions]
+        started = time.monotonic()
+        model = PersonModel.load(embedder, extra_negatives=[*small_talk_examples(), *questions])
+        state.flow.second_opinion = model.asks_for_person
+        log.info(
+            "person-request model ready in %.1f s (%d requests, %d other messages)",
+            time.monotonic() - started, *model.trained_on,
+        )  # fmt: skip
+    except Exception:  # the rules keep working; the model is a second opinion
+        log.exception("could not load the person-request model")
 
 
 async def keep_kb_in_sync(state: AppState) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from anyio import to_thread
@@ -283,6 +283,9 @@ class ConversationFlow:
         self._max_chars = max_chars
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: Counter[int] = Counter()
+        #: A second opinion on "does this ask for a person?" (the learned model, once loaded);
+        #: runs in the bot turn, after the ack, on messages the rules did not flag.
+        self.second_opinion: Callable[[str], bool] | None = None
 
     @asynccontextmanager
     async def _turn(self, conversation_id: int) -> AsyncIterator[None]:
@@ -330,6 +333,13 @@ class ConversationFlow:
             # An earlier turn (another tab) may have handed off while this one waited.
             if not await to_thread.run_sync(self._in_bot_mode, conversation_id):
                 return
+            second = self.second_opinion
+            if (
+                stored.intent is None
+                and second is not None
+                and await to_thread.run_sync(second, stored.text)
+            ):
+                stored = replace(stored, intent=REQUEST_HUMAN)
             try:
                 if stored.language_changed and stored.language:
                     await self._bot.set_slot(sender_id, "language", stored.language)

@@ -37,5 +37,7 @@ async def readyz(state: StateDep) -> JSONResponse:
         "status": "ready" if ready else "not_ready",
         "checks": {k: "ok" if v else "failing" for k, v in checks.items()},
         "kb_articles": len(state.kb) if state.kb_loaded and state.kb is not None else 0,
+        # the learned "asks for a person?" second opinion (the rules work without it)
+        "person_model": "ready" if state.flow.second_opinion is not None else "loading_or_off",
     }
     return JSONResponse(body, status_code=200 if ready else 503)

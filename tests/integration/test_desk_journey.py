@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.agent_client import AgentClient
@@ -348,3 +349,47 @@ class TestAgentSocket:
             customer.close()
             for agent in (l1, l1b):
                 agent.close()
+
+
+class TestAskingForAPerson:
+    def test_the_learned_model_catches_what_the_rules_miss(self, stack: Stack) -> None:
+        from handoff.person_request import asks_for_person
+
+        text = "я хочу обсудить это с вашим сотрудником"
+        assert not asks_for_person(text)  # the rules alone would let the bot answer it
+        wait_until(
+            lambda: httpx.get(f"{stack.base_url}/readyz").json().get("person_model") == "ready",
+            timeout=300,
+        )
+        session = open_session(stack.base_url)
+        customer = Customer(stack.ws_url, session["token"])
+        try:
+            reply = customer.ask(text)
+            assert reply["payload"]["kind"] == "handoff", reply
+        finally:
+            customer.close()
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "transfer me to support staff",
+            "позовите специалиста",
+            "this bot is useless",
+            "θέλω να μιλήσω με κάποιον υπάλληλο",
+            "хоћу да разговарам са неким из подршке",
+            "daj mi operatera",
+        ],
+    )
+    def test_a_request_for_a_person_wins_over_the_kb_even_mid_question(
+        self, stack: Stack, text: str
+    ) -> None:
+        session = open_session(stack.base_url)
+        customer = Customer(stack.ws_url, session["token"])
+        try:
+            answer = customer.ask("how do I reset my password")
+            assert answer["payload"]["kind"] == "answer"  # the bot now waits for "did it help?"
+            reply = customer.ask(text)
+            assert reply["payload"]["kind"] == "handoff", reply
+            assert "contact" not in str(reply["payload"].get("article", ""))
+        finally:
+            customer.close()
