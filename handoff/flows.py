@@ -80,13 +80,12 @@ def receive_customer_message(
     )  # fmt: skip
     message = received.message
     bot_mode = conversation.mode == ConversationMode.BOT.value
-    changed = False
+    tell_bot = False
     if received.created:
         if intent is None:
             language, script = next_language(
                 message.text, conversation.language, conversation.script
             )
-            changed = language is not None and language != conversation.language
             if language is not None:
                 conversation.language = language
             if script != conversation.script:
@@ -95,6 +94,12 @@ def receive_customer_message(
                 intent = REQUEST_HUMAN
         if intent:
             message.payload = {"intent": intent}
+        # The bot learns the language when it first hears from the customer and whenever it
+        # differs from what the bot was last told (also after a stretch with a person).
+        told = conversation.context.get("bot_language")
+        if bot_mode and conversation.language and told != conversation.language:
+            tell_bot = True
+            conversation.context = {**conversation.context, "bot_language": conversation.language}
         session.flush()
         hub.publish_after_commit(
             session, conversation_topic(conversation_id), message_frame(message)
@@ -104,7 +109,6 @@ def receive_customer_message(
     else:
         stored_intent = message.payload.get("intent")
         intent = stored_intent if isinstance(stored_intent, str) else None
-    first = message.seq == 1 and conversation.language is not None
     return Stored(
         seq=message.seq,
         created=received.created,
@@ -112,8 +116,7 @@ def receive_customer_message(
         text=message.text,
         intent=intent,
         language=conversation.language,
-        # the bot learns the language on the first message and whenever it changes
-        language_changed=received.created and (changed or first),
+        language_changed=tell_bot,
     )
 
 

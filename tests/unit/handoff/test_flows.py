@@ -1,0 +1,98 @@
+"""The channel-independent conversation flow on a real database (no bot process needed)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from handoff import flows, tickets
+from handoff.lifecycle import HandoffReason
+from handoff.models import Conversation, Message
+from tests.unit.handoff.builders import HUB, make_agent, make_conversation
+
+
+def receive(session: Session, conversation: Conversation, text: str, msg_id: str | None = None,
+            intent: str | None = None) -> flows.Stored:  # fmt: skip
+    return flows.receive_customer_message(
+        session, HUB, conversation_id=conversation.id, client_msg_id=msg_id or uuid.uuid4().hex,
+        text=text, max_chars=4000, intent=intent,
+    )  # fmt: skip
+
+
+class TestReceive:
+    def test_a_request_for_a_person_becomes_the_handoff_intent(self, session: Session) -> None:
+        conversation = make_conversation(session, language=None)
+        stored = receive(session, conversation, "позовите специалиста, пожалуйста")
+        assert stored.intent == "/request_human" and stored.bot_mode
+        assert flows.bot_text(stored) == "/request_human"
+        again = receive(session, conversation, "whatever", msg_id="same")
+        retry = receive(session, conversation, "whatever (retried)", msg_id="same")
+        assert (retry.seq, retry.created) == (again.seq, False)
+
+    def test_typed_commands_never_reach_the_bot_as_intents(self, session: Session) -> None:
+        conversation = make_conversation(session)
+        stored = receive(session, conversation, "/restart")
+        assert stored.intent is None and flows.bot_text(stored) == "restart"
+        forged = receive(session, conversation, "hi", intent="/restart")
+        assert forged.intent is None
+
+    def test_the_bot_is_told_the_language_once_and_again_when_it_changes(
+        self, session: Session
+    ) -> None:
+        conversation = make_conversation(session, language=None)
+        first = receive(session, conversation, "Как сбросить пароль?")
+        assert (first.language, first.language_changed) == ("ru", True)
+        short = receive(session, conversation, "да")
+        assert (short.language, short.language_changed) == ("ru", False)
+        switch = receive(session, conversation, "How do I change my billing address?")
+        assert (switch.language, switch.language_changed) == ("en", True)
+
+    def test_serbian_script_follows_the_customer(self, session: Session) -> None:
+        conversation = make_conversation(session, language=None)
+        receive(session, conversation, "Како да променим лозинку?")
+        assert (conversation.language, conversation.script) == ("sr", "Cyrl")
+        receive(session, conversation, "ne")
+        assert conversation.script == "Latn"
+
+    def test_in_human_mode_messages_go_to_the_ticket(self, session: Session) -> None:
+        conversation = make_conversation(session)
+        receive(session, conversation, "my router blinks red")
+        ticket = tickets.hand_off(
+            session, HUB, conversation_id=conversation.id, reason=HandoffReason.ASKED_FOR_PERSON
+        ).ticket
+        agent = make_agent(session)
+        tickets.claim(session, HUB, agent=agent, ticket_id=ticket.id)
+        tickets.wait_on_customer(session, HUB, agent=agent, ticket_id=ticket.id,
+                                 expected_version=None)  # fmt: skip
+        stored = receive(session, conversation, "agent, it still blinks")
+        assert not stored.bot_mode and stored.intent is None  # no handoff intent to a person
+        assert ticket.status == "assigned"  # waiting on the customer → back with its agent
+
+
+class TestBotReplies:
+    def test_catalogue_keys_and_answers_are_rendered_in_the_customers_script(
+        self, session: Session
+    ) -> None:
+        conversation = make_conversation(session, language=None)
+        receive(session, conversation, "Како да променим лозинку?")
+        flows.store_bot_replies(
+            session, HUB, conversation_id=conversation.id,
+            outputs=[
+                {"custom": {"kind": "text", "key": "greet"}},
+                {"custom": {"kind": "answer", "text": "Otvorite Podešavanja → Lozinka.",
+                            "article": {"id": 1, "language": "sr"},
+                            "buttons": [{"title": "Da", "payload": "/affirm"}]}},
+                {"custom": {"kind": "answer", "text": "Open Settings.",
+                            "article": {"id": 2, "language": "en"}}},
+            ],
+        )  # fmt: skip
+        texts = [
+            m.text
+            for m in session.query(Message)
+            .filter(Message.conversation_id == conversation.id, Message.sender == "bot")
+            .order_by(Message.seq)
+        ]
+        assert texts[0].startswith("Здраво!")
+        assert texts[1] == "Отворите Подешавања → Лозинка."
+        assert texts[2] == "Open Settings."  # an English fallback article stays English
