@@ -82,7 +82,8 @@ async def keep_queue_announced(state: AppState) -> None:
                     dirty.add(str(previous))
                 await asyncio.sleep(DEBOUNCE_SECONDS)
                 while not subscription.queue.empty():
-                    subscription.queue.get_nowait()
+                    more = subscription.queue.get_nowait()
+                    _left_queue(state, more.get("ticket") or {})
                     dirty.update(t.value for t in Tier)
             except TimeoutError:
                 pass

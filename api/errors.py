@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tierzero.errors import TierZeroError
@@ -44,6 +45,22 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             _body("HTTPError", exc.detail), status_code=exc.status_code, headers=exc.headers
         )
+
+    @app.exception_handler(OperationalError)
+    async def _database_busy(request: Request, exc: OperationalError) -> JSONResponse:
+        """Two changes crossed in the database (a PostgreSQL deadlock or serialisation failure,
+        SQLite's lock timeout): nothing was written; the client may simply try again."""
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if code in ("40P01", "40001") or "database is locked" in str(exc.orig):
+            log.warning("conflicting database change on %s %s: %s", request.method,
+                        request.url.path, exc.orig)  # fmt: skip
+            return JSONResponse(
+                _body("Conflict", "another change to the same data happened at the same moment; "
+                      "nothing was saved, try again"),
+                status_code=409,
+            )  # fmt: skip
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return JSONResponse(_body("ServiceUnavailable", "the database is not available"), 503)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

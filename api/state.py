@@ -27,6 +27,7 @@ class Limits:
     sessions: KeyedLimiter
     logins: KeyedLimiter
     agent_actions: KeyedLimiter
+    typing: KeyedLimiter
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -35,6 +36,8 @@ class Limits:
             sessions=KeyedLimiter(settings.sessions_per_minute),
             logins=KeyedLimiter(settings.logins_per_minute),
             agent_actions=KeyedLimiter(settings.agent_actions_per_minute),
+            # typing indicators are cheap but fan out to every agent viewing the ticket
+            typing=KeyedLimiter(4 * settings.messages_per_minute),
         )
 
 

@@ -223,8 +223,10 @@ def record(
     agent_id: int | None = None,
     reason: str | None = None,
     data: Mapping[str, Any] | None = None,
+    to_status: TicketStatus | None = None,
 ) -> TicketEvent:
-    """Write one TicketEvent (flushed with the caller's unit of work)."""
+    """Write one TicketEvent (flushed with the caller's unit of work); ``to_status`` only for
+    the event that gives a ticket its first status (created)."""
     from handoff.models import TicketEvent
 
     event = TicketEvent(
@@ -233,7 +235,7 @@ def record(
         actor=actor.value,
         agent_id=agent_id,
         from_status=None,
-        to_status=None,
+        to_status=to_status.value if to_status else None,
         reason=reason,
         data=dict(data or {}),
         created_at=utcnow(),
@@ -271,9 +273,10 @@ def apply(
         (previous,) = rule.sources
     else:
         # Lock the row (PostgreSQL; SQLite's writer already holds the database lock) so the
-        # status the event names as "from" is the one this UPDATE really moved from.
+        # status the event names as "from" is the one this UPDATE really moved from. FOR NO KEY
+        # UPDATE: inserting events or offers that reference the ticket does not wait for it.
         current = session.execute(
-            select(Ticket.status).where(Ticket.id == ticket.id).with_for_update()
+            select(Ticket.status).where(Ticket.id == ticket.id).with_for_update(key_share=True)
         ).scalar_one_or_none()
         if current is None:
             raise TicketNotFound("ticket not found")

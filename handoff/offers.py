@@ -32,7 +32,7 @@ from handoff.lifecycle import (
     Tier,
 )
 from handoff.models import Agent, Ticket, TicketOffer
-from handoff.routing import Candidate, Need, choose, choose_lead
+from handoff.routing import Candidate, Need, choose, choose_lead, matches
 from handoff.tickets import announce, claim
 from tierzero.hub import Hub, agent_topic, queue_topic
 
@@ -78,6 +78,25 @@ def candidates(session: Session) -> list[Candidate]:
     return result
 
 
+def every_agent(session: Session) -> list[Candidate]:
+    """All active agents, whatever their presence and load (who *could* take a ticket)."""
+    return [
+        Candidate(
+            agent_id=a.id,
+            role=Role(a.role),
+            tier=Tier(a.tier),
+            languages=frozenset(a.languages),
+            skills=frozenset(a.skills),
+            presence=Presence.ONLINE,
+            chats=0,
+            emails=0,
+            chat_capacity=max(a.chat_capacity, 1),
+            email_capacity=max(a.email_capacity, 1),
+        )
+        for a in repo.active_agents(session)
+    ]
+
+
 def need_of(ticket: Ticket) -> Need:
     return Need(
         tier=Tier(ticket.tier),
@@ -93,20 +112,24 @@ def offer_ticket(
     """Offer one queued ticket to the best eligible agent (or, once everyone passed, a lead)."""
     if repo.pending_offer(session, ticket.id) is not None:
         return None
+    if not repo.lock_if_queued(session, ticket.id):
+        return None  # being claimed or changed right now (PostgreSQL), or no longer queued
     excluded = repo.excluded_agents(session, ticket.id)
     need = need_of(ticket)
-    chosen = None if ticket.needs_lead else choose(pool, need, excluded)
+    chosen = choose(pool, need, excluded)
     to_lead = False
     if chosen is None:
-        if not excluded and not ticket.needs_lead:
-            return None  # nobody eligible online yet: it waits (and can be claimed by hand)
+        matching = [c for c in every_agent(session) if matches(c, need)]
+        if not (matching and all(c.agent_id in excluded for c in matching)):
+            return None  # someone who could take it is offline or full: it waits for them
         chosen = choose_lead(pool, need, excluded)
         to_lead = True
         if not ticket.needs_lead:
             ticket.needs_lead = True
             event = lifecycle.record(
                 session, ticket, EventKind.ROUTED_TO_LEAD, actor=Actor.SYSTEM,
-                reason="every eligible agent declined or let the offer expire",
+                reason="every agent who could take it declined, let the offer expire or "
+                "released it",
                 data={"excluded": sorted(excluded)},
             )  # fmt: skip
             announce(session, hub, ticket, event)
@@ -226,11 +249,12 @@ def accept(session: Session, hub: Hub, *, agent: Agent, offer_id: int, now: date
     offer = _own_offer(session, agent, offer_id)
     if offer.status != OfferStatus.PENDING.value or offer.expires_at <= now:
         raise TicketConflict(f"this offer is no longer open ({offer.status})")
-    if not repo.set_offer_status(
-        session, offer.id, expect=OfferStatus.PENDING, status=OfferStatus.ACCEPTED, now=now
-    ):
-        raise TicketConflict("this offer is no longer open")
+    # the claim locks the ticket first and then closes this offer as accepted: the same order
+    # as every other change of a ticket with an offer (no deadlock on PostgreSQL)
     ticket = claim(session, hub, agent=agent, ticket_id=offer.ticket_id, reason="offer accepted")
+    session.refresh(offer)
+    if offer.status != OfferStatus.ACCEPTED.value:  # expired or withdrawn meanwhile
+        raise TicketConflict(f"this offer is no longer open ({offer.status})")
     return ticket
 
 

@@ -146,16 +146,21 @@ def decode_cursor(cursor: str, sort: str) -> tuple[list[Any], int]:
     """Raises ValueError on anything that is not a cursor this sort handed out."""
     padded = cursor + "=" * (-len(cursor) % 4)
     data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    if data.get("s") != sort or not isinstance(data.get("id"), int):
+    if not isinstance(data, dict) or data.get("s") != sort or not isinstance(data.get("id"), int):
         raise ValueError("cursor belongs to another sort")
     keys = SORTS[sort]
     values = data["v"]
     if not isinstance(values, list) or len(values) != len(keys):
         raise ValueError("malformed cursor")
-    parsed = [
-        datetime.fromisoformat(v) if key.lstrip("-").endswith("_at") else int(v)
-        for key, v in zip(keys, values, strict=True)
-    ]
+    parsed: list[Any] = []
+    for key, value in zip(keys, values, strict=True):
+        if key.lstrip("-").endswith("_at"):
+            moment = datetime.fromisoformat(str(value))
+            if moment.tzinfo is None:
+                raise ValueError("cursor times carry their zone")
+            parsed.append(moment)
+        else:
+            parsed.append(int(value))
     return parsed, int(data["id"])
 
 
@@ -255,7 +260,7 @@ def next_queued_id(
         .limit(1)
     )
     if skip_locked:
-        query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(skip_locked=True, key_share=True)
     return session.scalar(query)
 
 
@@ -295,6 +300,7 @@ def excluded_agents(session: Session, ticket_id: int) -> set[int]:
         select(TicketEvent.agent_id).where(
             TicketEvent.ticket_id == ticket_id,
             TicketEvent.kind == EventKind.RELEASED.value,
+            TicketEvent.actor == "agent",  # released it themselves (a lead's release is theirs)
             TicketEvent.agent_id.is_not(None),
         )
     ).all()
@@ -364,6 +370,21 @@ def get_agent(session: Session, agent_id: int) -> Agent | None:
 
 def list_agents(session: Session) -> Sequence[Agent]:
     return session.scalars(select(Agent).order_by(Agent.id)).all()
+
+
+def active_agents(session: Session) -> Sequence[Agent]:
+    return session.scalars(select(Agent).where(Agent.active.is_(True)).order_by(Agent.id)).all()
+
+
+def lock_if_queued(session: Session, ticket_id: int) -> bool:
+    """Is the ticket still queued, and not being changed by another transaction right now?
+    (PostgreSQL: FOR NO KEY UPDATE SKIP LOCKED; SQLite's writer holds the database lock.)"""
+    status = session.scalar(
+        select(Ticket.status)
+        .where(Ticket.id == ticket_id)
+        .with_for_update(skip_locked=True, key_share=True)
+    )
+    return status == TicketStatus.QUEUED.value
 
 
 def routable_agents(session: Session) -> Sequence[Agent]:

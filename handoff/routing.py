@@ -52,13 +52,20 @@ class Need:
     skill: str | None = None
 
 
-def eligible(candidate: Candidate, need: Need, excluded: Collection[int] = ()) -> bool:
+def matches(candidate: Candidate, need: Need) -> bool:
+    """Could this agent take the ticket at all (presence, load and declines aside)?"""
     return (
-        candidate.presence is Presence.ONLINE
-        and candidate.role is Role.AGENT
+        candidate.role is Role.AGENT
         and candidate.tier is need.tier
         and (need.language is None or need.language in candidate.languages)
         and (need.skill is None or not candidate.skills or need.skill in candidate.skills)
+    )
+
+
+def eligible(candidate: Candidate, need: Need, excluded: Collection[int] = ()) -> bool:
+    return (
+        candidate.presence is Presence.ONLINE
+        and matches(candidate, need)
         and candidate.has_room(need.channel)
         and candidate.agent_id not in excluded
     )

@@ -134,7 +134,7 @@ class OfferRead(BaseModel):
 
 class Versioned(Strict):
     #: The ticket version the client saw; a change in between answers 409 with the fresh state.
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class ClaimRequest(Versioned):
@@ -146,7 +146,7 @@ class ReleaseRequest(Versioned):
 
 
 class TransferRequest(Versioned):
-    agent_id: int
+    agent_id: int = Field(ge=1, le=2**31 - 1)
     reason: str | None = Field(default=None, max_length=2000)
 
 
@@ -165,7 +165,7 @@ class ReopenRequest(Versioned):
 class AgentReply(Strict):
     text: str = Field(min_length=1, max_length=10_000)
     #: The last message seq the agent had seen; omitted only by clients without a live view.
-    last_seen_seq: int | None = Field(default=None, ge=0)
+    last_seen_seq: int | None = Field(default=None, ge=0, le=2**31 - 1)
 
 
 class NoteCreate(Strict):

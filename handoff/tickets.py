@@ -213,7 +213,7 @@ def hand_off(
     conversation.mode = ConversationMode.HUMAN.value
     event = lifecycle.record(
         session, ticket, EventKind.CREATED, actor=actor, reason=reason.value,
-        data={"messages": len(messages), "topic": topic},
+        data={"messages": len(messages), "topic": topic}, to_status=TicketStatus.QUEUED,
     )  # fmt: skip
     announce(session, hub, ticket, event)
     return HandoffResult(ticket, created=True)
@@ -262,17 +262,27 @@ def _must_work_on(agent: Agent, ticket: Ticket) -> None:
         )
 
 
-def _withdraw_offer(
-    session: Session, hub: Hub, ticket: Ticket, *, unless_agent: int | None
+def _close_offer(
+    session: Session, hub: Hub, ticket: Ticket, *, accepted_by: int | None = None
 ) -> None:
+    """The ticket left the queue: its pending offer is accepted (when ``accepted_by`` holds it)
+    or withdrawn, and its agent's console is told."""
     offer = repo.pending_offer(session, ticket.id)
-    if offer is None or offer.agent_id == unless_agent:
+    if offer is None:
         return
-    if repo.set_offer_status(
-        session, offer.id, expect=OfferStatus.PENDING, status=OfferStatus.WITHDRAWN, now=utcnow()
-    ):
+    status = OfferStatus.ACCEPTED if offer.agent_id == accepted_by else OfferStatus.WITHDRAWN
+    if repo.set_offer_status(session, offer.id, expect=OfferStatus.PENDING, status=status,
+                             now=utcnow()):  # fmt: skip
         session.refresh(offer)
         hub.publish_after_commit(session, agent_topic(offer.agent_id), offer_closed_frame(offer))
+
+
+def _seen_version(ticket: Ticket, action: Action | str, expected: int | None) -> int:
+    """The version every change is made against: the client's, or the one just read (so a
+    concurrent change between the permission checks and the UPDATE makes this one lose)."""
+    if expected is not None and expected != ticket.version:
+        raise TicketConflict.for_ticket(ticket, action)
+    return ticket.version
 
 
 # --- claims ---------------------------------------------------------------------------------
@@ -304,7 +314,8 @@ def claim(
     try:
         event = lifecycle.apply(
             session, ticket, Action.CLAIM, actor=actor_of(agent), agent_id=agent.id,
-            reason=reason, expected_version=expected_version,
+            reason=reason,
+            expected_version=_seen_version(ticket, Action.CLAIM, expected_version),
             where=[T.assignee_id.is_(None)],
             changes={"assignee_id": agent.id, "assigned_at": now, "needs_lead": False},
         )  # fmt: skip
@@ -312,7 +323,7 @@ def claim(
         raise TicketAlreadyClaimed(
             "ticket is already claimed" if ticket.assignee_id else exc.message, exc.data
         ) from exc
-    _withdraw_offer(session, hub, ticket, unless_agent=agent.id)
+    _close_offer(session, hub, ticket, accepted_by=agent.id)
     announce(session, hub, ticket, event)
     return ticket
 
@@ -355,11 +366,11 @@ def release(
     from handoff.models import Ticket as T
 
     event = lifecycle.apply(
-        session, ticket, Action.RELEASE, actor=actor_of(agent), agent_id=previous,
-        reason=reason, expected_version=expected_version,
+        session, ticket, Action.RELEASE, actor=actor_of(agent), agent_id=agent.id,
+        reason=reason, expected_version=_seen_version(ticket, Action.RELEASE, expected_version),
         where=[T.assignee_id == previous],
         changes={"assignee_id": None, "assigned_at": None},
-        data={"by_agent": agent.id},
+        data={"from_agent": previous},
     )  # fmt: skip
     announce(session, hub, ticket, event)
     if previous is not None:
@@ -393,11 +404,11 @@ def transfer(
     previous = ticket.assignee_id
     event = lifecycle.apply(
         session, ticket, Action.TRANSFER, actor=actor_of(agent), agent_id=agent.id,
-        reason=reason, expected_version=expected_version,
+        reason=reason, expected_version=_seen_version(ticket, Action.TRANSFER, expected_version),
         changes={"assignee_id": to_agent.id, "assigned_at": utcnow(), "needs_lead": False},
         data={"from_agent": previous, "to_agent": to_agent.id},
     )  # fmt: skip
-    _withdraw_offer(session, hub, ticket, unless_agent=to_agent.id)
+    _close_offer(session, hub, ticket)
     announce(session, hub, ticket, event)
     if previous is not None and previous != to_agent.id:
         hub.publish_after_commit(session, agent_topic(previous), ticket_frame(ticket, event))
@@ -434,13 +445,13 @@ def change_tier(
     previous = ticket.assignee_id
     event = lifecycle.apply(
         session, ticket, action, actor=actor_of(agent), agent_id=agent.id, reason=text,
-        expected_version=expected_version,
+        expected_version=_seen_version(ticket, action, expected_version),
         changes={"tier": target.value, "assignee_id": None, "assigned_at": None,
                  "needs_lead": False},
         data={"from_tier": source.value, "to_tier": target.value, "from_agent": previous,
               "note": text},
     )  # fmt: skip
-    _withdraw_offer(session, hub, ticket, unless_agent=None)
+    _close_offer(session, hub, ticket)
     announce(session, hub, ticket, event, source.value)
     if previous is not None and previous != agent.id:
         hub.publish_after_commit(session, agent_topic(previous), ticket_frame(ticket, event))
@@ -483,11 +494,11 @@ def resolve(
     text = clean_text(note, max_chars=MAX_NOTE_CHARS) if note and note.strip() else None
     event = lifecycle.apply(
         session, ticket, Action.RESOLVE, actor=actor_of(agent), agent_id=agent.id, reason=text,
-        expected_version=expected_version,
+        expected_version=_seen_version(ticket, Action.RESOLVE, expected_version),
         changes={"resolved_at": utcnow(), "end_reason": EndReason.RESOLVED.value,
                  "needs_lead": False},
     )  # fmt: skip
-    _withdraw_offer(session, hub, ticket, unless_agent=None)
+    _close_offer(session, hub, ticket)
     conversation = get_conversation(session, ticket.conversation_id)
     conversation.mode = ConversationMode.BOT.value
     conversation.unhelpful_answers = 0
@@ -512,7 +523,8 @@ def reopen(
         with session.begin_nested():
             event = lifecycle.apply(
                 session, ticket, Action.REOPEN, actor=actor_of(agent), agent_id=agent.id,
-                reason=reason, expected_version=expected_version,
+                reason=reason,
+                expected_version=_seen_version(ticket, Action.REOPEN, expected_version),
                 changes={"resolved_at": None, "end_reason": None, "assignee_id": None,
                          "assigned_at": None},
             )  # fmt: skip
@@ -536,7 +548,7 @@ def wait_on_customer(
     _must_work_on(agent, ticket)
     event = lifecycle.apply(
         session, ticket, Action.WAIT_ON_CUSTOMER, actor=actor_of(agent), agent_id=agent.id,
-        expected_version=expected_version,
+        expected_version=_seen_version(ticket, Action.WAIT_ON_CUSTOMER, expected_version),
     )  # fmt: skip
     announce(session, hub, ticket, event)
     return ticket
@@ -560,11 +572,19 @@ def cancel_waiting(session: Session, hub: Hub, *, conversation_id: int) -> Ticke
     ticket = repo.open_ticket_for_conversation(session, conversation_id)
     if ticket is None:
         raise TicketNotFound("you are not waiting for a person")
-    event = lifecycle.apply(
-        session, ticket, Action.CANCEL, actor=Actor.CUSTOMER, reason="customer left the queue",
-        changes={"end_reason": EndReason.CANCELLED.value, "needs_lead": False},
-    )  # fmt: skip
-    _withdraw_offer(session, hub, ticket, unless_agent=None)
+    taken = "someone from our team is already with you, so the conversation stays with them"
+    if ticket.status != TicketStatus.QUEUED.value:
+        raise TicketConflict(taken)  # no ticket internals for the customer
+    try:
+        with session.begin_nested():
+            event = lifecycle.apply(
+                session, ticket, Action.CANCEL, actor=Actor.CUSTOMER,
+                reason="customer left the queue",
+                changes={"end_reason": EndReason.CANCELLED.value, "needs_lead": False},
+            )  # fmt: skip
+    except TicketConflict as exc:  # an agent took it at this very moment
+        raise TicketConflict(taken) from exc
+    _close_offer(session, hub, ticket)
     conversation = get_conversation(session, conversation_id)
     conversation.mode = ConversationMode.BOT.value
     say_to_customer(session, hub, conversation, "handoff_cancelled")
@@ -593,6 +613,9 @@ def reply(
     if ticket.assignee_id != agent.id:
         raise TicketNotAssignedToYou("claim the ticket before replying")
     cleaned = clean_text(text, max_chars=MAX_NOTE_CHARS)
+    # the ticket row first, then the conversation's (seq): the order resolve and escalate use
+    ticket.updated_at = utcnow()
+    session.flush()
     if last_seen_seq is not None:
         newer = [
             m
@@ -694,7 +717,7 @@ def queue(
     if cursor:
         try:
             after = repo.decode_cursor(cursor, sort)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             raise MessageRejected("invalid cursor; start again without one") from exc
     flt = repo.QueueFilter(
         tiers=tiers,

@@ -111,6 +111,8 @@ def frame_for_conversation(session: Session, conversation_id: int) -> Frame | No
     """The customer's current queue state, sent when their widget (re)connects."""
     ticket = repo.open_ticket_for_conversation(session, conversation_id)
     conversation = repo.get_conversation(session, conversation_id)
-    if ticket is None or conversation is None:
+    if conversation is None:
         return None
+    if ticket is None:  # not waiting (any more): a reconnecting widget hides its queue panel
+        return queue_position_frame(None, "none", None, None, None)
     return position_frame(conversation, position_of(session, ticket))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api import tokens
@@ -56,8 +56,12 @@ from handoff.schemas import (
 )
 from tierzero.db import utcnow
 from tierzero.errors import InvalidInput, TooManyRequests
+from tierzero.hub import agent_topic
 
 router = APIRouter(prefix="/v1/agent", tags=["agent"])
+
+#: A row id in a path: a positive 32-bit integer (anything else is a 422, never a 500).
+DbId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _throttled(agent: TicketWorkerDep, state: StateDep) -> Agent:
@@ -176,7 +180,7 @@ def claim_next(
 # --- one ticket ------------------------------------------------------------------------------
 
 
-def _detail(session: Session, agent: Agent, ticket_id: int) -> TicketDetail:
+def _detail(session: Session, agent: Agent, ticket_id: DbId) -> TicketDetail:
     found = tickets.detail(session, agent, ticket_id)
     ticket = found.ticket
     from handoff import repository as repo
@@ -199,7 +203,7 @@ def _detail(session: Session, agent: Agent, ticket_id: int) -> TicketDetail:
 
 
 @router.get("/tickets/{ticket_id}")
-def get_ticket(ticket_id: int, agent: TicketWorkerDep, session: ReadSessionDep) -> TicketDetail:
+def get_ticket(ticket_id: DbId, agent: TicketWorkerDep, session: ReadSessionDep) -> TicketDetail:
     """Agents who may see the ticket's tier: the ticket with its handoff packet, customer,
     full transcript, internal notes, event history and the customer's earlier tickets."""
     return _detail(session, agent, ticket_id)
@@ -207,7 +211,7 @@ def get_ticket(ticket_id: int, agent: TicketWorkerDep, session: ReadSessionDep) 
 
 @router.get("/tickets/{ticket_id}/events")
 def ticket_events(
-    ticket_id: int, agent: TicketWorkerDep, session: ReadSessionDep
+    ticket_id: DbId, agent: TicketWorkerDep, session: ReadSessionDep
 ) -> list[TicketEventRead]:
     """Agents who may see the ticket: who did what when."""
     return [
@@ -217,7 +221,7 @@ def ticket_events(
 
 @router.post("/tickets/{ticket_id}/claim")
 def claim(
-    ticket_id: int,
+    ticket_id: DbId,
     agent: ChangingWorker,
     session: SessionDep,
     state: StateDep,
@@ -233,7 +237,7 @@ def claim(
 
 @router.post("/tickets/{ticket_id}/release")
 def release(
-    ticket_id: int,
+    ticket_id: DbId,
     agent: ChangingWorker,
     session: SessionDep,
     state: StateDep,
@@ -250,7 +254,7 @@ def release(
 
 @router.post("/tickets/{ticket_id}/transfer")
 def transfer(
-    ticket_id: int,
+    ticket_id: DbId,
     body: TransferRequest,
     agent: ChangingWorker,
     session: SessionDep,
@@ -268,7 +272,7 @@ def transfer(
 
 
 def _change_tier(
-    action: Action, ticket_id: int, body: TierChangeRequest, agent: Agent, state: AppState,
+    action: Action, ticket_id: DbId, body: TierChangeRequest, agent: Agent, state: AppState,
     session: Session,
 ) -> TicketRead:  # fmt: skip
     ticket = tickets.change_tier(
@@ -280,7 +284,7 @@ def _change_tier(
 
 @router.post("/tickets/{ticket_id}/escalate")
 def escalate(
-    ticket_id: int, body: TierChangeRequest, agent: ChangingWorker, session: SessionDep,
+    ticket_id: DbId, body: TierChangeRequest, agent: ChangingWorker, session: SessionDep,
     state: StateDep,
 ) -> TicketRead:  # fmt: skip
     """The assignee, or a lead/admin: up one tier with a required note; everything goes along."""
@@ -289,7 +293,7 @@ def escalate(
 
 @router.post("/tickets/{ticket_id}/de-escalate")
 def de_escalate(
-    ticket_id: int, body: TierChangeRequest, agent: ChangingWorker, session: SessionDep,
+    ticket_id: DbId, body: TierChangeRequest, agent: ChangingWorker, session: SessionDep,
     state: StateDep,
 ) -> TicketRead:  # fmt: skip
     """The assignee, or a lead/admin: down one tier with guidance for the lower tier."""
@@ -298,7 +302,7 @@ def de_escalate(
 
 @router.post("/tickets/{ticket_id}/resolve")
 def resolve(
-    ticket_id: int,
+    ticket_id: DbId,
     agent: ChangingWorker,
     session: SessionDep,
     state: StateDep,
@@ -315,7 +319,7 @@ def resolve(
 
 @router.post("/tickets/{ticket_id}/reopen")
 def reopen(
-    ticket_id: int,
+    ticket_id: DbId,
     agent: ChangingWorker,
     session: SessionDep,
     state: StateDep,
@@ -332,7 +336,7 @@ def reopen(
 
 @router.post("/tickets/{ticket_id}/messages", status_code=201)
 def reply(
-    ticket_id: int,
+    ticket_id: DbId,
     body: AgentReply,
     agent: ChangingWorker,
     session: SessionDep,
@@ -349,7 +353,7 @@ def reply(
 
 @router.post("/tickets/{ticket_id}/notes", status_code=201)
 def add_note(
-    ticket_id: int,
+    ticket_id: DbId,
     body: NoteCreate,
     agent: ChangingWorker,
     session: SessionDep,
@@ -371,7 +375,7 @@ def my_offers(agent: TicketWorkerDep, session: ReadSessionDep) -> list[OfferRead
 
 @router.post("/offers/{offer_id}/accept")
 def accept_offer(
-    offer_id: int, agent: TicketWorkerDep, session: SessionDep, state: StateDep
+    offer_id: DbId, agent: TicketWorkerDep, session: SessionDep, state: StateDep
 ) -> TicketRead:
     """The agent the offer was made to: take the ticket (409 once it expired or was taken)."""
     ticket = offers.accept(session, state.hub, agent=agent, offer_id=offer_id, now=utcnow())
@@ -380,7 +384,7 @@ def accept_offer(
 
 @router.post("/offers/{offer_id}/decline", status_code=204)
 def decline_offer(
-    offer_id: int,
+    offer_id: DbId,
     agent: TicketWorkerDep,
     session: SessionDep,
     state: StateDep,
@@ -411,7 +415,12 @@ def create_agent(body: AgentCreate, _: AdminDep, session: SessionDep) -> AgentRe
 
 
 @router.patch("/agents/{agent_id}")
-def update_agent(agent_id: int, body: AgentUpdate, _: AdminDep, session: SessionDep) -> AgentRead:
+def update_agent(
+    agent_id: DbId, body: AgentUpdate, _: AdminDep, session: SessionDep, state: StateDep
+) -> AgentRead:
     """Admins: change tier, skills, languages, capacity, role, or deactivate."""
     agent = agents.update_agent(session, agent_id, **body.model_dump(exclude_unset=True))
+    # open agent sockets were authorised for the old role/tier: they close, the console
+    # reconnects with what the agent may see now
+    state.hub.publish_after_commit(session, agent_topic(agent_id), {"type": "revoked"})
     return AgentRead.model_validate(agent)

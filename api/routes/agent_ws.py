@@ -47,7 +47,7 @@ class AgentFrame(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str = Field(max_length=20)
-    ticket_id: int | None = None
+    ticket_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class _Connection:
@@ -96,7 +96,13 @@ class _Connection:
         )
 
     def allowed(self, frame: dict[str, Any]) -> bool:
-        """Re-check every ticket-bearing frame against the agent's tiers before sending it."""
+        """Re-check every frame before sending it: ticket-bearing frames against the agent's
+        tiers, a viewed ticket's frames against what the agent still views."""
+        kind = frame.get("type")
+        if kind in ("note", "viewers"):
+            return frame.get("ticket_id") in self.viewing
+        if kind in ("message", "typing"):
+            return frame.get("conversation_id") in self.viewing.values()
         ticket = frame.get("ticket") or (frame.get("offer") or {}).get("ticket")
         if isinstance(ticket, dict) and ticket.get("tier") not in self.tiers:
             ticket_id = ticket.get("id")
@@ -152,7 +158,7 @@ async def agent_socket(websocket: WebSocket, token: str = Query("")) -> None:
 def _went_offline(state: AppState, agent_id: int) -> None:
     with unit_of_work(state.session_factory) as session:
         agent = agents.find_agent(session, agent_id)
-        if agent is not None and agent.presence == Presence.ONLINE.value:
+        if agent is not None and agent.presence != Presence.OFFLINE.value:
             agents.set_presence(session, agent, Presence.OFFLINE)
 
 
@@ -161,6 +167,9 @@ async def _write(connection: _Connection) -> None:
         frame = await connection.subscription.get()
         if frame is OVERFLOW or frame.get("type") == "overflow":
             await connection.websocket.close(code=CLOSE_TRY_AGAIN, reason="too far behind")
+            return
+        if frame.get("type") == "revoked":  # deactivated, or tier/role changed: log in again
+            await connection.websocket.close(code=CLOSE_UNAUTHORIZED, reason="access changed")
             return
         if connection.allowed(frame):
             await connection.websocket.send_json(frame)

@@ -237,6 +237,8 @@ async def _control(
     state: AppState, conversation_id: int, subscription: Subscription, kind: str
 ) -> None:
     if kind == "typing":  # agents viewing the ticket see it; the customer's own socket skips it
+        if not state.limits.typing.allow(f"conversation:{conversation_id}"):
+            return  # a typing flood is dropped silently; messages are limited separately
         state.hub.publish(
             conversation_topic(conversation_id), typing_frame(conversation_id, "customer")
         )

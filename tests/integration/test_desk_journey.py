@@ -393,3 +393,59 @@ class TestAskingForAPerson:
             assert "contact" not in str(reply["payload"].get("article", ""))
         finally:
             customer.close()
+
+
+class TestBadInputOnTheDesk:
+    def test_bad_cursors_ids_and_versions_are_4xx(self, stack: Stack, admin: AgentClient) -> None:
+        import base64
+
+        junk = [
+            "not-a-cursor",
+            base64.urlsafe_b64encode(b"[1, 2]").decode(),
+            base64.urlsafe_b64encode(b'{"s": "oldest", "v": ["2026-01-01T00:00:00"], "id": 1}')
+            .decode(),
+        ]  # fmt: skip
+        for cursor in junk:
+            response = admin.get("/v1/agent/tickets", sort="oldest", cursor=cursor)
+            assert response.status_code == 400, (cursor, response.text)
+        assert admin.get(f"/v1/agent/tickets/{2**40}").status_code == 422
+        assert (
+            admin.post("/v1/agent/tickets/1/claim", {"expected_version": 2**40}).status_code == 422
+        )
+        assert admin.get("/v1/agent/tickets/999999").status_code == 404
+        # the service is still answering
+        assert admin.get("/v1/agent/tickets").status_code == 200
+
+    def test_leaving_the_queue_once_taken_is_a_plain_409(
+        self, stack: Stack, admin: AgentClient
+    ) -> None:
+        session = open_session(stack.base_url, language="en")
+        customer = Customer(stack.ws_url, session["token"])
+        try:
+            ticket_id = customer.ask("human please")["payload"]["ticket_id"]
+        finally:
+            customer.close()
+        assert admin.post(f"/v1/agent/tickets/{ticket_id}/claim").status_code == 200
+        response = httpx.post(
+            f"{stack.base_url}/v1/widget/handoff/cancel",
+            headers={"Authorization": f"Bearer {session['token']}"},
+        )
+        assert response.status_code == 409
+        assert "already with you" in response.json()["detail"]
+        assert "data" not in response.json()  # nothing of the ticket's internals
+
+    def test_an_agent_whose_access_changes_is_disconnected(
+        self, stack: Stack, admin: AgentClient
+    ) -> None:
+        l2 = _new_agent(stack, admin, tier="L2", languages=["en"])
+        try:
+            l2.connect()
+            changed = admin.http.patch(f"/v1/agent/agents/{l2.id}", json={"tier": "L1"})
+            assert changed.status_code == 200
+            assert l2.socket is not None
+            with pytest.raises(Exception):  # noqa: B017 - the socket is closed by the server
+                for _ in range(50):
+                    l2.socket.recv(timeout=1)
+            assert l2.socket.close_code == 4401
+        finally:
+            l2.close()

@@ -95,6 +95,34 @@ class TestOffers:
         offers.dispatch(session, HUB, T0, TIMING)
         assert pending(session, ticket.id) is None
 
+    def test_a_release_waits_for_a_colleague_who_is_offline_not_for_a_lead(
+        self, session: Session
+    ) -> None:
+        a = make_agent(session, presence=Presence.ONLINE)
+        b = make_agent(session, presence=Presence.OFFLINE)
+        make_agent(session, role=Role.LEAD, presence=Presence.ONLINE)
+        ticket = make_ticket(session)
+        tickets.claim(session, HUB, agent=a, ticket_id=ticket.id)
+        tickets.release(session, HUB, agent=a, ticket_id=ticket.id)
+        offers.dispatch(session, HUB, T0, TIMING)
+        assert pending(session, ticket.id) is None and not ticket.needs_lead
+        agents.set_presence(session, b, Presence.ONLINE)
+        offers.dispatch(session, HUB, T0 + timedelta(seconds=1), TIMING)
+        offer = pending(session, ticket.id)
+        assert offer is not None and offer.agent_id == b.id
+
+    def test_claiming_an_offered_ticket_closes_the_offer(self, session: Session) -> None:
+        a = make_agent(session, presence=Presence.ONLINE)
+        b = make_agent(session, presence=Presence.ONLINE)
+        ticket = make_ticket(session)
+        offers.dispatch(session, HUB, T0, TIMING)
+        offer = pending(session, ticket.id)
+        assert offer is not None
+        holder = a if offer.agent_id == a.id else b
+        tickets.claim(session, HUB, agent=holder, ticket_id=ticket.id)  # by hand, not accept
+        session.refresh(offer)
+        assert offer.status == "accepted" and pending(session, ticket.id) is None
+
     def test_capacity_counts_pending_offers(self, session: Session) -> None:
         solo = make_agent(session, chat_capacity=2, presence=Presence.ONLINE)
         queued = [make_ticket(session) for _ in range(3)]
