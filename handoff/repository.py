@@ -96,6 +96,15 @@ def latest_ticket_for_conversation(session: Session, conversation_id: int) -> Ti
     ).first()
 
 
+def next_ticket_of_conversation(session: Session, ticket: Ticket) -> Ticket | None:
+    return session.scalars(
+        select(Ticket)
+        .where(Ticket.conversation_id == ticket.conversation_id, Ticket.id > ticket.id)
+        .order_by(Ticket.id)
+        .limit(1)
+    ).first()
+
+
 def tickets_of_customer(
     session: Session, customer_id: int, *, exclude: int | None = None, limit: int = 20
 ) -> Sequence[Ticket]:

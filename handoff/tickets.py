@@ -675,12 +675,21 @@ class TicketDetail:
     earlier: Sequence[Ticket]
 
 
+def transcript_end(session: Session, ticket: Ticket) -> int | None:
+    """Where this ticket's part of the conversation ends: a later ticket's handoff (another
+    tier may own that one), or None for the conversation's latest ticket."""
+    later = repo.next_ticket_of_conversation(session, ticket)
+    return later.handoff_seq if later is not None else None
+
+
 def detail(session: Session, agent: Agent, ticket_id: int) -> TicketDetail:
     ticket = ticket_for(session, agent, ticket_id)
     return TicketDetail(
         ticket=ticket,
         conversation=get_conversation(session, ticket.conversation_id),
-        transcript=repo.messages_since(session, ticket.conversation_id),
+        transcript=repo.messages_since(
+            session, ticket.conversation_id, until=transcript_end(session, ticket)
+        ),
         events=repo.ticket_events(session, ticket.id),
         earlier=repo.tickets_of_customer(session, ticket.customer_id, exclude=ticket.id),
     )

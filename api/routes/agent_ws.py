@@ -56,22 +56,27 @@ class _Connection:
         self.state = state
         self.agent = agent
         self.tiers = {t.value for t in agents.visible_tiers(agent)}
-        self.viewing: dict[int, int] = {}  # ticket id → conversation id
+        #: ticket id → conversation id (negative: an old ticket, viewed without live messages)
+        self.viewing: dict[int, int] = {}
         self.subscription: Subscription = state.hub.subscribe(
             [agent_topic(agent.id), *(queue_topic(t) for t in sorted(self.tiers))]
         )
 
-    def _authorised_ticket(self, ticket_id: int) -> tuple[int, str]:
+    def _authorised_ticket(self, ticket_id: int) -> tuple[int, bool]:
+        """(conversation id, whether the ticket is the conversation's latest)."""
         with unit_of_work(self.state.session_factory, read_only=True) as session:
             ticket = tickets.ticket_for(session, self.agent, ticket_id)
-            return ticket.conversation_id, ticket.tier
+            return ticket.conversation_id, tickets.transcript_end(session, ticket) is None
 
     async def view(self, ticket_id: int) -> None:
-        conversation_id, _ = await to_thread.run_sync(self._authorised_ticket, ticket_id)
+        conversation_id, live = await to_thread.run_sync(self._authorised_ticket, ticket_id)
         if ticket_id in self.viewing:
             return
-        self.viewing[ticket_id] = conversation_id
-        self.subscription.add(conversation_topic(conversation_id))
+        # an old ticket of a conversation that moved on is history: no live messages from the
+        # later part, which may belong to a tier this agent does not see
+        self.viewing[ticket_id] = conversation_id if live else -ticket_id
+        if live:
+            self.subscription.add(conversation_topic(conversation_id))
         self.subscription.add(ticket_topic(ticket_id))
         present = self.state.viewers.add(ticket_id, self.agent.id, self.agent.name)
         self.state.hub.publish(ticket_topic(ticket_id), viewers_frame(ticket_id, present))
@@ -80,7 +85,7 @@ class _Connection:
         conversation_id = self.viewing.pop(ticket_id, None)
         if conversation_id is None:
             return
-        if conversation_id not in self.viewing.values():
+        if conversation_id > 0 and conversation_id not in self.viewing.values():
             self.subscription.discard(conversation_topic(conversation_id))
         self.subscription.discard(ticket_topic(ticket_id))
         present = self.state.viewers.remove(ticket_id, self.agent.id)
@@ -88,7 +93,7 @@ class _Connection:
 
     def typing(self, ticket_id: int) -> None:
         conversation_id = self.viewing.get(ticket_id)
-        if conversation_id is None:
+        if conversation_id is None or conversation_id < 0:
             raise Unauthorized("view the ticket first")
         self.state.hub.publish(
             conversation_topic(conversation_id),

@@ -96,6 +96,16 @@ class TestHandoff:
         ).ticket
         assert second.id != first.id and second.subject == "second problem"
         assert second.packet["earlier_tickets"][0]["id"] == first.id
+        # the first ticket's history stops where the second one took over
+        old_view = [m.text for m in tickets.detail(session, agent, first.id).transcript]
+        assert "first problem" in old_view and "second problem" in old_view
+        say(session, conversation, "more about the second problem")
+        assert "more about the second problem" not in [
+            m.text for m in tickets.detail(session, agent, first.id).transcript
+        ]
+        assert "more about the second problem" in [
+            m.text for m in tickets.detail(session, agent, second.id).transcript
+        ]
         # the database refuses a second open ticket even if a reopen tries
         with pytest.raises(TicketConflict, match="another open ticket"):
             tickets.reopen(session, HUB, agent=agent, ticket_id=first.id)
