@@ -72,7 +72,9 @@ class ActionAnswerFromKb(Action):
 
         if conversation_id is not None:
             with unit_of_work(runtime.session_factory) as session:
-                flows.record_unanswered(session, conversation_id=conversation_id, query=text)
+                flows.record_unanswered(
+                    session, conversation_id=conversation_id, query=text, missing=not result.hits
+                )
         dispatcher.utter_message(
             json_message={
                 "kind": "offer_person",

@@ -25,10 +25,11 @@ from handoff import repository as repo
 from handoff.bot import Bot, BotUnavailable
 from handoff.frames import message_frame
 from handoff.language import next_language, render
-from handoff.lifecycle import ConversationMode, HandoffReason, Sender
+from handoff.lifecycle import ConversationMode, HandoffReason, Priority, Sender
 from handoff.models import Conversation, rasa_sender_id
 from handoff.person_request import asks_for_person
 from handoff.texts import TEXTS, say
+from handoff.urgency import is_urgent
 from tierzero.db import unit_of_work
 from tierzero.hub import Hub, conversation_topic
 
@@ -213,10 +214,15 @@ def record_answer(
     )  # fmt: skip
 
 
-def record_unanswered(session: Session, *, conversation_id: int, query: str) -> None:
-    """The bot had no confident answer: the question travels with a handoff."""
+def record_unanswered(
+    session: Session, *, conversation_id: int, query: str, missing: bool = False
+) -> None:
+    """The bot had no confident answer (``missing``: the KB had nothing close at all); the
+    question travels with a handoff and decides its reason."""
     conversation = conversations.get_conversation(session, conversation_id)
-    conversations.remember(session, conversation, low_confidence=query[:500])
+    conversations.remember(
+        session, conversation, low_confidence=query[:500], missing_knowledge=missing
+    )
 
 
 def record_feedback(session: Session, *, conversation_id: int, helpful: bool) -> None:
@@ -242,6 +248,8 @@ def handoff_reason(intent: str | None, conversation: Conversation) -> HandoffRea
     if conversation.unhelpful_answers > 0:
         return HandoffReason.UNHELPFUL_ANSWERS
     if conversation.context.get("low_confidence"):
+        if conversation.context.get("missing_knowledge"):
+            return HandoffReason.MISSING_KNOWLEDGE
         return HandoffReason.LOW_CONFIDENCE
     return HandoffReason.ASKED_FOR_PERSON
 
@@ -256,13 +264,20 @@ def hand_off_from_bot(
     reason = handoff_reason(intent, conversation)
     last = conversation.context.get("last_answer")
     topic = last.get("category") if isinstance(last, dict) else None
+    urgent = any(
+        m.sender == Sender.CUSTOMER.value and is_urgent(m.text)
+        for m in repo.messages_since(session, conversation_id)[-20:]
+    )
+    if urgent and reason is not HandoffReason.ASKED_FOR_PERSON:
+        reason = HandoffReason.URGENT
     result = tickets.hand_off(
         session, hub, conversation_id=conversation_id, reason=reason,
         topic=topic if isinstance(topic, str) else None,
+        priority=Priority.HIGH if urgent else Priority.NORMAL,
     )  # fmt: skip
     if result.created:
         conversation.unhelpful_answers = 0
-        conversations.remember(session, conversation, low_confidence=None)
+        conversations.remember(session, conversation, low_confidence=None, missing_knowledge=False)
         if isinstance(last, dict):
             kb_service.record_handoff_after(
                 session, article_id=int(last["article_id"]), conversation_id=conversation_id

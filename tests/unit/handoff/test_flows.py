@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy.orm import Session
 
 from handoff import flows, tickets
@@ -96,3 +97,47 @@ class TestBotReplies:
         assert texts[0].startswith("Здраво!")
         assert texts[1] == "Отворите Подешавања → Лозинка."
         assert texts[2] == "Open Settings."  # an English fallback article stays English
+
+
+class TestHandoffReasonAndPriority:
+    @pytest.mark.parametrize(
+        "text,urgent",
+        [
+            ("my internet is down and it's urgent", True),
+            ("СРОЧНО: не работает оплата", True),
+            ("хитно ми треба приступ налогу", True),
+            ("είναι επείγον, δεν έχω ίντερνετ", True),
+            ("not urgent, whenever you have time", False),
+            ("can I change my plan next month?", False),
+        ],
+    )
+    def test_urgency_raises_priority(self, session: Session, text: str, urgent: bool) -> None:
+        conversation = make_conversation(session, language=None)
+        receive(session, conversation, text)
+        flows.record_unanswered(session, conversation_id=conversation.id, query=text)
+        result = flows.hand_off_from_bot(session, HUB, conversation_id=conversation.id,
+                                         intent=None)  # fmt: skip
+        assert (result.ticket.priority == "high") is urgent
+        assert result.ticket.handoff_reason == ("urgent" if urgent else "low_confidence")
+
+    def test_nothing_in_the_kb_is_missing_knowledge(self, session: Session) -> None:
+        conversation = make_conversation(session)
+        receive(session, conversation, "do you sell garden furniture?")
+        flows.record_unanswered(
+            session, conversation_id=conversation.id, query="garden furniture", missing=True
+        )
+        result = flows.hand_off_from_bot(session, HUB, conversation_id=conversation.id,
+                                         intent="affirm")  # fmt: skip
+        assert result.ticket.handoff_reason == "missing_knowledge"
+        assert result.ticket.packet["unanswered"] == "garden furniture"
+
+    def test_asking_for_a_person_stays_the_reason_but_urgency_still_counts(
+        self, session: Session
+    ) -> None:
+        conversation = make_conversation(session)
+        receive(session, conversation, "urgent: agent please")
+        result = flows.hand_off_from_bot(session, HUB, conversation_id=conversation.id,
+                                         intent="request_human")  # fmt: skip
+        assert (result.ticket.handoff_reason, result.ticket.priority) == (
+            "asked_for_person", "high",
+        )  # fmt: skip
