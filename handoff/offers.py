@@ -51,50 +51,41 @@ class DispatchReport:
     requeued: list[int] = field(default_factory=list)
 
 
+def _candidate(agent: Agent, *, chats: int = 0, emails: int = 0) -> Candidate:
+    return Candidate(
+        agent_id=agent.id,
+        role=Role(agent.role),
+        tier=Tier(agent.tier),
+        languages=frozenset(agent.languages),
+        skills=frozenset(agent.skills),
+        presence=Presence(agent.presence),
+        chats=chats,
+        emails=emails,
+        chat_capacity=agent.chat_capacity,
+        email_capacity=agent.email_capacity,
+        last_offered_at=agent.last_offered_at,
+    )
+
+
 def candidates(session: Session) -> list[Candidate]:
     """A snapshot of the online agents with their load (open tickets plus pending offers)."""
     agents = repo.routable_agents(session)
     load = repo.open_load(session, [a.id for a in agents])
     pending = repo.pending_offers_by_agent(session)
-    result = []
-    for a in agents:
-        counts = load.get(a.id, {})
-        result.append(
-            Candidate(
-                agent_id=a.id,
-                role=Role(a.role),
-                tier=Tier(a.tier),
-                languages=frozenset(a.languages),
-                skills=frozenset(a.skills),
-                presence=Presence(a.presence),
-                # a pending offer holds a chat slot until it is answered
-                chats=counts.get(Channel.WIDGET.value, 0) + pending.get(a.id, 0),
-                emails=counts.get(Channel.EMAIL.value, 0),
-                chat_capacity=a.chat_capacity,
-                email_capacity=a.email_capacity,
-                last_offered_at=a.last_offered_at,
-            )
+    return [
+        _candidate(
+            a,
+            # a pending offer holds a chat slot until it is answered
+            chats=load.get(a.id, {}).get(Channel.WIDGET.value, 0) + pending.get(a.id, 0),
+            emails=load.get(a.id, {}).get(Channel.EMAIL.value, 0),
         )
-    return result
+        for a in agents
+    ]
 
 
 def every_agent(session: Session) -> list[Candidate]:
     """All active agents, whatever their presence and load (who *could* take a ticket)."""
-    return [
-        Candidate(
-            agent_id=a.id,
-            role=Role(a.role),
-            tier=Tier(a.tier),
-            languages=frozenset(a.languages),
-            skills=frozenset(a.skills),
-            presence=Presence.ONLINE,
-            chats=0,
-            emails=0,
-            chat_capacity=max(a.chat_capacity, 1),
-            email_capacity=max(a.email_capacity, 1),
-        )
-        for a in repo.active_agents(session)
-    ]
+    return [_candidate(a) for a in repo.active_agents(session)]
 
 
 def need_of(ticket: Ticket) -> Need:

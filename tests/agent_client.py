@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
 from websockets.sync.client import ClientConnection, connect
+
+from tests.widget_client import next_matching
 
 
 class AgentClient:
@@ -49,13 +50,9 @@ class AgentClient:
             if predicate(frame):
                 self.frames.remove(frame)
                 return frame
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            frame = self.receive(max(0.05, deadline - time.monotonic()))
-            if frame is not None and predicate(frame):
-                self.frames.remove(frame)
-                return frame
-        raise AssertionError(f"no matching frame within {timeout} s; got {self.frames[-5:]}")
+        found = next_matching(self.receive, predicate, timeout, self.frames)
+        self.frames.remove(found)
+        return found
 
     def presence(self, value: str) -> None:
         self.http.put("/v1/agent/me/presence", json={"presence": value}).raise_for_status()

@@ -19,6 +19,18 @@ def open_session(base_url: str, language: str | None = None) -> dict[str, Any]:
     return session
 
 
+def next_matching(
+    receive: Any, predicate: Any, timeout: float, seen: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The next frame from ``receive`` that matches, within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frame = receive(max(0.05, deadline - time.monotonic()))
+        if frame is not None and predicate(frame):
+            return dict(frame)
+    raise AssertionError(f"no matching frame within {timeout} s; got {seen[-5:]}")
+
+
 class Customer:
     def __init__(self, ws_url: str, token: str, since: int = 0) -> None:
         self.ws_url = ws_url
@@ -53,12 +65,7 @@ class Customer:
         return frame
 
     def wait_for(self, predicate: Any, timeout: float = 30.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            frame = self.receive(max(0.05, deadline - time.monotonic()))
-            if frame is not None and predicate(frame):
-                return frame
-        raise AssertionError(f"no matching frame within {timeout} s; got {self.frames[-5:]}")
+        return next_matching(self.receive, predicate, timeout, self.frames)
 
     def ask(
         self, text: str, *, payload: str | None = None, timeout: float = 30.0
