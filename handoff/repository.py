@@ -96,6 +96,15 @@ def latest_ticket_for_conversation(session: Session, conversation_id: int) -> Ti
     ).first()
 
 
+def conversations_of_customer(session: Session, customer_id: int) -> Sequence[Conversation]:
+    return session.scalars(
+        select(Conversation)
+        .where(Conversation.customer_id == customer_id)
+        .order_by(Conversation.id.desc())
+        .limit(200)
+    ).all()
+
+
 def next_ticket_of_conversation(session: Session, ticket: Ticket) -> Ticket | None:
     return session.scalars(
         select(Ticket)

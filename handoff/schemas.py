@@ -109,6 +109,34 @@ class TicketDetail(TicketRead):
     earlier_tickets: list[TicketRead]
 
 
+class SuggestionRead(Read):
+    article_id: int
+    title: str
+    answer: str
+    url: str
+    language: str
+    version: int
+    confidence: float
+    matched: str
+
+
+class ConversationSummaryRead(BaseModel):
+    id: int
+    channel: str
+    mode: str
+    language: str | None
+    messages: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CustomerStoryRead(BaseModel):
+    customer: CustomerRead
+    conversations: list[ConversationSummaryRead]
+    tickets: list[TicketRead]
+    open_tickets: list[TicketRead]
+
+
 class OfferRead(BaseModel):
     id: int
     ticket_id: int

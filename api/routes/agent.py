@@ -19,6 +19,7 @@ from api import tokens
 from api.deps import (
     AdminDep,
     CurrentAgent,
+    KbDep,
     LeadDep,
     ReadSessionDep,
     SessionDep,
@@ -26,7 +27,7 @@ from api.deps import (
     TicketWorkerDep,
 )
 from api.state import AppState
-from handoff import agents, offers, tickets
+from handoff import agents, conversations, copilot, customers, offers, tickets
 from handoff.lifecycle import Action, EventKind, Priority, TicketStatus, Tier
 from handoff.models import Agent
 from handoff.repository import SORTS
@@ -36,7 +37,9 @@ from handoff.schemas import (
     AgentReply,
     AgentUpdate,
     ClaimRequest,
+    ConversationSummaryRead,
     CustomerRead,
+    CustomerStoryRead,
     DeclineRequest,
     LoginRequest,
     MessageRead,
@@ -46,6 +49,7 @@ from handoff.schemas import (
     ReleaseRequest,
     ReopenRequest,
     ResolveRequest,
+    SuggestionRead,
     TicketDetail,
     TicketEventRead,
     TicketPage,
@@ -362,6 +366,44 @@ def add_note(
     """Agents who may see the ticket: an internal note, never shown to the customer."""
     event = tickets.add_note(session, state.hub, agent=agent, ticket_id=ticket_id, text=body.text)
     return TicketEventRead.model_validate(event)
+
+
+@router.get("/tickets/{ticket_id}/suggestions")
+def suggestions(
+    ticket_id: DbId, agent: TicketWorkerDep, session: ReadSessionDep, kb: KbDep
+) -> list[SuggestionRead]:
+    """Agents who may see the ticket: the KB articles that best answer the conversation so far,
+    in the customer's language and script, with their confidence (copilot)."""
+    ticket = tickets.ticket_for(session, agent, ticket_id)
+    conversation = conversations.get_conversation(session, ticket.conversation_id)
+    found = copilot.suggestions(session, kb, ticket, script=conversation.script)
+    return [SuggestionRead.model_validate(s) for s in found]
+
+
+@router.get("/customers/{customer_id}")
+def customer_story(
+    customer_id: DbId, agent: TicketWorkerDep, session: ReadSessionDep
+) -> CustomerStoryRead:
+    """Agents who may see one of the customer's tickets: the customer's whole story (identity,
+    plan, every conversation and ticket with its outcome, what is still open)."""
+    found = customers.story(session, agent, customer_id)
+    return CustomerStoryRead(
+        customer=CustomerRead.model_validate(found.customer),
+        conversations=[
+            ConversationSummaryRead(
+                id=c.conversation.id,
+                channel=c.conversation.channel,
+                mode=c.conversation.mode,
+                language=c.conversation.language,
+                messages=c.messages,
+                created_at=c.conversation.created_at,
+                updated_at=c.conversation.updated_at,
+            )
+            for c in found.conversations
+        ],
+        tickets=[TicketRead.model_validate(t) for t in found.tickets],
+        open_tickets=[TicketRead.model_validate(t) for t in found.open_tickets],
+    )
 
 
 # --- offers ----------------------------------------------------------------------------------

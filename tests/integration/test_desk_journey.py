@@ -149,6 +149,10 @@ class TestGreekCustomerThroughL1AndL2:
             assert [m["text"] for m in stale.json()["data"]["messages"]] == ["Είστε εκεί;"]
             fresh = l2.get(f"/v1/agent/tickets/{ticket_id}").json()
             last_seq = max(m["seq"] for m in fresh["transcript"])
+            # copilot: the vetted Greek answer to the customer's question, ready to send
+            suggested = l2.get(f"/v1/agent/tickets/{ticket_id}/suggestions").json()
+            assert "password-reset" in suggested[0]["url"] and suggested[0]["language"] == "el"
+            assert l1.get(f"/v1/agent/tickets/{ticket_id}/suggestions").status_code == 404
             sent = l2.post(
                 f"/v1/agent/tickets/{ticket_id}/messages",
                 {
@@ -173,6 +177,10 @@ class TestGreekCustomerThroughL1AndL2:
             assert again["sender"] == "bot" and again["payload"]["kind"] == "answer"
             # the internal note never reached the customer
             assert all("INTERNAL-7731" not in str(f) for f in customer.frames)
+            # the customer's whole story shows the resolved ticket
+            story = l2.get(f"/v1/agent/customers/{detail['customer']['id']}").json()
+            assert [(t["id"], t["status"]) for t in story["tickets"]] == [(ticket_id, "resolved")]
+            assert story["open_tickets"] == [] and story["customer"]["language"] == "el"
             history = l2.get(f"/v1/agent/tickets/{ticket_id}/events").json()
             kinds = [e["kind"] for e in history]
             for kind in ("created", "offered", "claimed", "note", "escalated", "replied",
