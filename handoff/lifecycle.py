@@ -181,6 +181,7 @@ class EventKind(StrEnum):
     FIRST_RESPONSE = "first_response"
     REPLIED = "replied"
     NOTE = "note"
+    RATED = "rated"
 
 
 @dataclass(frozen=True)

@@ -173,11 +173,16 @@ class Ticket(Base):
     first_response_at: Mapped[datetime | None] = mapped_column()
     assigned_at: Mapped[datetime | None] = mapped_column()
     resolved_at: Mapped[datetime | None] = mapped_column()
+    #: The customer's verdict on the resolution (CSAT 1–5, a comment); the latest counts.
+    csat_score: Mapped[int | None] = mapped_column(Integer)
+    csat_comment: Mapped[str | None] = mapped_column(Text)
+    csat_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
         CheckConstraint(f"status in {sql_in(TicketStatus)}", name="status"),
+        CheckConstraint("csat_score is null or (csat_score between 1 and 5)", name="csat_score"),
         CheckConstraint(f"tier in {sql_in(Tier)}", name="tier"),
         CheckConstraint(f"priority in {sql_in(Priority)}", name="priority"),
         Index("ix_tickets_queue", "status", "tier", "priority_rank", "created_at"),

@@ -31,6 +31,12 @@ class SessionCreate(Strict):
     page_url: str | None = Field(default=None, max_length=2000)
 
 
+class CsatCreate(Strict):
+    ticket_id: int = Field(ge=1, le=2**31 - 1)
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
 class SessionCreated(BaseModel):
     token: str
     conversation_id: int
@@ -82,6 +88,9 @@ class TicketRead(Read):
     assigned_at: datetime | None
     first_response_at: datetime | None
     resolved_at: datetime | None
+    csat_score: int | None
+    csat_comment: str | None
+    csat_at: datetime | None
 
 
 class TicketPage(BaseModel):

@@ -158,6 +158,24 @@ TEXTS: dict[str, dict[str, str]] = {
         "sr": "Izvinite, nije mi jasno šta ste mislili. Napišite pitanje u nekoliko reči ili "
         "napišite „operater“ da biste razgovarali sa osobom.",
     },
+    "csat_question": {
+        "en": "How did we do? Rate the help you got (1 = poor, 5 = excellent).",
+        "el": "Πώς τα πήγαμε; Βαθμολογήστε τη βοήθεια (1 = κακή, 5 = εξαιρετική).",
+        "ru": "Как мы справились? Оцените помощь (1 — плохо, 5 — отлично).",
+        "sr": "Kako smo vam pomogli? Ocenite pomoć (1 = loše, 5 = odlično).",
+    },
+    "csat_comment": {
+        "en": "Anything to add? (optional)",
+        "el": "Θέλετε να προσθέσετε κάτι; (προαιρετικό)",
+        "ru": "Хотите что-то добавить? (необязательно)",
+        "sr": "Želite li nešto da dodate? (nije obavezno)",
+    },
+    "csat_thanks": {
+        "en": "Thank you for your rating!",
+        "el": "Ευχαριστούμε για τη βαθμολογία σας!",
+        "ru": "Спасибо за оценку!",
+        "sr": "Hvala na oceni!",
+    },
 }
 
 

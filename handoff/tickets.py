@@ -70,7 +70,12 @@ def announce(
 
 
 def say_to_customer(
-    session: Session, hub: Hub, conversation: Conversation, key: str, **values: object
+    session: Session,
+    hub: Hub,
+    conversation: Conversation,
+    key: str,
+    payload: dict[str, Any] | None = None,
+    **values: object,
 ) -> Message:
     """A system message in the customer's language and script (stored, then pushed)."""
     from handoff.language import render
@@ -79,7 +84,7 @@ def say_to_customer(
                   conversation.script)  # fmt: skip
     message = add_message(
         session, conversation_id=conversation.id, sender=Sender.SYSTEM, text=text,
-        payload={"kind": key},
+        payload={"kind": key, **(payload or {})},
     )  # fmt: skip
     hub.publish_after_commit(session, conversation_topic(conversation.id), message_frame(message))
     return message
@@ -502,7 +507,10 @@ def resolve(
     conversation = get_conversation(session, ticket.conversation_id)
     conversation.mode = ConversationMode.BOT.value
     conversation.unhelpful_answers = 0
-    say_to_customer(session, hub, conversation, "ticket_resolved", ticket=ticket.id)
+    say_to_customer(
+        session, hub, conversation, "ticket_resolved", ticket=ticket.id,
+        payload={"csat": csat_prompt(conversation, ticket.id)},
+    )  # fmt: skip
     announce(session, hub, ticket, event)
     return ticket
 
@@ -589,6 +597,57 @@ def cancel_waiting(session: Session, hub: Hub, *, conversation_id: int) -> Ticke
     conversation.mode = ConversationMode.BOT.value
     say_to_customer(session, hub, conversation, "handoff_cancelled")
     announce(session, hub, ticket, event)
+    return ticket
+
+
+# --- the customer's verdict ------------------------------------------------------------------
+
+
+def csat_prompt(conversation: Conversation, ticket_id: int) -> dict[str, Any]:
+    """What the widget needs to ask for a rating, in the customer's language and script."""
+    from handoff.language import render
+
+    def text(key: str) -> str:
+        return render(say(key, conversation.language), conversation.language, conversation.script)
+
+    return {
+        "ticket_id": ticket_id,
+        "question": text("csat_question"),
+        "comment": text("csat_comment"),
+        "scale": [1, 2, 3, 4, 5],
+    }
+
+
+def rate(
+    session: Session,
+    hub: Hub,
+    *,
+    conversation_id: int,
+    ticket_id: int,
+    score: int,
+    comment: str | None = None,
+) -> Ticket:
+    """The customer's rating of a resolved ticket of their conversation; a second rating
+    replaces the first (one verdict per resolution), each one kept as an event."""
+    ticket = repo.get_ticket(session, ticket_id)
+    if ticket is None or ticket.conversation_id != conversation_id:
+        raise TicketNotFound("ticket not found")
+    if ticket.status not in (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value) or (
+        ticket.end_reason != EndReason.RESOLVED.value
+    ):
+        raise TicketConflict("only a resolved request can be rated")
+    if not 1 <= score <= 5:
+        raise MessageRejected("the rating is a number from 1 to 5")
+    cleaned = clean_text(comment, max_chars=2000) if comment and comment.strip() else None
+    replaced = ticket.csat_score is not None
+    ticket.csat_score, ticket.csat_comment, ticket.csat_at = score, cleaned, utcnow()
+    event = lifecycle.record(
+        session, ticket, EventKind.RATED, actor=Actor.CUSTOMER,
+        data={"score": score, "comment": cleaned, "replaced": replaced},
+    )  # fmt: skip
+    hub.publish_after_commit(session, ticket_topic(ticket.id), ticket_frame(ticket, event))
+    conversation = get_conversation(session, conversation_id)
+    say_to_customer(session, hub, conversation, "csat_thanks")
     return ticket
 
 

@@ -21,7 +21,7 @@ from api.sockets import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, receive_text, run_p
 from api.state import AppState
 from handoff import conversations, tickets, waiting
 from handoff.frames import ack_frame, error_frame, message_frame, typing_frame
-from handoff.schemas import MessageRead, SessionCreate, SessionCreated
+from handoff.schemas import CsatCreate, MessageRead, SessionCreate, SessionCreated
 from tierzero.db import unit_of_work
 from tierzero.errors import TierZeroError, TooManyRequests, Unauthorized
 from tierzero.hub import OVERFLOW, Subscription, conversation_topic
@@ -88,6 +88,17 @@ def history(
     assert customer.conversation_id is not None
     messages = conversations.transcript(session, customer.conversation_id, since)
     return [MessageRead.model_validate(m) for m in messages]
+
+
+@router.post("/csat", status_code=204)
+def rate(body: CsatCreate, customer: CurrentCustomer, session: SessionDep, state: StateDep) -> None:
+    """The token's customer: rate a resolved request of their conversation (1–5, a comment); a
+    second rating replaces the first."""
+    assert customer.conversation_id is not None
+    tickets.rate(
+        session, state.hub, conversation_id=customer.conversation_id, ticket_id=body.ticket_id,
+        score=body.score, comment=body.comment,
+    )  # fmt: skip
 
 
 @router.post("/handoff/cancel", status_code=204)

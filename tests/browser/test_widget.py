@@ -91,3 +91,31 @@ class TestWidget:
         expect(
             page.locator(".tz-msg.tz-customer", has_text="what plans do you have?")
         ).to_be_visible(timeout=15_000)
+
+
+class TestRating:
+    def test_after_resolution_the_customer_rates_with_the_keyboard(
+        self, page: Page, stack: Stack
+    ) -> None:
+        import httpx
+
+        page.goto(stack.base_url + "/")
+        page.get_by_test_id("tz-launch").click()
+        expect(page.locator(".tz-status")).to_have_text("online", timeout=15_000)
+        _send(page, "operator please")
+        expect(page.locator(".tz-msg.tz-bot", has_text="ticket #")).to_be_visible(timeout=30_000)
+        text = page.locator(".tz-msg.tz-bot", has_text="ticket #").inner_text()
+        ticket_id = int(text.split("#")[1].split(")")[0])
+        admin = stack.login("dave")
+        with httpx.Client(base_url=stack.base_url, headers=admin, timeout=30) as api:
+            assert api.post(f"/v1/agent/tickets/{ticket_id}/claim").status_code == 200
+            assert api.post(f"/v1/agent/tickets/{ticket_id}/resolve").status_code == 200
+            rating = page.get_by_test_id("tz-csat")
+            expect(rating).to_be_visible(timeout=15_000)
+            page.get_by_label("Anything to add? (optional)").fill("quick and kind")
+            four = rating.get_by_role("button", name="4 / 5")
+            four.focus()
+            page.keyboard.press("Enter")
+            expect(four).to_have_attribute("aria-pressed", "true", timeout=15_000)
+            ticket = api.get(f"/v1/agent/tickets/{ticket_id}").json()
+            assert (ticket["csat_score"], ticket["csat_comment"]) == (4, "quick and kind")

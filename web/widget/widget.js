@@ -81,6 +81,8 @@
       ".tz-error{color:#b42318;font-size:12px;padding:0 12px 6px}",
       ".tz-queue{display:none;gap:8px;align-items:center;justify-content:space-between;padding:8px 12px;background:#fff8e1;border-top:1px solid #f0d98c;font-size:13px}",
       ".tz-queue.tz-waiting{display:flex}",
+      ".tz-csat{margin:4px 0 8px}.tz-csat input{width:100%;box-sizing:border-box;border:1px solid #dde3ee;border-radius:8px;padding:6px;font:inherit}",
+      ".tz-buttons button[aria-pressed=true]{background:#2354d6;color:#fff}",
       ".tz-queue button{border:1px solid #8a6d00;background:#fff;color:#5c4800;border-radius:14px;padding:3px 10px;cursor:pointer;white-space:nowrap}",
       ".tz-queue button:focus-visible,.tz-buttons button:focus-visible,.tz-form button:focus-visible{outline:2px solid #1b1f24;outline-offset:2px}"
     ].join("\n");
@@ -165,6 +167,7 @@
       if (!later && Number(m.getAttribute("data-seq")) > frame.seq) later = m;
     });
     log.insertBefore(box, later);
+    if (frame.sender === "system" && p.csat && p.csat.ticket_id) log.insertBefore(csat(p.csat), box.nextSibling);
     if (frame.sender !== "customer" && Array.isArray(p.buttons) && p.buttons.length) {
       var row = el("div", "tz-buttons");
       p.buttons.forEach(function (b) {
@@ -180,6 +183,41 @@
       log.insertBefore(row, box.nextSibling);
     }
     log.scrollTop = log.scrollHeight;
+  }
+
+  // The customer's verdict after a resolution: 1-5 as real buttons (keyboard, screen readers),
+  // an optional comment, sent once; rating again replaces the first rating.
+  function csat(prompt) {
+    var box = el("div", "tz-csat");
+    box.setAttribute("role", "group");
+    box.setAttribute("data-testid", "tz-csat");
+    var question = el("span", "tz-note", String(prompt.question || ""));
+    question.id = "tz-csat-q-" + prompt.ticket_id;
+    box.setAttribute("aria-labelledby", question.id);
+    box.appendChild(question);
+    var row = el("div", "tz-buttons"), comment = el("input");
+    comment.setAttribute("aria-label", String(prompt.comment || "Comment"));
+    comment.setAttribute("placeholder", String(prompt.comment || ""));
+    comment.setAttribute("maxlength", "2000");
+    (prompt.scale || [1, 2, 3, 4, 5]).forEach(function (score) {
+      var b = el("button", null, String(score));
+      b.type = "button";
+      b.setAttribute("aria-label", String(score) + " / 5");
+      b.addEventListener("click", function () {
+        fetch(API + "/v1/widget/csat", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "Authorization": "Bearer " + state.token },
+          body: JSON.stringify({ ticket_id: prompt.ticket_id, score: score, comment: comment.value.trim() || null })
+        }).then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          row.querySelectorAll("button").forEach(function (x) { x.setAttribute("aria-pressed", String(x === b)); });
+        }).catch(function () { showError("Your rating could not be sent; try again."); });
+      });
+      row.appendChild(b);
+    });
+    box.appendChild(row);
+    box.appendChild(comment);
+    return box;
   }
 
   function showError(text) {

@@ -357,3 +357,41 @@ class TestStateMachine:
                                 agent_id=agent.id)  # fmt: skip
             assert len(events(session, ticket)) == before
         assert TRANSITIONS[action].sources
+
+
+class TestCsat:
+    def test_one_rating_per_resolution_a_second_replaces_it(self, session: Session) -> None:
+        ticket = make_ticket(session)
+        agent = make_agent(session)
+        with pytest.raises(TicketConflict, match="resolved"):
+            tickets.rate(session, HUB, conversation_id=ticket.conversation_id,
+                         ticket_id=ticket.id, score=5)  # fmt: skip
+        tickets.claim(session, HUB, agent=agent, ticket_id=ticket.id)
+        tickets.resolve(session, HUB, agent=agent, ticket_id=ticket.id)
+        resolved_message = session.scalars(
+            select(Message)
+            .where(Message.conversation_id == ticket.conversation_id)
+            .order_by(Message.seq.desc())
+        ).first()
+        assert resolved_message is not None
+        assert resolved_message.payload["csat"]["ticket_id"] == ticket.id
+        tickets.rate(session, HUB, conversation_id=ticket.conversation_id, ticket_id=ticket.id,
+                     score=2, comment="slow")  # fmt: skip
+        tickets.rate(session, HUB, conversation_id=ticket.conversation_id, ticket_id=ticket.id,
+                     score=5, comment="  ")  # fmt: skip
+        assert (ticket.csat_score, ticket.csat_comment) == (5, None)
+        rated = [e for e in events(session, ticket) if e.kind == "rated"]
+        assert [(e.data["score"], e.data["replaced"]) for e in rated] == [(2, False), (5, True)]
+
+    def test_only_the_tickets_own_customer_rates_it(self, session: Session) -> None:
+        ticket = make_ticket(session)
+        other = make_conversation(session)
+        with pytest.raises(TicketNotFound):
+            tickets.rate(session, HUB, conversation_id=other.id, ticket_id=ticket.id, score=4)
+
+    def test_a_cancelled_wait_is_not_rated(self, session: Session) -> None:
+        ticket = make_ticket(session)
+        tickets.cancel_waiting(session, HUB, conversation_id=ticket.conversation_id)
+        with pytest.raises(TicketConflict):
+            tickets.rate(session, HUB, conversation_id=ticket.conversation_id,
+                         ticket_id=ticket.id, score=3)  # fmt: skip
