@@ -182,6 +182,7 @@ class EventKind(StrEnum):
     REPLIED = "replied"
     NOTE = "note"
     RATED = "rated"
+    PROMOTED = "promoted"
 
 
 @dataclass(frozen=True)

@@ -241,3 +241,19 @@ class TicketOffer(Base):
             postgresql_where=text("status = 'pending'"),
         ),
     )
+
+
+class CannedResponse(Base):
+    """A reply agents send often, per language, with placeholders; managed by leads."""
+
+    __tablename__ = "canned_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("title", "language", name="uq_canned_responses_title"),)

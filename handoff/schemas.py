@@ -146,6 +146,39 @@ class CustomerStoryRead(BaseModel):
     open_tickets: list[TicketRead]
 
 
+class CannedCreate(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    language: Language
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class CannedRead(Read):
+    id: int
+    title: str
+    language: str
+    text: str
+    updated_at: datetime
+
+
+class CannedFilled(BaseModel):
+    canned_id: int
+    text: str
+
+
+class PromoteRequest(Strict):
+    title: str | None = Field(default=None, max_length=200)
+    answer: str | None = Field(default=None, max_length=20_000)
+    questions: list[str] | None = Field(default=None, max_length=50)
+
+
+class PromotedRead(BaseModel):
+    article_id: int
+    key: str
+    language: str
+    status: str
+    source_ticket_id: int
+
+
 class OfferRead(BaseModel):
     id: int
     ticket_id: int

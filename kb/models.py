@@ -52,6 +52,9 @@ class Article(Base):
     category: Mapped[str | None] = mapped_column(String(MAX_CATEGORY_CHARS), index=True)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_by: Mapped[str] = mapped_column(String(320), default="")
+    #: The ticket whose resolution this article was promoted from ("L2 trains L1"); a plain id,
+    #: so the KB does not depend on the desk.
+    source_ticket_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -576,6 +576,7 @@ def create_article(
     author: str,
     author_id: int | None = None,
     note: str | None = None,
+    source_ticket_id: int | None = None,
 ) -> ArticleView:
     """A new article with its first translation as a draft (version 1)."""
     key = _check_key(key)
@@ -588,6 +589,7 @@ def create_article(
         category=_check_category(category),
         tags=_check_tags(tags),
         created_by=author,
+        source_ticket_id=source_ticket_id,
         created_at=utcnow(),
         updated_at=utcnow(),
     )

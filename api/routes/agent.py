@@ -27,7 +27,7 @@ from api.deps import (
     TicketWorkerDep,
 )
 from api.state import AppState
-from handoff import agents, conversations, copilot, customers, offers, tickets
+from handoff import agents, canned, conversations, copilot, customers, offers, promote, tickets
 from handoff.lifecycle import Action, EventKind, Priority, TicketStatus, Tier
 from handoff.models import Agent
 from handoff.repository import SORTS
@@ -36,6 +36,9 @@ from handoff.schemas import (
     AgentRead,
     AgentReply,
     AgentUpdate,
+    CannedCreate,
+    CannedFilled,
+    CannedRead,
     ClaimRequest,
     ConversationSummaryRead,
     CustomerRead,
@@ -46,6 +49,8 @@ from handoff.schemas import (
     NoteCreate,
     OfferRead,
     PresenceUpdate,
+    PromotedRead,
+    PromoteRequest,
     ReleaseRequest,
     ReopenRequest,
     ResolveRequest,
@@ -404,6 +409,73 @@ def customer_story(
         tickets=[TicketRead.model_validate(t) for t in found.tickets],
         open_tickets=[TicketRead.model_validate(t) for t in found.open_tickets],
     )
+
+
+@router.post("/tickets/{ticket_id}/promote", status_code=201)
+def promote_to_kb(
+    ticket_id: DbId,
+    agent: ChangingWorker,
+    session: SessionDep,
+    state: StateDep,
+    body: PromoteRequest | None = None,
+) -> PromotedRead:
+    """Agents who may see the resolved ticket: its question and answer become a KB draft for
+    editors, linked to the ticket."""
+    body = body or PromoteRequest()
+    view = promote.promote(
+        session, agent=agent, ticket_id=ticket_id, title=body.title, answer=body.answer,
+        questions=body.questions,
+    )  # fmt: skip
+    (translation,) = view.translations
+    return PromotedRead(
+        article_id=view.article.id, key=view.article.key, language=translation.translation.language,
+        status=translation.translation.status, source_ticket_id=ticket_id,
+    )  # fmt: skip
+
+
+# --- canned responses ------------------------------------------------------------------------
+
+
+@router.get("/canned")
+def list_canned(
+    _: TicketWorkerDep, session: ReadSessionDep, language: str | None = Query(None, max_length=8)
+) -> list[CannedRead]:
+    """Agents, leads, admins: the canned responses (optionally of one language)."""
+    return [CannedRead.model_validate(c) for c in canned.list_canned(session, language=language)]
+
+
+@router.post("/canned", status_code=201)
+def create_canned(body: CannedCreate, lead: LeadDep, session: SessionDep) -> CannedRead:
+    """Leads and admins: a new canned response ({customer_name}, {agent_name}, {ticket_id})."""
+    saved = canned.save_canned(session, author=lead, **body.model_dump())
+    return CannedRead.model_validate(saved)
+
+
+@router.put("/canned/{canned_id}")
+def replace_canned(
+    canned_id: DbId, body: CannedCreate, lead: LeadDep, session: SessionDep
+) -> CannedRead:
+    """Leads and admins: change a canned response."""
+    saved = canned.save_canned(session, author=lead, canned_id=canned_id, **body.model_dump())
+    return CannedRead.model_validate(saved)
+
+
+@router.delete("/canned/{canned_id}", status_code=204)
+def delete_canned(canned_id: DbId, _: LeadDep, session: SessionDep) -> Response:
+    """Leads and admins: remove a canned response."""
+    canned.delete_canned(session, canned_id)
+    return Response(status_code=204)
+
+
+@router.get("/tickets/{ticket_id}/canned/{canned_id}")
+def fill_canned(
+    ticket_id: DbId, canned_id: DbId, agent: TicketWorkerDep, session: ReadSessionDep
+) -> CannedFilled:
+    """Agents who may see the ticket: the canned response filled in for it, ready to send."""
+    ticket = tickets.ticket_for(session, agent, ticket_id)
+    found = canned.get_canned(session, canned_id)
+    return CannedFilled(canned_id=found.id, text=canned.fill(session, found, ticket=ticket,
+                                                             agent=agent))  # fmt: skip
 
 
 # --- offers ----------------------------------------------------------------------------------

@@ -457,3 +457,51 @@ class TestBadInputOnTheDesk:
             assert l2.socket.close_code == 4401
         finally:
             l2.close()
+
+
+class TestCannedAndPromotion:
+    def test_lead_keeps_canned_replies_agent_sends_one_and_promotes_the_resolution(
+        self, stack: Stack, admin: AgentClient
+    ) -> None:
+        lead = AgentClient(stack.base_url, AGENTS["lena"][0], PASSWORD)
+        l1 = _new_agent(stack, admin, tier="L1", languages=["en"])
+        session = open_session(stack.base_url, language="en")
+        customer = Customer(stack.ws_url, session["token"])
+        try:
+            title = f"hello-{uuid.uuid4().hex[:6]}"
+            reply = {
+                "title": title,
+                "language": "en",
+                "text": "Hi, I'm {agent_name} (#{ticket_id}).",
+            }
+            created = lead.post("/v1/agent/canned", reply)
+            assert created.status_code == 201, created.text
+            assert l1.post("/v1/agent/canned", {"title": "x", "language": "en",
+                                                "text": "y"}).status_code == 403  # fmt: skip
+            bad = lead.post("/v1/agent/canned", {"title": "z", "language": "en", "text": "{oops}"})
+            assert bad.status_code == 400
+            customer.ask("How do I pair a second TV box with my router?")
+            ticket_id = customer.ask("agent")["payload"]["ticket_id"]
+            assert l1.post(f"/v1/agent/tickets/{ticket_id}/claim").status_code == 200
+            filled = l1.get(f"/v1/agent/tickets/{ticket_id}/canned/{created.json()['id']}").json()
+            assert filled["text"] == f"Hi, I'm {l1.agent['name']} (#{ticket_id})."
+            assert l1.post(f"/v1/agent/tickets/{ticket_id}/messages",
+                           {"text": filled["text"]}).status_code == 201  # fmt: skip
+            answer = "Hold WPS on the router, then on the box; both lights turn green."
+            assert l1.post(f"/v1/agent/tickets/{ticket_id}/messages",
+                           {"text": answer}).status_code == 201  # fmt: skip
+            assert l1.post(f"/v1/agent/tickets/{ticket_id}/resolve").status_code == 200
+            promoted = l1.post(f"/v1/agent/tickets/{ticket_id}/promote")
+            assert promoted.status_code == 201, promoted.text
+            draft = promoted.json()
+            assert (draft["status"], draft["language"], draft["source_ticket_id"]) == (
+                "draft", "en", ticket_id,
+            )  # fmt: skip
+            editor = AgentClient(stack.base_url, AGENTS["eve"][0], PASSWORD)
+            article = editor.get(f"/v1/kb/articles/{draft['article_id']}").json()
+            editor.close()
+            assert answer in str(article)
+        finally:
+            customer.close()
+            for c in (lead, l1):
+                c.close()
