@@ -29,7 +29,11 @@ class ActionHandoff(Action):
         runtime = get_runtime()
         with unit_of_work(runtime.session_factory) as session:
             result = flows.hand_off_from_bot(
-                session, runtime.hub, conversation_id=conversation_id, intent=intent_of(tracker)
+                session,
+                runtime.hub,
+                conversation_id=conversation_id,
+                intent=intent_of(tracker),
+                policy=runtime.policy,
             )
             ticket_id = result.ticket.id
             position = waiting.position_of(session, result.ticket)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.models import RASA_SENDER_PREFIX
+from handoff.policy import Policy
 from tierzero.hub import Hub, NullHub
 
 
@@ -20,6 +21,7 @@ class Runtime:
     session_factory: sessionmaker[Session]
     kb: Any  # kb.index.KbIndex
     hub: Hub = field(default_factory=NullHub)
+    policy: Policy | None = None
 
 
 _runtime: Runtime | None = None

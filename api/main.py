@@ -24,6 +24,7 @@ from api.state import AppState, Limits
 from handoff.bot import RasaClient
 from handoff.flows import ConversationFlow
 from handoff.offers import Timing
+from handoff.policy import load as load_policy
 from kb.index import KbIndex
 from tierzero import migrate
 from tierzero.db import make_engine, make_session_factory, unit_of_work
@@ -55,7 +56,9 @@ def load_kb(state: AppState) -> Any:
             target=load_person_model, args=(state, index), name="person-model", daemon=True
         ).start()
     state.kb = index
-    actions.runtime.configure(actions.runtime.Runtime(state.session_factory, index, state.hub))
+    actions.runtime.configure(
+        actions.runtime.Runtime(state.session_factory, index, state.hub, state.policy)
+    )
     state.kb_loaded = True
     log.info("knowledge base index loaded: %d translations", count)
     return sync
@@ -107,6 +110,7 @@ async def keep_kb_in_sync(state: AppState) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    policy = load_policy(settings.policy_path)  # a bad policy stops the start, naming the line
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     hub = InMemoryHub()
@@ -126,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             offer_seconds=settings.offer_timeout_seconds,
             offline_requeue_seconds=settings.offline_requeue_seconds,
         ),
+        policy=policy,
     )
 
     @asynccontextmanager

@@ -14,6 +14,7 @@ from api.viewers import Connected, Viewers
 from handoff.bot import RasaClient
 from handoff.flows import ConversationFlow
 from handoff.offers import Timing
+from handoff.policy import Policy
 from tierzero.hub import InMemoryHub
 from tierzero.settings import Settings
 
@@ -52,6 +53,7 @@ class AppState:
     executor: ActionExecutor
     limits: Limits
     timing: Timing
+    policy: Policy
     viewers: Viewers = field(default_factory=Viewers)
     connected: Connected = field(default_factory=Connected)
     kb: KbIndex | None = None

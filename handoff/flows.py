@@ -28,6 +28,7 @@ from handoff.language import next_language, render
 from handoff.lifecycle import ConversationMode, HandoffReason, Priority, Sender
 from handoff.models import Conversation, rasa_sender_id
 from handoff.person_request import asks_for_person
+from handoff.policy import Policy
 from handoff.texts import TEXTS, say
 from handoff.urgency import is_urgent
 from tierzero.db import unit_of_work
@@ -255,7 +256,12 @@ def handoff_reason(intent: str | None, conversation: Conversation) -> HandoffRea
 
 
 def hand_off_from_bot(
-    session: Session, hub: Hub, *, conversation_id: int, intent: str | None
+    session: Session,
+    hub: Hub,
+    *,
+    conversation_id: int,
+    intent: str | None,
+    policy: Policy | None = None,
 ) -> tickets.HandoffResult:
     """The bot hands the conversation to a person (idempotent while a ticket is open)."""
     from kb import service as kb_service
@@ -273,7 +279,7 @@ def hand_off_from_bot(
     result = tickets.hand_off(
         session, hub, conversation_id=conversation_id, reason=reason,
         topic=topic if isinstance(topic, str) else None,
-        priority=Priority.HIGH if urgent else Priority.NORMAL,
+        priority=Priority.HIGH if urgent else Priority.NORMAL, policy=policy,
     )  # fmt: skip
     if result.created:
         conversation.unhelpful_answers = 0

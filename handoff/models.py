@@ -170,6 +170,9 @@ class Ticket(Base):
     packet: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     first_response_due_at: Mapped[datetime | None] = mapped_column()
     resolution_due_at: Mapped[datetime | None] = mapped_column()
+    #: The next deadline that counts (first response, then resolution; none once it is done):
+    #: what the queue sorts by first.
+    due_at: Mapped[datetime | None] = mapped_column()
     first_response_at: Mapped[datetime | None] = mapped_column()
     assigned_at: Mapped[datetime | None] = mapped_column()
     resolved_at: Mapped[datetime | None] = mapped_column()
@@ -186,6 +189,7 @@ class Ticket(Base):
         CheckConstraint(f"tier in {sql_in(Tier)}", name="tier"),
         CheckConstraint(f"priority in {sql_in(Priority)}", name="priority"),
         Index("ix_tickets_queue", "status", "tier", "priority_rank", "created_at"),
+        Index("ix_tickets_due", "status", "tier", "due_at"),
         Index(
             "uq_tickets_open_conversation",
             "conversation_id",

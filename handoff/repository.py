@@ -6,7 +6,7 @@ import base64
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -127,6 +127,7 @@ def tickets_of_customer(
 
 #: Sort keys an API client may ask for: name → columns (ties broken by id, so cursors are exact).
 SORTS: dict[str, tuple[str, ...]] = {
+    "deadline": ("due_sort_at", "priority_rank", "created_at"),
     "priority": ("priority_rank", "created_at"),
     "oldest": ("created_at",),
     "newest": ("-created_at",),
@@ -145,16 +146,27 @@ class QueueFilter:
     needs_lead: bool | None = None
 
 
+#: Tickets without a deadline sort after every ticket with one (the same on both databases,
+#: which order NULLs differently).
+NO_DEADLINE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 def _column(name: str) -> Any:
+    if name.lstrip("-") == "due_sort_at":
+        return func.coalesce(Ticket.due_at, NO_DEADLINE)
     return getattr(Ticket, name.lstrip("-"))
+
+
+def _value(ticket: Ticket, name: str) -> Any:
+    if name.lstrip("-") == "due_sort_at":
+        return ticket.due_at or NO_DEADLINE
+    return getattr(ticket, name.lstrip("-"))
 
 
 def encode_cursor(ticket: Ticket, sort: str) -> str:
     values = [
-        getattr(ticket, key.lstrip("-")).isoformat()
-        if isinstance(getattr(ticket, key.lstrip("-")), datetime)
-        else getattr(ticket, key.lstrip("-"))
-        for key in SORTS[sort]
+        value.isoformat() if isinstance(value, datetime) else value
+        for value in (_value(ticket, key) for key in SORTS[sort])
     ]
     raw = json.dumps({"s": sort, "v": values, "id": ticket.id}).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")

@@ -88,6 +88,10 @@ class TicketRead(Read):
     assigned_at: datetime | None
     first_response_at: datetime | None
     resolved_at: datetime | None
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    #: the next deadline that counts (what the queue sorts by)
+    due_at: datetime | None
     csat_score: int | None
     csat_comment: str | None
     csat_at: datetime | None

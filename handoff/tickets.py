@@ -45,6 +45,8 @@ from handoff.lifecycle import (
     Tier,
 )
 from handoff.models import Agent, Conversation, Message, Ticket, TicketEvent
+from handoff.policy import Policy
+from handoff.sla import deadlines
 from handoff.texts import say
 from tierzero.db import utcnow
 from tierzero.hub import Hub, agent_topic, conversation_topic, queue_topic, ticket_topic
@@ -177,6 +179,7 @@ def hand_off(
     topic: str | None = None,
     priority: Priority = Priority.NORMAL,
     actor: Actor = Actor.BOT,
+    policy: Policy | None = None,
 ) -> HandoffResult:
     """Turn a conversation into a queued L1 ticket; idempotent while a ticket is open (retries
     and concurrent calls get the same ticket); after resolution a new ticket is made."""
@@ -188,6 +191,13 @@ def hand_off(
     since_last = _since_last_ticket(session, conversation_id, messages)
     first_question = next((m.text for m in since_last if m.sender == Sender.CUSTOMER.value), "")
     packet = handoff_packet(session, conversation, messages, reason=reason, topic=topic)
+    now = utcnow()
+    due = None
+    if policy is not None:
+        customer = repo.get_customer(session, conversation.customer_id)
+        due = deadlines(policy, customer.plan if customer else None, priority, now)
+        packet["plan"] = due.plan
+        packet["live_support"] = due.live_support
     ticket = Ticket(
         conversation_id=conversation.id,
         customer_id=conversation.customer_id,
@@ -203,8 +213,11 @@ def hand_off(
         handoff_seq=conversation.last_seq,
         bot_attempts=bot_attempts(since_last),
         packet=packet,
-        created_at=utcnow(),
-        updated_at=utcnow(),
+        first_response_due_at=due.first_response_due_at if due else None,
+        resolution_due_at=due.resolution_due_at if due else None,
+        due_at=due.first_response_due_at if due else None,
+        created_at=now,
+        updated_at=now,
     )
     try:
         with session.begin_nested():
@@ -501,7 +514,7 @@ def resolve(
         session, ticket, Action.RESOLVE, actor=actor_of(agent), agent_id=agent.id, reason=text,
         expected_version=_seen_version(ticket, Action.RESOLVE, expected_version),
         changes={"resolved_at": utcnow(), "end_reason": EndReason.RESOLVED.value,
-                 "needs_lead": False},
+                 "needs_lead": False, "due_at": None},
     )  # fmt: skip
     _close_offer(session, hub, ticket)
     conversation = get_conversation(session, ticket.conversation_id)
@@ -534,7 +547,7 @@ def reopen(
                 reason=reason,
                 expected_version=_seen_version(ticket, Action.REOPEN, expected_version),
                 changes={"resolved_at": None, "end_reason": None, "assignee_id": None,
-                         "assigned_at": None},
+                         "assigned_at": None, "due_at": ticket.resolution_due_at},
             )  # fmt: skip
     except IntegrityError as exc:
         session.refresh(ticket)
@@ -588,7 +601,8 @@ def cancel_waiting(session: Session, hub: Hub, *, conversation_id: int) -> Ticke
             event = lifecycle.apply(
                 session, ticket, Action.CANCEL, actor=Actor.CUSTOMER,
                 reason="customer left the queue",
-                changes={"end_reason": EndReason.CANCELLED.value, "needs_lead": False},
+                changes={"end_reason": EndReason.CANCELLED.value, "needs_lead": False,
+                         "due_at": None},
             )  # fmt: skip
     except TicketConflict as exc:  # an agent took it at this very moment
         raise TicketConflict(taken) from exc
@@ -696,6 +710,7 @@ def reply(
     )  # fmt: skip
     if ticket.first_response_at is None:
         ticket.first_response_at = message.created_at
+        ticket.due_at = ticket.resolution_due_at  # the next promise is the resolution
         lifecycle.record(session, ticket, EventKind.FIRST_RESPONSE, actor=actor_of(agent),
                          agent_id=agent.id)  # fmt: skip
     lifecycle.record(
@@ -770,7 +785,7 @@ def queue(
     priority: Priority | None = None,
     mine: bool = False,
     needs_lead: bool | None = None,
-    sort: str = "priority",
+    sort: str = "deadline",
     limit: int = 50,
     cursor: str | None = None,
 ) -> tuple[Sequence[Ticket], str | None]:

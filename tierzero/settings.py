@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     #: Unset: the engine's default (``kb.index.EngineConfig``).
     kb_out_of_scope_share: float | None = Field(default=None, ge=0.0, lt=1.0)
     kb_demo_path: Path = PROJECT_ROOT / "kb" / "demo" / "articles.yaml"
+    #: Plans, response targets, handling limits and business hours (validated at start).
+    policy_path: Path = PROJECT_ROOT / "config" / "policy.yaml"
     kb_cache_dir_override: Path | None = Field(default=None, alias="TIERZERO_KB_CACHE_DIR")
 
     @field_validator("var_dir")

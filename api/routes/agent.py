@@ -148,7 +148,7 @@ def list_tickets(
     priority: Priority | None = None,
     mine: bool = False,
     needs_lead: bool | None = None,
-    sort: str = Query("priority", description=f"one of: {', '.join(SORTS)}"),
+    sort: str = Query("deadline", description=f"one of: {', '.join(SORTS)}"),
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = Query(None, max_length=500),
 ) -> TicketPage:

@@ -83,6 +83,10 @@ class TestGreekCustomerThroughL1AndL2:
                 lambda f: f["type"] == "queue" and f["ticket_id"] == ticket_id
             )
             assert place["position"] == 1 and place["status"] == "queued"
+            # the ticket carries its deadlines from the policy (anonymous visitors: standard)
+            first = admin.get(f"/v1/agent/tickets/{ticket_id}").json()
+            assert first["due_at"] == first["first_response_due_at"] is not None
+            assert first["packet"]["plan"] == "standard"
             assert "ουρά" in place["text"]
 
             # the ticket is offered to the Greek-speaking online L1 agent, who accepts

@@ -49,7 +49,14 @@ class TestCustomerToAgent:
 
             alice, bob = stack.login("alice"), stack.login("bob")
             with stack.client() as api:
-                queue = api.get("/v1/agent/tickets", headers=alice).json()["items"]
+                queue: list[dict] = []  # every page of the (shared, growing) queue
+                params: dict[str, object] = {"limit": 200}
+                while True:
+                    page = api.get("/v1/agent/tickets", headers=alice, params=params).json()
+                    queue += page["items"]
+                    if not page["next_cursor"]:
+                        break
+                    params["cursor"] = page["next_cursor"]
                 mine = [t for t in queue if t["conversation_id"] == session["conversation_id"]]
                 assert [t["id"] for t in mine] == [ticket_id]
                 detail = api.get(f"/v1/agent/tickets/{ticket_id}", headers=alice).json()
