@@ -8,8 +8,6 @@ typing one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy.orm import Session
 
 from handoff import repository as repo
@@ -17,23 +15,11 @@ from handoff.language import render
 from handoff.lifecycle import Sender
 from handoff.models import Ticket
 from handoff.person_request import asks_for_person
+from handoff.schemas import SuggestionRead as Suggestion
 from kb.index import KbIndex
 
 #: How many of the customer's latest messages are searched (older ones are usually settled).
 RECENT_MESSAGES = 6
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    article_id: int
-    title: str
-    answer: str
-    url: str
-    language: str
-    version: int
-    confidence: float
-    #: the customer message that matched it best
-    matched: str
 
 
 def customer_questions(session: Session, ticket: Ticket) -> list[str]:

@@ -123,6 +123,8 @@ class TicketDetail(TicketRead):
 
 
 class SuggestionRead(Read):
+    """A KB article offered to the agent for the conversation (copilot)."""
+
     article_id: int
     title: str
     answer: str
@@ -130,6 +132,7 @@ class SuggestionRead(Read):
     language: str
     version: int
     confidence: float
+    #: the customer message that matched it best
     matched: str
 
 

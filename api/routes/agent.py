@@ -382,7 +382,7 @@ def suggestions(
     ticket = tickets.ticket_for(session, agent, ticket_id)
     conversation = conversations.get_conversation(session, ticket.conversation_id)
     found = copilot.suggestions(session, kb, ticket, script=conversation.script)
-    return [SuggestionRead.model_validate(s) for s in found]
+    return found
 
 
 @router.get("/customers/{customer_id}")
