@@ -10,9 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_of, intent_of, language_of
 from actions.runtime import get_runtime
-from handoff import flows, waiting
+from handoff import availability, flows, waiting
 from handoff.texts import say
-from tierzero.db import unit_of_work
+from tierzero.db import unit_of_work, utcnow
 
 
 class ActionHandoff(Action):
@@ -37,12 +37,30 @@ class ActionHandoff(Action):
             )
             ticket_id = result.ticket.id
             position = waiting.position_of(session, result.ticket)
-        dispatcher.utter_message(
-            json_message={
-                "kind": "handoff",
-                "text": say("handed_off", language, ticket=ticket_id),
-                "ticket_id": ticket_id,
-                "queue": {"position": position.position, "eta_seconds": position.eta_seconds},
+            policy = runtime.policy
+            found = (
+                availability.availability(session, policy, result.ticket, utcnow())
+                if policy is not None
+                else None
+            )
+        message: dict[str, Any] = {
+            "kind": "handoff",
+            "text": say("handed_off", language, ticket=ticket_id),
+            "ticket_id": ticket_id,
+            "queue": {"position": position.position, "eta_seconds": position.eta_seconds},
+        }
+        if found is not None and policy is not None and not found.live:
+            # the truth: nobody can take it now; when to expect an answer; email follow-up
+            message["text"] = say(
+                availability.TEXT_KEYS[found.path], language, ticket=ticket_id,
+                when=availability.when(policy, found.expected_by),
+                opens=availability.when(policy, found.opens_at),
+            )  # fmt: skip
+            message["follow_up"] = {
+                "path": found.path.value,
+                "expected_by": found.expected_by.isoformat() if found.expected_by else None,
+                "ask_email": True,
+                "email_label": say("email_label", language),
             }
-        )
+        dispatcher.utter_message(json_message=message)
         return [SlotSet("pending", None)]

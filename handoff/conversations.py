@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -132,3 +133,20 @@ def remember(session: Session, conversation: Conversation, **values: Any) -> Non
     """Keep facts about the conversation (last answer, low-confidence question) in its context."""
     conversation.context = {**conversation.context, **values}
     session.flush()
+
+
+_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
+
+
+def leave_contact(session: Session, *, conversation_id: int, email: str) -> Customer:
+    """The customer's email address for a follow-up (validated, stored on the customer)."""
+    email = email.strip()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise MessageRejected("that does not look like an email address")
+    conversation = get_conversation(session, conversation_id)
+    customer = session.get(Customer, conversation.customer_id)
+    if customer is None:
+        raise ConversationNotFound("conversation not found")
+    customer.email = email
+    session.flush()
+    return customer

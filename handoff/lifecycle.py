@@ -183,6 +183,7 @@ class EventKind(StrEnum):
     NOTE = "note"
     RATED = "rated"
     PROMOTED = "promoted"
+    CONTACT_LEFT = "contact_left"
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,10 @@ class CsatCreate(Strict):
     comment: str | None = Field(default=None, max_length=2000)
 
 
+class ContactCreate(Strict):
+    email: str = Field(min_length=3, max_length=254)
+
+
 class SessionCreated(BaseModel):
     token: str
     conversation_id: int

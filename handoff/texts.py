@@ -176,6 +176,52 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Спасибо за оценку!",
         "sr": "Hvala na oceni!",
     },
+    "no_live_support": {
+        "en": "I've passed your request to our team (ticket #{ticket}). On your plan we answer by "
+        "email: leave your address below and expect a reply by {when}.",
+        "el": "Μεταβίβασα το αίτημά σας στην ομάδα μας (αίτημα #{ticket}). Στο πρόγραμμά σας "
+        "απαντάμε με email: αφήστε τη διεύθυνσή σας παρακάτω· θα απαντήσουμε έως {when}.",
+        "ru": "Я передал ваш вопрос нашей команде (обращение #{ticket}). На вашем тарифе мы "
+        "отвечаем по почте: оставьте адрес ниже, ответ придёт до {when}.",
+        "sr": "Prosledio sam vaš zahtev našem timu (tiket #{ticket}). Na vašem paketu odgovaramo "
+        "mejlom: ostavite adresu ispod, odgovor stiže do {when}.",
+    },
+    "closed_now": {
+        "en": "I've passed your request to our team (ticket #{ticket}), but nobody is in right "
+        "now: we open again {opens}. Stay here, or leave your email address below and expect a "
+        "reply by {when}.",
+        "el": "Μεταβίβασα το αίτημά σας (αίτημα #{ticket}), αλλά αυτή τη στιγμή δεν είμαστε "
+        "διαθέσιμοι: ανοίγουμε ξανά {opens}. Μείνετε εδώ ή αφήστε το email σας παρακάτω· θα "
+        "απαντήσουμε έως {when}.",
+        "ru": "Я передал ваш вопрос (обращение #{ticket}), но сейчас мы не работаем: откроемся "
+        "{opens}. Оставайтесь здесь или оставьте адрес почты ниже — ответим до {when}.",
+        "sr": "Prosledio sam vaš zahtev (tiket #{ticket}), ali trenutno ne radimo: ponovo smo tu "
+        "{opens}. Ostanite ovde ili ostavite mejl ispod — odgovorićemo do {when}.",
+    },
+    "nobody_available": {
+        "en": "I've passed your request to our team (ticket #{ticket}). Nobody who can help with "
+        "it is available right now; stay here, or leave your email address below and expect a "
+        "reply by {when}.",
+        "el": "Μεταβίβασα το αίτημά σας (αίτημα #{ticket}). Κανείς που μπορεί να βοηθήσει δεν "
+        "είναι διαθέσιμος αυτή τη στιγμή· μείνετε εδώ ή αφήστε το email σας — θα απαντήσουμε "
+        "έως {when}.",
+        "ru": "Я передал ваш вопрос (обращение #{ticket}). Сейчас никто из тех, кто может "
+        "помочь, не на связи; оставайтесь здесь или оставьте адрес почты — ответим до {when}.",
+        "sr": "Prosledio sam vaš zahtev (tiket #{ticket}). Trenutno niko ko može da pomogne nije "
+        "dostupan; ostanite ovde ili ostavite mejl — odgovorićemo do {when}.",
+    },
+    "email_label": {
+        "en": "Your email address",
+        "el": "Η διεύθυνση email σας",
+        "ru": "Ваш адрес почты",
+        "sr": "Vaša mejl adresa",
+    },
+    "email_saved": {
+        "en": "Thank you, we'll write to {email}.",
+        "el": "Ευχαριστούμε, θα σας γράψουμε στο {email}.",
+        "ru": "Спасибо, мы напишем на {email}.",
+        "sr": "Hvala, pisaćemo vam na {email}.",
+    },
 }
 
 

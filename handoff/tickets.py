@@ -614,6 +614,23 @@ def cancel_waiting(session: Session, hub: Hub, *, conversation_id: int) -> Ticke
     return ticket
 
 
+def follow_up_by_email(session: Session, hub: Hub, *, conversation_id: int, email: str) -> None:
+    """The customer left an email address for the answer: kept on the customer, noted on the
+    open ticket for the agent, confirmed to the customer."""
+    from handoff.conversations import leave_contact
+
+    customer = leave_contact(session, conversation_id=conversation_id, email=email)
+    ticket = repo.open_ticket_for_conversation(session, conversation_id)
+    if ticket is not None:
+        event = lifecycle.record(
+            session, ticket, EventKind.CONTACT_LEFT, actor=Actor.CUSTOMER,
+            data={"email": customer.email},
+        )  # fmt: skip
+        announce(session, hub, ticket, event)
+    conversation = get_conversation(session, conversation_id)
+    say_to_customer(session, hub, conversation, "email_saved", email=customer.email)
+
+
 # --- the customer's verdict ------------------------------------------------------------------
 
 

@@ -21,7 +21,13 @@ from api.sockets import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, receive_text, run_p
 from api.state import AppState
 from handoff import conversations, tickets, waiting
 from handoff.frames import ack_frame, error_frame, message_frame, typing_frame
-from handoff.schemas import CsatCreate, MessageRead, SessionCreate, SessionCreated
+from handoff.schemas import (
+    ContactCreate,
+    CsatCreate,
+    MessageRead,
+    SessionCreate,
+    SessionCreated,
+)
 from tierzero.db import unit_of_work
 from tierzero.errors import TierZeroError, TooManyRequests, Unauthorized
 from tierzero.hub import OVERFLOW, Subscription, conversation_topic
@@ -99,6 +105,17 @@ def rate(body: CsatCreate, customer: CurrentCustomer, session: SessionDep, state
         session, state.hub, conversation_id=customer.conversation_id, ticket_id=body.ticket_id,
         score=body.score, comment=body.comment,
     )  # fmt: skip
+
+
+@router.post("/contact", status_code=204)
+def leave_contact(
+    body: ContactCreate, customer: CurrentCustomer, session: SessionDep, state: StateDep
+) -> None:
+    """The token's customer: an email address for the follow-up when nobody can answer live."""
+    assert customer.conversation_id is not None
+    tickets.follow_up_by_email(
+        session, state.hub, conversation_id=customer.conversation_id, email=body.email
+    )
 
 
 @router.post("/handoff/cancel", status_code=204)

@@ -509,3 +509,30 @@ class TestCannedAndPromotion:
             customer.close()
             for c in (lead, l1):
                 c.close()
+
+
+class TestNobodyCanTakeIt:
+    def test_the_customer_is_told_the_truth_and_leaves_an_email(
+        self, stack: Stack, admin: AgentClient
+    ) -> None:
+        session = open_session(stack.base_url, language="en")
+        customer = Customer(stack.ws_url, session["token"])
+        try:
+            handed = customer.ask("I need a human")  # nobody is online (the fixture)
+        finally:
+            customer.close()
+        payload = handed["payload"]
+        assert payload["kind"] == "handoff"
+        assert payload["follow_up"]["path"] in ("no_agent", "closed")  # depends on the hour
+        assert payload["follow_up"]["ask_email"] and "email" in handed["text"]
+        headers = {"Authorization": f"Bearer {session['token']}"}
+        bad = httpx.post(f"{stack.base_url}/v1/widget/contact", headers=headers,
+                         json={"email": "nope"})  # fmt: skip
+        assert bad.status_code == 400
+        good = httpx.post(f"{stack.base_url}/v1/widget/contact", headers=headers,
+                          json={"email": "maria@example.com"})  # fmt: skip
+        assert good.status_code == 204
+        detail = admin.get(f"/v1/agent/tickets/{payload['ticket_id']}").json()
+        assert detail["customer"]["email"] == "maria@example.com"
+        assert "contact_left" in [e["kind"] for e in detail["events"]]
+        assert detail["status"] == "queued"

@@ -168,6 +168,7 @@
     });
     log.insertBefore(box, later);
     if (frame.sender === "system" && p.csat && p.csat.ticket_id) log.insertBefore(csat(p.csat), box.nextSibling);
+    if (frame.sender === "bot" && p.follow_up && p.follow_up.ask_email) log.insertBefore(emailForm(p.follow_up), box.nextSibling);
     if (frame.sender !== "customer" && Array.isArray(p.buttons) && p.buttons.length) {
       var row = el("div", "tz-buttons");
       p.buttons.forEach(function (b) {
@@ -218,6 +219,34 @@
     box.appendChild(row);
     box.appendChild(comment);
     return box;
+  }
+
+  // Nobody can answer live: the customer may leave an email address for the answer.
+  function emailForm(followUp) {
+    var form = el("form", "tz-csat");
+    form.setAttribute("data-testid", "tz-email");
+    var input = el("input");
+    input.type = "email";
+    input.required = true;
+    input.setAttribute("autocomplete", "email");
+    input.setAttribute("aria-label", String(followUp.email_label || "Email"));
+    input.setAttribute("placeholder", String(followUp.email_label || "Email"));
+    var send = el("button", null, "OK");
+    send.type = "submit";
+    form.appendChild(input);
+    form.appendChild(send);
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      fetch(API + "/v1/widget/contact", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Authorization": "Bearer " + state.token },
+        body: JSON.stringify({ email: input.value.trim() })
+      }).then(function (r) {
+        if (!r.ok) return r.json().then(function (b) { throw new Error(b.detail || ("HTTP " + r.status)); });
+        form.remove();
+      }).catch(function (e) { showError(String(e.message || "Could not save the address")); });
+    });
+    return form;
   }
 
   function showError(text) {
