@@ -52,7 +52,7 @@ class ActionAnswerFromKb(Action):
             if conversation_id is not None:
                 with unit_of_work(runtime.session_factory) as session:
                     flows.record_answer(
-                        session, conversation_id=conversation_id, query=text, language=language,
+                        session, conversation_id=conversation_id, query=text,
                         article_id=hit.article_id, article_language=hit.language,
                         title=hit.title, version=hit.version, confidence=hit.confidence,
                     )  # fmt: skip

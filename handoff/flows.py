@@ -183,7 +183,6 @@ def record_answer(
     *,
     conversation_id: int,
     query: str,
-    language: str,
     article_id: int,
     article_language: str,
     title: str,

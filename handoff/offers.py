@@ -193,8 +193,7 @@ def requeue_offline(session: Session, hub: Hub, now: datetime, timing: Timing) -
                     )  # fmt: skip
             except TicketConflict:
                 continue
-            announce(session, hub, ticket, event)
-            hub.publish_after_commit(session, agent_topic(agent.id), ticket_frame(ticket, event))
+            announce(session, hub, ticket, event, previous_assignee=agent.id)
             requeued.append(ticket.id)
     return requeued
 

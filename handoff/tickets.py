@@ -60,15 +60,22 @@ def actor_of(agent: Agent) -> Actor:
 
 
 def announce(
-    session: Session, hub: Hub, ticket: Ticket, event: TicketEvent | None, *extra_tiers: str
+    session: Session,
+    hub: Hub,
+    ticket: Ticket,
+    event: TicketEvent | None,
+    *extra_tiers: str,
+    previous_assignee: int | None = None,
 ) -> None:
-    """After commit: the ticket's queue(s), its viewers and its assignee see the change."""
+    """After commit: the ticket's queue(s), its viewers, its assignee and the agent who just
+    lost it (released, transferred, escalated away) see the change."""
     frame = ticket_frame(ticket, event)
     for tier in {ticket.tier, *extra_tiers}:
         hub.publish_after_commit(session, queue_topic(tier), frame)
     hub.publish_after_commit(session, ticket_topic(ticket.id), frame)
-    if ticket.assignee_id is not None:
-        hub.publish_after_commit(session, agent_topic(ticket.assignee_id), frame)
+    for agent_id in {ticket.assignee_id, previous_assignee}:
+        if agent_id is not None:
+            hub.publish_after_commit(session, agent_topic(agent_id), frame)
 
 
 def say_to_customer(
@@ -254,13 +261,6 @@ def require_worker(agent: Agent) -> None:
         raise TicketNotFound("ticket not found")
 
 
-def get_ticket(session: Session, ticket_id: int) -> Ticket:
-    ticket = repo.get_ticket(session, ticket_id)
-    if ticket is None:
-        raise TicketNotFound("ticket not found")
-    return ticket
-
-
 def ticket_for(session: Session, agent: Agent, ticket_id: int) -> Ticket:
     """The ticket if this agent may see it; otherwise 404, as if it did not exist."""
     require_worker(agent)
@@ -306,6 +306,11 @@ def _seen_version(ticket: Ticket, action: Action | str, expected: int | None) ->
 # --- claims ---------------------------------------------------------------------------------
 
 
+def _already_claimed(ticket: Ticket, conflict: TicketConflict) -> TicketAlreadyClaimed:
+    message = "ticket is already claimed" if ticket.assignee_id else conflict.message
+    return TicketAlreadyClaimed(message, conflict.data)
+
+
 def claim(
     session: Session,
     hub: Hub,
@@ -320,27 +325,20 @@ def claim(
     ticket = ticket_for(session, agent, ticket_id)
     if ticket.status != TicketStatus.QUEUED.value or ticket.assignee_id is not None:
         # already decided (the row was read inside this transaction): no write needed to refuse
-        conflict = TicketConflict.for_ticket(ticket, Action.CLAIM)
-        raise TicketAlreadyClaimed(
-            "ticket is already claimed" if ticket.assignee_id else conflict.message, conflict.data
-        )
+        raise _already_claimed(ticket, TicketConflict.for_ticket(ticket, Action.CLAIM))
     if not is_supervisor(agent) and not has_room(session, agent, ticket.channel):
         raise OverCapacity("you are at your capacity; resolve or release a ticket first")
-    from handoff.models import Ticket as T
-
     now = utcnow()
     try:
         event = lifecycle.apply(
             session, ticket, Action.CLAIM, actor=actor_of(agent), agent_id=agent.id,
             reason=reason,
             expected_version=_seen_version(ticket, Action.CLAIM, expected_version),
-            where=[T.assignee_id.is_(None)],
+            where=[Ticket.assignee_id.is_(None)],
             changes={"assignee_id": agent.id, "assigned_at": now, "needs_lead": False},
         )  # fmt: skip
     except TicketConflict as exc:
-        raise TicketAlreadyClaimed(
-            "ticket is already claimed" if ticket.assignee_id else exc.message, exc.data
-        ) from exc
+        raise _already_claimed(ticket, exc) from exc
     _close_offer(session, hub, ticket, accepted_by=agent.id)
     announce(session, hub, ticket, event)
     return ticket
@@ -381,18 +379,14 @@ def release(
     ticket = ticket_for(session, agent, ticket_id)
     _must_work_on(agent, ticket)
     previous = ticket.assignee_id
-    from handoff.models import Ticket as T
-
     event = lifecycle.apply(
         session, ticket, Action.RELEASE, actor=actor_of(agent), agent_id=agent.id,
         reason=reason, expected_version=_seen_version(ticket, Action.RELEASE, expected_version),
-        where=[T.assignee_id == previous],
+        where=[Ticket.assignee_id == previous],
         changes={"assignee_id": None, "assigned_at": None},
         data={"from_agent": previous},
     )  # fmt: skip
-    announce(session, hub, ticket, event)
-    if previous is not None:
-        hub.publish_after_commit(session, agent_topic(previous), ticket_frame(ticket, event))
+    announce(session, hub, ticket, event, previous_assignee=previous)
     return ticket
 
 
@@ -427,17 +421,14 @@ def transfer(
         data={"from_agent": previous, "to_agent": to_agent.id},
     )  # fmt: skip
     _close_offer(session, hub, ticket)
-    announce(session, hub, ticket, event)
-    if previous is not None and previous != to_agent.id:
-        hub.publish_after_commit(session, agent_topic(previous), ticket_frame(ticket, event))
+    announce(session, hub, ticket, event, previous_assignee=previous)
     return ticket
 
 
 def _required_note(note: str | None, what: str) -> str:
-    cleaned = clean_text(note or " ", max_chars=MAX_NOTE_CHARS) if (note or "").strip() else ""
-    if not cleaned:
+    if not note or not note.strip():
         raise MessageRejected(f"{what} needs a note for the next tier")
-    return cleaned
+    return clean_text(note, max_chars=MAX_NOTE_CHARS)
 
 
 def change_tier(
@@ -470,9 +461,7 @@ def change_tier(
               "note": text},
     )  # fmt: skip
     _close_offer(session, hub, ticket)
-    announce(session, hub, ticket, event, source.value)
-    if previous is not None and previous != agent.id:
-        hub.publish_after_commit(session, agent_topic(previous), ticket_frame(ticket, event))
+    announce(session, hub, ticket, event, source.value, previous_assignee=previous)
     if up:
         conversation = get_conversation(session, ticket.conversation_id)
         say_to_customer(session, hub, conversation, "escalated")
