@@ -182,7 +182,7 @@ def requeue_offline(session: Session, hub: Hub, now: datetime, timing: Timing) -
     before = now - timedelta(seconds=timing.offline_requeue_seconds)
     requeued = []
     for agent in repo.offline_agents_with_work(session, before):
-        for ticket in repo.worked_tickets_of(session, agent.id):
+        for ticket in repo.tickets_held_when_offline(session, agent):
             try:
                 with session.begin_nested():
                     event = lifecycle.apply(

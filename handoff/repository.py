@@ -442,24 +442,32 @@ def open_load(
 
 
 def offline_agents_with_work(session: Session, before: datetime) -> Sequence[Agent]:
+    """Agents offline since before ``before`` who still hold chats they held when they went
+    offline (a ticket an agent takes while offline, e.g. through the API, stays theirs)."""
     return session.scalars(
         select(Agent)
         .where(
             Agent.presence == "offline",
             Agent.presence_changed_at <= before,
-            Agent.id.in_(
-                select(Ticket.assignee_id).where(
-                    Ticket.status.in_(_WORKED), Ticket.assignee_id.is_not(None)
-                )
-            ),
+            select(Ticket.id)
+            .where(_held_since_going_offline(Agent.id, Agent.presence_changed_at))
+            .exists(),
         )
         .order_by(Agent.id)
     ).all()
 
 
-def worked_tickets_of(session: Session, agent_id: int) -> Sequence[Ticket]:
+def _held_since_going_offline(agent_id: Any, went_offline: Any) -> Any:
+    return and_(
+        Ticket.assignee_id == agent_id,
+        Ticket.status.in_(_WORKED),
+        or_(Ticket.assigned_at.is_(None), Ticket.assigned_at <= went_offline),
+    )
+
+
+def tickets_held_when_offline(session: Session, agent: Agent) -> Sequence[Ticket]:
     return session.scalars(
         select(Ticket)
-        .where(Ticket.assignee_id == agent_id, Ticket.status.in_(_WORKED))
+        .where(_held_since_going_offline(agent.id, agent.presence_changed_at))
         .order_by(Ticket.id)
     ).all()

@@ -159,3 +159,15 @@ class TestIdleDesk:
         agents.set_presence(session, agent, Presence.AWAY)
         assert not offers.has_work(session, T0 + timedelta(seconds=10), TIMING)
         assert offers.has_work(session, T0 + timedelta(seconds=31), TIMING)  # the offer expired
+
+
+class TestOfflineAgentsWorkingThroughTheApi:
+    def test_a_ticket_taken_while_offline_stays_with_its_agent(self, session: Session) -> None:
+        agent = make_agent(session, presence=Presence.OFFLINE)
+        ticket = make_ticket(session)
+        tickets.claim(session, HUB, agent=agent, ticket_id=ticket.id)
+        later = agent.presence_changed_at + timedelta(hours=2)
+        assert not offers.has_work(session, later, TIMING)
+        offers.dispatch(session, HUB, later, TIMING)
+        session.refresh(ticket)
+        assert (ticket.status, ticket.assignee_id) == ("assigned", agent.id)
