@@ -43,6 +43,8 @@ class ActionHandoff(Action):
                 if policy is not None
                 else None
             )
+            if found is not None and result.created:
+                availability.remember(result.ticket, found)
         message: dict[str, Any] = {
             "kind": "handoff",
             "text": say("handed_off", language, ticket=ticket_id),

@@ -1,4 +1,5 @@
-"""The desk's background work inside the api: routing rounds and live queue positions.
+"""The desk's background work inside the api: routing rounds, live queue positions, and the
+scheduler that runs the desk's timers (SLA, handling limits, timed exits) from the database.
 
 Both run on the event loop and do their database work in worker threads; a failed round is
 logged and retried on the next tick (with several workers each round is safe to run twice:
@@ -14,11 +15,12 @@ import time
 from anyio import to_thread
 
 from api.state import AppState
-from handoff import offers, waiting
+from handoff import offers, timers, waiting
 from handoff.frames import queue_position_frame
 from handoff.lifecycle import TicketStatus, Tier
 from tierzero.db import unit_of_work, utcnow
 from tierzero.hub import conversation_topic, queue_topic
+from tierzero.scheduler import Scheduler
 
 log = logging.getLogger("tierzero.desk")
 
@@ -43,6 +45,35 @@ async def keep_routing(state: AppState) -> None:
             await to_thread.run_sync(round_)
         except Exception:
             log.exception("routing round failed")
+
+
+#: Finished jobs are purged about this often.
+PURGE_SECONDS = 3600.0
+
+
+async def keep_timers(state: AppState) -> None:
+    """Plan the timers of changed tickets, then run the jobs that are due (each job runs once,
+    whichever worker gets it; see tierzero.scheduler)."""
+    scheduler = Scheduler(
+        state.session_factory, timers.DeskTimers(state.policy, state.hub).handlers()
+    )
+    last_purge = time.monotonic()
+
+    def round_() -> None:
+        now = utcnow()
+        with unit_of_work(state.session_factory) as session:
+            timers.plan_changed(session, state.policy, now)
+        scheduler.run_due(now)
+
+    while True:
+        await asyncio.sleep(state.settings.scheduler_interval_seconds)
+        try:
+            await to_thread.run_sync(round_)
+            if time.monotonic() - last_purge > PURGE_SECONDS:
+                last_purge = time.monotonic()
+                await to_thread.run_sync(scheduler.purge, utcnow())
+        except Exception:
+            log.exception("scheduler round failed")
 
 
 def _left_queue(state: AppState, ticket: dict[str, object]) -> None:

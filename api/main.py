@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 import actions.runtime
-from api.desk import keep_queue_announced, keep_routing
+from api.desk import keep_queue_announced, keep_routing, keep_timers
 from api.errors import install_error_handlers
 from api.routes import agent, agent_ws, health, internal, widget
 from api.state import AppState, Limits
@@ -26,7 +26,7 @@ from handoff.flows import ConversationFlow
 from handoff.offers import Timing
 from handoff.policy import load as load_policy
 from kb.index import KbIndex
-from tierzero import migrate
+from tierzero import clock, migrate
 from tierzero.db import make_engine, make_session_factory, unit_of_work
 from tierzero.hub import InMemoryHub
 from tierzero.settings import PROJECT_ROOT, Settings, get_settings
@@ -110,6 +110,7 @@ async def keep_kb_in_sync(state: AppState) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    clock.follow_file(settings.clock_file)
     policy = load_policy(settings.policy_path)  # a bad policy stops the start, naming the line
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(keep_kb_in_sync(state)),
             asyncio.create_task(keep_routing(state)),
             asyncio.create_task(keep_queue_announced(state)),
+            asyncio.create_task(keep_timers(state)),
         ]
         try:
             yield

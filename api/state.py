@@ -56,5 +56,7 @@ class AppState:
     policy: Policy
     viewers: Viewers = field(default_factory=Viewers)
     connected: Connected = field(default_factory=Connected)
+    #: Open customer sockets per conversation (the last closing may mean they left the queue).
+    customers: Connected = field(default_factory=Connected)
     kb: KbIndex | None = None
     kb_loaded: bool = False

@@ -50,6 +50,11 @@ def availability(session: Session, policy: Policy, ticket: Ticket, now: datetime
     return Availability(Path.LIVE, expected)
 
 
+def remember(ticket: Ticket, found: Availability) -> None:
+    """Keep what the customer was told at handoff (the timed exits only follow a live one)."""
+    ticket.packet = {**ticket.packet, "availability": found.path.value}
+
+
 def when(policy: Policy, moment: datetime | None) -> str:
     """A moment as the team's local time, unambiguous in any language ("2026-12-07 08:15 CET")."""
     if moment is None:

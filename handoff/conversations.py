@@ -138,11 +138,16 @@ def remember(session: Session, conversation: Conversation, **values: Any) -> Non
 _EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
 
 
-def leave_contact(session: Session, *, conversation_id: int, email: str) -> Customer:
-    """The customer's email address for a follow-up (validated, stored on the customer)."""
+def valid_email(email: str) -> str:
     email = email.strip()
     if len(email) > 254 or not _EMAIL.match(email):
         raise MessageRejected("that does not look like an email address")
+    return email
+
+
+def leave_contact(session: Session, *, conversation_id: int, email: str) -> Customer:
+    """The customer's email address for a follow-up (validated, stored on the customer)."""
+    email = valid_email(email)
     conversation = get_conversation(session, conversation_id)
     customer = session.get(Customer, conversation.customer_id)
     if customer is None:

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from handoff import repository as repo
 from handoff.agents import visible_tiers
-from handoff.errors import TicketNotFound
+from handoff.errors import MessageRejected, TicketNotFound
 from handoff.lifecycle import OPEN_STATUSES, Tier
 from handoff.models import Agent, Conversation, Customer, Ticket
+from handoff.policy import Policy
 from handoff.tickets import require_worker
 
 
@@ -46,3 +47,49 @@ def story(session: Session, agent: Agent, customer_id: int) -> CustomerStory:
         tickets=tickets,
         open_tickets=[t for t in tickets if t.status in OPEN_STATUSES],
     )
+
+
+def entitlement(policy: Policy, customer: Customer) -> dict[str, object]:
+    """What the customer's plan promises: live support or email, and the targets per priority
+    (business minutes)."""
+    name, plan = policy.plan(customer.plan)
+    return {
+        "plan": name,
+        "description": plan.description,
+        "live_support": plan.live_support,
+        "claim_within_minutes": plan.claim_within,
+        "targets": {p.value: t.model_dump() for p, t in plan.targets.items()},
+    }
+
+
+def update(
+    session: Session,
+    policy: Policy,
+    customer_id: int,
+    *,
+    plan: str | None = None,
+    name: str | None = None,
+    email: str | None = None,
+    language: str | None = None,
+) -> Customer:
+    """A lead corrects a customer's plan (new tickets follow it; deadlines already set stay),
+    name, email or language."""
+    from handoff.conversations import valid_email
+
+    customer = repo.get_customer(session, customer_id)
+    if customer is None:
+        raise TicketNotFound("customer not found")
+    if plan is not None:
+        if plan not in policy.plans:
+            raise MessageRejected(
+                f"unknown plan {plan!r}; the policy has {', '.join(policy.plans)}"
+            )
+        customer.plan = plan
+    if name is not None:
+        customer.name = name.strip()[:200] or None
+    if email is not None:
+        customer.email = valid_email(email)
+    if language is not None:
+        customer.language = language
+    session.flush()
+    return customer

@@ -156,6 +156,8 @@ class Action(StrEnum):
     CANCEL = "cancel"
     CLOSE = "close"
     REQUEUE = "requeue"
+    ABANDON = "abandon"
+    RETURN_TO_BOT = "return_to_bot"
 
 
 class EventKind(StrEnum):
@@ -184,6 +186,15 @@ class EventKind(StrEnum):
     RATED = "rated"
     PROMOTED = "promoted"
     CONTACT_LEFT = "contact_left"
+    ABANDONED = "abandoned"
+    RETURNED_TO_BOT = "returned_to_bot"
+    # timers (the scheduler): a target about to be missed, missed; a tier holding too long;
+    # a live handoff nobody claimed in time
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
+    HANDLING_WARNING = "handling_warning"
+    HANDLING_LIMIT = "handling_limit"
+    NO_AGENT = "no_agent"
 
 
 @dataclass(frozen=True)
@@ -210,6 +221,8 @@ TRANSITIONS: Mapping[Action, Transition] = {
     Action.CANCEL: Transition(frozenset({_Q}), _C, EventKind.CANCELLED),
     Action.CLOSE: Transition(frozenset({_R}), _C, EventKind.CLOSED),
     Action.REQUEUE: Transition(frozenset({_A, _W}), _Q, EventKind.REQUEUED),
+    Action.ABANDON: Transition(frozenset({_Q}), _C, EventKind.ABANDONED),
+    Action.RETURN_TO_BOT: Transition(frozenset({_Q, _A, _W}), _C, EventKind.RETURNED_TO_BOT),
 }
 
 

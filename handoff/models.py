@@ -40,6 +40,7 @@ from handoff.lifecycle import (
 from tierzero.db import Base, utcnow
 
 _OPEN = f"status in {sql_in(sorted(OPEN_STATUSES))}"
+_TIMERS_BEHIND = "timers_version < version"
 
 
 RASA_SENDER_PREFIX = "tz-conversation-"
@@ -160,6 +161,9 @@ class Ticket(Base):
     #: Every change of status, tier or assignee bumps it; a client that states the version it
     #: saw gets 409 when someone changed the ticket in between.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The version whose timers (SLA warnings and breaches, handling limits, timed exits) are
+    #: planned; behind ``version``, the scheduler's planner has a change to look at.
+    timers_version: Mapped[int] = mapped_column(Integer, default=0)
     #: Every eligible agent declined or let the offer expire: a lead must route it.
     needs_lead: Mapped[bool] = mapped_column(default=False)
     #: The last message seq when the conversation was handed off (what the bot saw).
@@ -190,6 +194,12 @@ class Ticket(Base):
         CheckConstraint(f"priority in {sql_in(Priority)}", name="priority"),
         Index("ix_tickets_queue", "status", "tier", "priority_rank", "created_at"),
         Index("ix_tickets_due", "status", "tier", "due_at"),
+        Index(
+            "ix_tickets_timers_behind",
+            "id",
+            sqlite_where=text(_TIMERS_BEHIND),
+            postgresql_where=text(_TIMERS_BEHIND),
+        ),
         Index(
             "uq_tickets_open_conversation",
             "conversation_id",

@@ -45,6 +45,12 @@ class Plan(_Strict):
     description: str = ""
     live_support: bool
     targets: dict[Priority, Target]
+    #: Minutes a live handoff may wait unclaimed before the customer is told the truth and
+    #: offered an email follow-up (the handoff then ends as ``no_agent``; the ticket stays
+    #: queued). None: no such exit.
+    claim_within: int | None = Field(default=None, gt=0, le=24 * 60)
+    #: A breached target moves the ticket to the next tier (L1 → L2 → L3).
+    escalate_on_breach: bool = False
 
     @field_validator("targets")
     @classmethod
@@ -112,6 +118,11 @@ class Team(_Strict):
 class Policy(_Strict):
     anonymous_plan: str
     plans: dict[str, Plan]
+    #: Warn when this share of a target's business time has passed without it being met.
+    sla_warning_at: float = Field(default=0.8, gt=0, lt=1)
+    #: A waiting customer whose chat has been gone this long (no widget open, no email left)
+    #: has left: the handoff ends as ``abandoned``.
+    abandoned_after_seconds: int = Field(default=180, ge=10, le=24 * 3600)
     handling_limits: dict[Tier, HandlingLimit] = {}
     teams: dict[str, Team]
 

@@ -150,8 +150,17 @@ class ConversationSummaryRead(BaseModel):
     updated_at: datetime
 
 
+class CustomerUpdate(Strict):
+    plan: str | None = Field(default=None, min_length=1, max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    language: Language | None = None
+
+
 class CustomerStoryRead(BaseModel):
     customer: CustomerRead
+    #: What the plan promises (live support, targets per priority in business minutes).
+    entitlement: dict[str, Any]
     conversations: list[ConversationSummaryRead]
     tickets: list[TicketRead]
     open_tickets: list[TicketRead]
@@ -236,6 +245,10 @@ class TierChangeRequest(Versioned):
 
 
 class ResolveRequest(Versioned):
+    note: str | None = Field(default=None, max_length=10_000)
+
+
+class ReturnToBotRequest(Versioned):
     note: str | None = Field(default=None, max_length=10_000)
 
 

@@ -210,6 +210,30 @@ TEXTS: dict[str, dict[str, str]] = {
         "sr": "Prosledio sam vaš zahtev (tiket #{ticket}). Trenutno niko ko može da pomogne nije "
         "dostupan; ostanite ovde ili ostavite mejl — odgovorićemo do {when}.",
     },
+    "back_to_bot": {
+        "en": "Our team has handed this conversation back to me. Ask me anything, or write "
+        '"agent" to talk to a person again.',
+        "el": "Η ομάδα μας μού επέστρεψε τη συζήτηση. Ρωτήστε με ό,τι θέλετε ή γράψτε "
+        "«εκπρόσωπος» για να μιλήσετε ξανά με έναν άνθρωπο.",
+        "ru": "Наша команда вернула разговор мне. Задайте вопрос или напишите «оператор», "
+        "чтобы снова поговорить с человеком.",
+        "sr": "Naš tim mi je vratio razgovor. Pitajte me bilo šta ili napišite „operater“ da "
+        "ponovo razgovarate sa osobom.",
+    },
+    "no_agent_yet": {
+        "en": "I'm sorry: nobody from our team has been free to take your chat (ticket "
+        "#{ticket}). It stays in our queue and we will answer by {when}. Leave your email "
+        "address below and the answer will reach you even if you close this window.",
+        "el": "Λυπάμαι: κανείς από την ομάδα μας δεν μπόρεσε ακόμη να αναλάβει τη συνομιλία σας "
+        "(αίτημα #{ticket}). Παραμένει στην ουρά μας και θα απαντήσουμε έως {when}. Αφήστε το "
+        "email σας παρακάτω και η απάντηση θα σας βρει ακόμη κι αν κλείσετε αυτό το παράθυρο.",
+        "ru": "Извините: пока никто из нашей команды не смог взять ваш чат (обращение "
+        "#{ticket}). Он остаётся в очереди, мы ответим до {when}. Оставьте адрес почты ниже — "
+        "ответ дойдёт, даже если вы закроете это окно.",
+        "sr": "Izvinite: niko iz našeg tima još nije mogao da preuzme vaš razgovor (tiket "
+        "#{ticket}). Ostaje u redu i odgovorićemo do {when}. Ostavite mejl ispod i odgovor će "
+        "vas stići i ako zatvorite ovaj prozor.",
+    },
     "email_label": {
         "en": "Your email address",
         "el": "Η διεύθυνση email σας",

@@ -445,20 +445,42 @@ def change_tier(
     ticket = ticket_for(session, agent, ticket_id)
     if ticket.status != TicketStatus.QUEUED.value or not is_supervisor(agent):
         _must_work_on(agent, ticket)
+    text = _required_note(
+        note, "escalating" if action is Action.ESCALATE else "sending a ticket back"
+    )
+    return move_tier(
+        session, hub, ticket, action, actor=actor_of(agent), agent_id=agent.id, note=text,
+        expected_version=_seen_version(ticket, action, expected_version),
+    )  # fmt: skip
+
+
+def move_tier(
+    session: Session,
+    hub: Hub,
+    ticket: Ticket,
+    action: Action,
+    *,
+    actor: Actor,
+    note: str,
+    agent_id: int | None = None,
+    expected_version: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> Ticket:
+    """One tier up (ESCALATE) or down, back into that tier's queue, with the note for it; the
+    transcript, notes and events go along. 409 at the top or bottom tier."""
     up = action is Action.ESCALATE
-    text = _required_note(note, "escalating" if up else "sending a ticket back")
     source = Tier(ticket.tier)
     target = source.above() if up else source.below()
     if target is None:
         raise TicketConflict.for_ticket(ticket, action)
     previous = ticket.assignee_id
     event = lifecycle.apply(
-        session, ticket, action, actor=actor_of(agent), agent_id=agent.id, reason=text,
-        expected_version=_seen_version(ticket, action, expected_version),
+        session, ticket, action, actor=actor, agent_id=agent_id, reason=note,
+        expected_version=expected_version,
         changes={"tier": target.value, "assignee_id": None, "assigned_at": None,
                  "needs_lead": False},
         data={"from_tier": source.value, "to_tier": target.value, "from_agent": previous,
-              "note": text},
+              "note": note, **(data or {})},
     )  # fmt: skip
     _close_offer(session, hub, ticket)
     announce(session, hub, ticket, event, source.value, previous_assignee=previous)
@@ -618,6 +640,53 @@ def follow_up_by_email(session: Session, hub: Hub, *, conversation_id: int, emai
         announce(session, hub, ticket, event)
     conversation = get_conversation(session, conversation_id)
     say_to_customer(session, hub, conversation, "email_saved", email=customer.email)
+
+
+def return_to_bot(
+    session: Session,
+    hub: Hub,
+    *,
+    agent: Agent,
+    ticket_id: int,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """The agent hands the conversation back to the bot (nothing left for a person to do, e.g.
+    the customer's question is one the KB answers): the handoff ends as ``returned_to_bot``."""
+    ticket = ticket_for(session, agent, ticket_id)
+    if ticket.status != TicketStatus.QUEUED.value or not is_supervisor(agent):
+        _must_work_on(agent, ticket)
+    text = clean_text(note, max_chars=MAX_NOTE_CHARS) if note and note.strip() else None
+    previous = ticket.assignee_id
+    event = lifecycle.apply(
+        session, ticket, Action.RETURN_TO_BOT, actor=actor_of(agent), agent_id=agent.id,
+        reason=text,
+        expected_version=_seen_version(ticket, Action.RETURN_TO_BOT, expected_version),
+        changes={"end_reason": EndReason.RETURNED_TO_BOT.value, "needs_lead": False,
+                 "due_at": None},
+    )  # fmt: skip
+    _close_offer(session, hub, ticket)
+    conversation = get_conversation(session, ticket.conversation_id)
+    conversation.mode = ConversationMode.BOT.value
+    conversation.unhelpful_answers = 0
+    say_to_customer(session, hub, conversation, "back_to_bot")
+    announce(session, hub, ticket, event, previous_assignee=previous)
+    return ticket
+
+
+def abandon(session: Session, hub: Hub, ticket: Ticket, *, reason: str) -> TicketEvent:
+    """The customer left while waiting and left no way to reach them: the handoff ends as
+    ``abandoned`` (TicketConflict if someone took the ticket meanwhile)."""
+    event = lifecycle.apply(
+        session, ticket, Action.ABANDON, actor=Actor.SYSTEM, reason=reason,
+        changes={"end_reason": EndReason.ABANDONED.value, "needs_lead": False, "due_at": None},
+    )  # fmt: skip
+    _close_offer(session, hub, ticket)
+    conversation = get_conversation(session, ticket.conversation_id)
+    conversation.mode = ConversationMode.BOT.value
+    session.flush()
+    announce(session, hub, ticket, event)
+    return event
 
 
 # --- the customer's verdict ------------------------------------------------------------------

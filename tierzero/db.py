@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from tierzero import clock
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -28,8 +30,7 @@ NAMING_CONVENTION = {
 READ_ONLY_OPTION = "tierzero_read_only"
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+utcnow = clock.utcnow  # the one clock (tests move it; see tierzero.clock)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

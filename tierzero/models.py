@@ -6,6 +6,7 @@ The core imports no domain package elsewhere; this module exists only for migrat
 import contextlib
 
 import handoff.models  # noqa: F401
+import tierzero.scheduler  # noqa: F401
 
 with contextlib.suppress(ModuleNotFoundError):  # kb models arrive with the KB storage layer
     import kb.models  # noqa: F401

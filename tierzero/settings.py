@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     #: Plans, response targets, handling limits and business hours (validated at start).
     policy_path: Path = PROJECT_ROOT / "config" / "policy.yaml"
     kb_cache_dir_override: Path | None = Field(default=None, alias="TIERZERO_KB_CACHE_DIR")
+    #: Tests and demos only: a file holding seconds to add to the clock (see tierzero.clock).
+    clock_file: Path | None = None
+    #: How often the api's scheduler looks for due jobs (SLA warnings, handling limits, exits).
+    scheduler_interval_seconds: float = Field(default=1.0, gt=0)
 
     @field_validator("var_dir")
     @classmethod

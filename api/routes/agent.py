@@ -43,6 +43,7 @@ from handoff.schemas import (
     ConversationSummaryRead,
     CustomerRead,
     CustomerStoryRead,
+    CustomerUpdate,
     DeclineRequest,
     LoginRequest,
     MessageRead,
@@ -54,6 +55,7 @@ from handoff.schemas import (
     ReleaseRequest,
     ReopenRequest,
     ResolveRequest,
+    ReturnToBotRequest,
     SuggestionRead,
     TicketDetail,
     TicketEventRead,
@@ -326,6 +328,24 @@ def resolve(
     return TicketRead.model_validate(ticket)
 
 
+@router.post("/tickets/{ticket_id}/return-to-bot")
+def return_to_bot(
+    ticket_id: DbId,
+    agent: ChangingWorker,
+    session: SessionDep,
+    state: StateDep,
+    body: ReturnToBotRequest | None = None,
+) -> TicketRead:
+    """The assignee, or a lead/admin (also for a queued ticket): the bot takes the conversation
+    back; the handoff ends as ``returned_to_bot``."""
+    body = body or ReturnToBotRequest()
+    ticket = tickets.return_to_bot(
+        session, state.hub, agent=agent, ticket_id=ticket_id, note=body.note,
+        expected_version=body.expected_version,
+    )  # fmt: skip
+    return TicketRead.model_validate(ticket)
+
+
 @router.post("/tickets/{ticket_id}/reopen")
 def reopen(
     ticket_id: DbId,
@@ -387,13 +407,14 @@ def suggestions(
 
 @router.get("/customers/{customer_id}")
 def customer_story(
-    customer_id: DbId, agent: TicketWorkerDep, session: ReadSessionDep
+    customer_id: DbId, agent: TicketWorkerDep, session: ReadSessionDep, state: StateDep
 ) -> CustomerStoryRead:
     """Agents who may see one of the customer's tickets: the customer's whole story (identity,
     plan, every conversation and ticket with its outcome, what is still open)."""
     found = customers.story(session, agent, customer_id)
     return CustomerStoryRead(
         customer=CustomerRead.model_validate(found.customer),
+        entitlement=customers.entitlement(state.policy, found.customer),
         conversations=[
             ConversationSummaryRead(
                 id=c.conversation.id,
@@ -409,6 +430,18 @@ def customer_story(
         tickets=[TicketRead.model_validate(t) for t in found.tickets],
         open_tickets=[TicketRead.model_validate(t) for t in found.open_tickets],
     )
+
+
+@router.patch("/customers/{customer_id}")
+def update_customer(
+    customer_id: DbId, body: CustomerUpdate, _: LeadDep, session: SessionDep, state: StateDep
+) -> CustomerRead:
+    """Leads and admins: correct a customer's plan (it decides entitlement and targets of their
+    next tickets), name, email or language."""
+    customer = customers.update(
+        session, state.policy, customer_id, **body.model_dump(exclude_unset=True)
+    )
+    return CustomerRead.model_validate(customer)
 
 
 @router.post("/tickets/{ticket_id}/promote", status_code=201)

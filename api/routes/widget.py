@@ -19,7 +19,7 @@ from api import tokens
 from api.deps import CurrentCustomer, ReadSessionDep, SessionDep, StateDep
 from api.sockets import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, receive_text, run_pair
 from api.state import AppState
-from handoff import conversations, tickets, waiting
+from handoff import conversations, tickets, timers, waiting
 from handoff.frames import ack_frame, error_frame, message_frame, typing_frame
 from handoff.schemas import (
     ContactCreate,
@@ -28,7 +28,7 @@ from handoff.schemas import (
     SessionCreate,
     SessionCreated,
 )
-from tierzero.db import unit_of_work
+from tierzero.db import unit_of_work, utcnow
 from tierzero.errors import TierZeroError, TooManyRequests, Unauthorized
 from tierzero.hub import OVERFLOW, Subscription, conversation_topic
 
@@ -169,7 +169,9 @@ async def chat_socket(
     # Subscribe first, then replay: a message committed in between is in the queue, the replay,
     # or both (sent once: the writer skips seqs already sent) — never in neither.
     subscription = state.hub.subscribe([conversation_topic(conversation_id)])
+    state.customers.opened(conversation_id)
     try:
+        await to_thread.run_sync(_returned, state, conversation_id)
         backlog = await to_thread.run_sync(_replay, state, conversation_id, since)
         sent: set[int] = set()
         for frame in backlog:
@@ -186,6 +188,27 @@ async def chat_socket(
         await websocket.close(code=CLOSE_UNAUTHORIZED, reason=exc.message)
     finally:
         subscription.close()
+        if state.customers.closed(conversation_id):
+            await _left(state, conversation_id)
+
+
+def _returned(state: AppState, conversation_id: int) -> None:
+    with unit_of_work(state.session_factory) as session:
+        timers.customer_returned(session, conversation_id)
+
+
+async def _left(state: AppState, conversation_id: int) -> None:
+    """The customer's last window on this worker closed: a waiting customer who stays away
+    counts as gone (the scheduler decides after the policy's grace period)."""
+
+    def plan() -> None:
+        with unit_of_work(state.session_factory) as session:
+            timers.customer_left(session, state.policy, conversation_id, utcnow())
+
+    try:
+        await to_thread.run_sync(plan)
+    except Exception:  # the customer is gone either way; a lost timer only keeps the ticket
+        log.exception("could not plan the abandoned-queue timer")
 
 
 #: What a customer's socket may carry; anything else on the conversation topic is for agents.

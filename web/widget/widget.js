@@ -168,7 +168,7 @@
     });
     log.insertBefore(box, later);
     if (frame.sender === "system" && p.csat && p.csat.ticket_id) log.insertBefore(csat(p.csat), box.nextSibling);
-    if (frame.sender === "bot" && p.follow_up && p.follow_up.ask_email) log.insertBefore(emailForm(p.follow_up), box.nextSibling);
+    if ((frame.sender === "bot" || frame.sender === "system") && p.follow_up && p.follow_up.ask_email) log.insertBefore(emailForm(p.follow_up), box.nextSibling);
     if (frame.sender !== "customer" && Array.isArray(p.buttons) && p.buttons.length) {
       var row = el("div", "tz-buttons");
       p.buttons.forEach(function (b) {
