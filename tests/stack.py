@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from handoff import agents
 from handoff.lifecycle import Role, Tier
 from handoff.models import rasa_sender_id
 from kb import service as kb_service
+from tierzero import clock
 from tierzero.cli import rasa_files
 from tierzero.cli.supervisor import Child, Supervisor
 from tierzero.db import make_engine, make_session_factory, unit_of_work
@@ -55,6 +57,14 @@ class Stack:
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, timeout=30)
+
+    def set_clock(self, moment: datetime | None) -> None:
+        """Move the api's clock to ``moment`` (it runs on from there); None: the real time.
+        The clock is the one thing tests mock (see tierzero.clock)."""
+        assert self.settings.clock_file is not None
+        offset = moment - datetime.now(UTC) if moment is not None else timedelta(0)
+        clock.write_offset(self.settings.clock_file, offset)
+        time.sleep(0.2)  # the api re-reads the file within 50 ms
 
     def login(self, who: str) -> dict[str, str]:
         email, _, _ = AGENTS[who]
@@ -99,6 +109,7 @@ def prepare(var_dir: Path, database_url: str) -> Settings:
         # suite itself (the limits have their own tests)
         sessions_per_minute=100_000,
         logins_per_minute=100_000,
+        clock_file=var_dir / "clock-offset",
     )
     rasa_files.train(settings)  # no-op when `make test` has trained it already
     factory = make_session_factory(make_engine(database_url))

@@ -1,0 +1,204 @@
+"""The desk's promises end to end, through the API of the real stack, with the api's clock moved
+(the one thing mocked): a Greek premium customer in business hours gets a 15-business-minute
+first-response deadline, the queue sorts by it, the agent answers with the copilot's article,
+resolves, the customer rates, and the 360° view shows it; a trial customer at night is told the
+truth and leaves an email; an unanswered ticket breaches once the clock moves on, after the
+customer was told nobody could take it in time.
+
+The clock is moved *back* to a past Wednesday: tickets of other tests keep their deadlines in
+the api's future, so nothing of theirs fires while this test runs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from handoff.business_hours import is_open
+from handoff.policy import load
+from tests.agent_client import AgentClient
+from tests.stack import AGENTS, PASSWORD, Stack, wait_until
+from tests.widget_client import Customer, open_session
+from tierzero.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.integration
+
+POLICY = load(PROJECT_ROOT / "config" / "policy.yaml")
+BELGRADE = ZoneInfo("Europe/Belgrade")
+
+
+def a_past_wednesday(hour: int, minute: int = 0) -> datetime:
+    """A Wednesday at least a week back, at a Belgrade wall-clock time (a working day)."""
+    day = datetime.now(BELGRADE).date() - timedelta(days=7)
+    while day.weekday() != 2 or not is_open(
+        POLICY.team, datetime(day.year, day.month, day.day, 12, tzinfo=BELGRADE)
+    ):
+        day -= timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=BELGRADE)
+
+
+def parse(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+@pytest.fixture
+def admin(stack: Stack) -> Iterator[AgentClient]:
+    for email, role, _ in AGENTS.values():
+        if role != "editor":
+            client = AgentClient(stack.base_url, email, PASSWORD)
+            client.presence("offline")
+            client.close()
+    client = AgentClient(stack.base_url, AGENTS["dave"][0], PASSWORD)
+    yield client
+    client.close()
+    stack.set_clock(None)
+
+
+def greek_l1(stack: Stack, admin: AgentClient) -> AgentClient:
+    email = f"l1-el-{uuid.uuid4().hex[:8]}@nimbus.test"
+    made = admin.post("/v1/agent/agents", {"email": email, "name": "Eleni", "password": PASSWORD,
+                                           "tier": "L1", "languages": ["el"]})  # fmt: skip
+    assert made.status_code == 201, made.text
+    return AgentClient(stack.base_url, email, PASSWORD)
+
+
+def set_plan(admin: AgentClient, customer_id: int, plan: str) -> None:
+    response = admin.http.patch(f"/v1/agent/customers/{customer_id}", json={"plan": plan})
+    assert response.status_code == 200, response.text
+    assert response.json()["plan"] == plan
+
+
+def hand_off(customer: Customer) -> dict:  # type: ignore[type-arg]
+    customer.ask("Ξέχασα τον κωδικό πρόσβασής μου, πώς τον αλλάζω;")
+    handed = customer.ask("θέλω να μιλήσω με έναν άνθρωπο")
+    assert handed["payload"]["kind"] == "handoff", handed
+    return handed
+
+
+class TestDeskPromises:
+    def test_premium_in_hours_trial_at_night_and_a_breach(
+        self, stack: Stack, admin: AgentClient
+    ) -> None:
+        morning = a_past_wednesday(10)
+        stack.set_clock(morning)
+        agent = greek_l1(stack, admin)
+        agent.connect()
+        agent.presence("online")
+        session = open_session(stack.base_url, language="el")
+        set_plan(admin, session["customer_id"], "premium")
+        customer = Customer(stack.ws_url, session["token"])
+        try:
+            handed = hand_off(customer)
+            ticket_id = handed["payload"]["ticket_id"]
+            assert "follow_up" not in handed["payload"]  # live: someone can take it
+            ticket = agent.get(f"/v1/agent/tickets/{ticket_id}").json()
+            assert ticket["packet"]["plan"] == "premium" and ticket["language"] == "el"
+            created = parse(ticket["created_at"])
+            due = parse(ticket["first_response_due_at"])
+            assert abs(created - morning) < timedelta(minutes=2)
+            assert due - created == timedelta(minutes=15)  # 15 business minutes, in hours
+            # the queue is sorted by that deadline
+            queue = admin.get("/v1/agent/tickets", sort="deadline", limit=200).json()["items"]
+            dues = [parse(t["due_at"]) for t in queue if t["due_at"]]
+            assert dues == sorted(dues)
+            assert queue[0]["id"] == ticket_id
+
+            offer = agent.wait_for(lambda f: f["type"] == "offer")["offer"]
+            assert offer["ticket_id"] == ticket_id
+            assert agent.post(f"/v1/agent/offers/{offer['id']}/accept").status_code == 200
+            suggestion = agent.get(f"/v1/agent/tickets/{ticket_id}/suggestions").json()[0]
+            assert "password-reset" in suggestion["url"] and suggestion["language"] == "el"
+            sent = agent.post(f"/v1/agent/tickets/{ticket_id}/messages",
+                              {"text": suggestion["answer"]})  # fmt: skip
+            assert sent.status_code == 201, sent.text
+            customer.wait_for(lambda f: f["type"] == "message" and f["sender"] == "agent"
+                              and f["text"] == suggestion["answer"])  # fmt: skip
+            resolved = agent.post(f"/v1/agent/tickets/{ticket_id}/resolve")
+            assert resolved.status_code == 200, resolved.text
+            prompt = customer.wait_for(
+                lambda f: f["type"] == "message" and f["payload"].get("kind") == "ticket_resolved"
+            )
+            assert prompt["payload"]["csat"]["ticket_id"] == ticket_id
+            rated = httpx.post(f"{stack.base_url}/v1/widget/csat",
+                               json={"ticket_id": ticket_id, "score": 5, "comment": "Ευχαριστώ!"},
+                               headers={"Authorization": f"Bearer {session['token']}"})  # fmt: skip
+            assert rated.status_code == 204, rated.text
+            story = agent.get(f"/v1/agent/customers/{session['customer_id']}").json()
+            (mine,) = [t for t in story["tickets"] if t["id"] == ticket_id]
+            assert mine["status"] == "resolved" and mine["end_reason"] == "resolved"
+            assert mine["csat_score"] == 5
+            assert story["entitlement"]["plan"] == "premium"
+            assert story["entitlement"]["targets"]["normal"]["first_response"] == 15
+            events = [e["kind"] for e in agent.get(f"/v1/agent/tickets/{ticket_id}/events").json()]
+            assert "sla_breached" not in events
+        finally:
+            customer.close()
+            agent.presence("offline")
+            agent.close()
+
+        # a trial customer at night: told the truth, leaves an email
+        stack.set_clock(morning.replace(hour=23))
+        night = open_session(stack.base_url, language="el")
+        set_plan(admin, night["customer_id"], "trial")
+        customer = Customer(stack.ws_url, night["token"])
+        try:
+            handed = hand_off(customer)
+            follow_up = handed["payload"]["follow_up"]
+            assert follow_up["path"] == "email_only" and follow_up["ask_email"]
+            expected = parse(follow_up["expected_by"])
+            assert expected > morning.replace(hour=23)  # an answer in business time, not tonight
+            assert "email" in handed["text"]
+            left = httpx.post(f"{stack.base_url}/v1/widget/contact",
+                              json={"email": "maria@example.gr"},
+                              headers={"Authorization": f"Bearer {night['token']}"})  # fmt: skip
+            assert left.status_code == 204, left.text
+            night_ticket = handed["payload"]["ticket_id"]
+            events = [
+                e["kind"] for e in admin.get(f"/v1/agent/tickets/{night_ticket}/events").json()
+            ]
+            assert "contact_left" in events
+        finally:
+            customer.close()
+
+        # an agent is online but nobody takes a standard customer's chat: the customer is told
+        # the truth after 10 minutes (the plan's claim_within), the target breaches at 15
+        start = morning.replace(hour=11)
+        stack.set_clock(start)
+        busy = greek_l1(stack, admin)
+        busy.presence("online")
+        waiting = open_session(stack.base_url, language="el")
+        customer = Customer(stack.ws_url, waiting["token"])
+        try:
+            handed = hand_off(customer)
+            assert "follow_up" not in handed["payload"]
+            late_ticket = handed["payload"]["ticket_id"]
+
+            def kinds() -> list[str]:
+                return [
+                    e["kind"] for e in admin.get(f"/v1/agent/tickets/{late_ticket}/events").json()
+                ]
+
+            stack.set_clock(start + timedelta(minutes=10, seconds=5))
+            told = customer.wait_for(lambda f: f["type"] == "message"
+                                     and f["payload"].get("kind") == "no_agent_yet")  # fmt: skip
+            assert f"#{late_ticket}" in told["text"] and told["payload"]["follow_up"]["ask_email"]
+            assert "sla_breached" not in kinds()
+            stack.set_clock(start + timedelta(minutes=15, seconds=5))
+            wait_until(lambda: "sla_breached" in kinds())
+            stack.set_clock(start + timedelta(minutes=40))
+            wait_until(lambda: "sla_warning" in kinds())
+            assert kinds().index("sla_warning") < kinds().index("sla_breached")
+            ticket = admin.get(f"/v1/agent/tickets/{late_ticket}").json()
+            assert ticket["status"] == "queued" and ticket["end_reason"] == "no_agent"
+            history = kinds()
+            assert history.count("sla_breached") == 1 and history.count("no_agent") == 1
+            assert ticket["tier"] == "L1"  # standard does not escalate on a breach
+        finally:
+            customer.close()
+            busy.presence("offline")
+            busy.close()
