@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from handoff import lifecycle
@@ -32,10 +32,11 @@ from handoff.lifecycle import (
     EndReason,
     EventKind,
     Priority,
+    Sender,
     TicketStatus,
     Tier,
 )
-from handoff.models import Conversation, Ticket
+from handoff.models import Conversation, Message, Ticket
 from handoff.policy import Policy
 from handoff.texts import say
 from handoff.tickets import abandon, announce, move_tier, say_to_customer
@@ -325,6 +326,14 @@ class DeskTimers:
         customer = repo.get_customer(session, ticket.customer_id)
         if customer is not None and customer.email:
             return "kept for an email follow-up"
+        wrote_last = session.scalar(
+            select(func.max(Message.created_at)).where(
+                Message.conversation_id == ticket.conversation_id,
+                Message.sender == Sender.CUSTOMER.value,
+            )
+        )
+        if wrote_last is not None and _stamp(wrote_last) > str(job.data["left_at"]):
+            return "the customer wrote after leaving"
         try:
             with session.begin_nested():
                 abandon(session, self.hub, ticket,

@@ -193,8 +193,12 @@ async def chat_socket(
 
 
 def _returned(state: AppState, conversation_id: int) -> None:
-    with unit_of_work(state.session_factory) as session:
-        timers.customer_returned(session, conversation_id)
+    """The customer is here (again): a pending "they left the queue" timer is cancelled."""
+    try:
+        with unit_of_work(state.session_factory) as session:
+            timers.customer_returned(session, conversation_id)
+    except Exception:  # the chat works regardless; at worst a timer fires and finds them here
+        log.exception("could not cancel the abandoned-queue timer")
 
 
 async def _left(state: AppState, conversation_id: int) -> None:

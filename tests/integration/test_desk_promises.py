@@ -11,6 +11,7 @@ the api's future, so nothing of theirs fires while this test runs.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -202,3 +203,82 @@ class TestDeskPromises:
             customer.close()
             busy.presence("offline")
             busy.close()
+
+
+class TestHandoffEndings:
+    def test_a_customer_who_closes_the_chat_while_waiting_is_abandoned_unless_they_return(
+        self, stack: Stack, admin: AgentClient
+    ) -> None:
+        start = a_past_wednesday(12)
+        stack.set_clock(start)
+        gone_session = open_session(stack.base_url, language="en")
+        back_session = open_session(stack.base_url, language="en")
+        gone = Customer(stack.ws_url, gone_session["token"])
+        back = Customer(stack.ws_url, back_session["token"])
+        try:
+            gone_ticket = hand_off(gone)["payload"]["ticket_id"]
+            back_ticket = hand_off(back)["payload"]["ticket_id"]
+        finally:
+            gone.close()
+            back.close()
+        time.sleep(0.5)  # the api notices the closed sockets
+        back = Customer(stack.ws_url, back_session["token"], since=10_000)
+        try:
+            back.drain(quiet=0.5)  # reconnected: the abandon timer is cancelled
+            stack.set_clock(start + timedelta(seconds=POLICY.abandoned_after_seconds + 30))
+
+            def ticket(ticket_id: int) -> dict:  # type: ignore[type-arg]
+                return admin.get(f"/v1/agent/tickets/{ticket_id}").json()  # type: ignore[no-any-return]
+
+            wait_until(lambda: ticket(gone_ticket)["status"] == "closed")
+            assert ticket(gone_ticket)["end_reason"] == "abandoned"
+            time.sleep(2.5)  # a couple of scheduler rounds
+            assert ticket(back_ticket)["status"] == "queued"
+            assert ticket(back_ticket)["end_reason"] is None
+        finally:
+            back.close()
+
+    def test_an_agent_hands_the_conversation_back_to_the_bot(
+        self, stack: Stack, admin: AgentClient
+    ) -> None:
+        stack.set_clock(a_past_wednesday(14))
+        session = open_session(stack.base_url, language="el")
+        customer = Customer(stack.ws_url, session["token"])
+        agent = greek_l1(stack, admin)
+        try:
+            ticket_id = hand_off(customer)["payload"]["ticket_id"]
+            # only whoever works on it (or a lead) may hand it back
+            assert agent.post(f"/v1/agent/tickets/{ticket_id}/return-to-bot").status_code == 403
+            assert agent.post(f"/v1/agent/tickets/{ticket_id}/claim").status_code == 200
+            back = agent.post(f"/v1/agent/tickets/{ticket_id}/return-to-bot",
+                              {"note": "the reset article answers it"})  # fmt: skip
+            assert back.status_code == 200, back.text
+            ended = back.json()
+            assert (ended["status"], ended["end_reason"]) == ("closed", "returned_to_bot")
+            customer.wait_for(lambda f: f["type"] == "message"
+                              and f["payload"].get("kind") == "back_to_bot")  # fmt: skip
+            again = customer.ask("Πώς αλλάζω τον κωδικό πρόσβασης;")
+            assert again["sender"] == "bot" and again["payload"]["kind"] == "answer"
+            assert agent.post(f"/v1/agent/tickets/{ticket_id}/return-to-bot").status_code == 409
+        finally:
+            customer.close()
+            agent.close()
+
+    def test_only_leads_set_a_customers_plan_and_only_to_a_plan_that_exists(
+        self, stack: Stack, admin: AgentClient
+    ) -> None:
+        session = open_session(stack.base_url)
+        agent = greek_l1(stack, admin)
+        lead = AgentClient(stack.base_url, AGENTS["lena"][0], PASSWORD)
+        try:
+            path = f"/v1/agent/customers/{session['customer_id']}"
+            assert agent.http.patch(path, json={"plan": "premium"}).status_code == 403
+            unknown = lead.http.patch(path, json={"plan": "platinum"})
+            assert unknown.status_code in (400, 422) and "platinum" in unknown.text
+            assert lead.http.patch(path, json={"email": "not an address"}).status_code in (400, 422)
+            assert lead.http.patch(path, json={"plan": "trial"}).json()["plan"] == "trial"
+            assert lead.http.patch("/v1/agent/customers/99999999", json={"plan": "trial"}
+                                   ).status_code == 404  # fmt: skip
+        finally:
+            agent.close()
+            lead.close()
