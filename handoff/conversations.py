@@ -39,14 +39,21 @@ def start_conversation(
     language: str | None = None,
     page_url: str | None = None,
     channel: Channel = Channel.WIDGET,
+    customer: Customer | None = None,
 ) -> Conversation:
-    customer = Customer(name=name, email=email, language=normalise_language(language))
-    session.add(customer)
-    session.flush()
+    """A new conversation, for ``customer`` (identified) or a new anonymous one."""
+    if customer is None:
+        customer = Customer(name=name, email=email, language=normalise_language(language))
+        session.add(customer)
+        session.flush()
+    else:  # what the page says fills gaps; it never overwrites what the desk knows
+        customer.name = customer.name or name
+        customer.email = customer.email or email
+        customer.language = customer.language or normalise_language(language)
     conversation = Conversation(
         customer_id=customer.id,
         channel=channel.value,
-        language=customer.language,
+        language=normalise_language(language) or customer.language,
         context={"page_url": page_url} if page_url else {},
     )
     session.add(conversation)

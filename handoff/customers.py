@@ -65,18 +65,24 @@ def entitlement(policy: Policy, customer: Customer) -> dict[str, object]:
 def update(
     session: Session,
     policy: Policy,
-    customer_id: int,
+    customer_id: int | None = None,
     *,
+    external_id: str | None = None,
     plan: str | None = None,
     name: str | None = None,
     email: str | None = None,
     language: str | None = None,
 ) -> Customer:
-    """A lead corrects a customer's plan (new tickets follow it; deadlines already set stay),
-    name, email or language."""
+    """A lead (or the company's billing sync, by ``external_id``: the customer is created if they
+    never chatted yet) sets a customer's plan — new tickets follow it; deadlines already set
+    stay — name, email or language."""
     from handoff.conversations import valid_email
+    from handoff.identity import customer_for
 
-    customer = repo.get_customer(session, customer_id)
+    if external_id is not None:
+        customer: Customer | None = customer_for(session, external_id)
+    else:
+        customer = repo.get_customer(session, customer_id) if customer_id is not None else None
     if customer is None:
         raise TicketNotFound("customer not found")
     if plan is not None:

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from handoff.models import Customer
+from handoff.lifecycle import OPEN_STATUSES
+from handoff.models import Customer, Ticket
 from tierzero.errors import InvalidInput, Unauthorized
 
 
@@ -48,3 +49,16 @@ def customer_for(session: Session, external_id: str) -> Customer:
             return customer
     except IntegrityError:  # the same customer's other tab at the same moment
         return session.scalars(select(Customer).where(Customer.external_id == external_id)).one()
+
+
+def conversation_to_continue(session: Session, customer: Customer) -> int | None:
+    """A conversation the customer is still being helped in (an open ticket), to continue on
+    this device rather than start a second one beside it."""
+    return session.scalar(
+        select(Ticket.conversation_id)
+        .where(
+            Ticket.customer_id == customer.id, Ticket.status.in_([s.value for s in OPEN_STATUSES])
+        )
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )

@@ -29,6 +29,11 @@ class SessionCreate(Strict):
     email: str | None = Field(default=None, max_length=320)
     language: str | None = Field(default=None, max_length=16)
     page_url: str | None = Field(default=None, max_length=2000)
+    #: A logged-in customer's id on the company's site, and its HMAC-SHA256 under the identity
+    #: secret (hex); verified on every session, a wrong one is refused.
+    user_id: str | None = Field(default=None, min_length=1, max_length=200,
+                                pattern=r"^[^\x00-\x1f\x7f]+$")  # fmt: skip
+    user_hash: str | None = Field(default=None, max_length=128)
 
 
 class CsatCreate(Strict):

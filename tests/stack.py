@@ -23,6 +23,8 @@ from tierzero.db import make_engine, make_session_factory, unit_of_work
 from tierzero.settings import PROJECT_ROOT, Settings
 
 PASSWORD = "integration-test-password"
+#: What the test "website" signs its customers' ids with.
+IDENTITY_SECRET = "integration-test-identity-secret"
 AGENTS = {
     "alice": ("alice@nimbus.test", "agent", "L1"),
     "bob": ("bob@nimbus.test", "agent", "L1"),
@@ -110,6 +112,7 @@ def prepare(var_dir: Path, database_url: str) -> Settings:
         sessions_per_minute=100_000,
         logins_per_minute=100_000,
         clock_file=var_dir / "clock-offset",
+        identity_secret=IDENTITY_SECRET,
     )
     rasa_files.train(settings)  # no-op when `make test` has trained it already
     factory = make_session_factory(make_engine(database_url))

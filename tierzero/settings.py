@@ -61,6 +61,9 @@ class Settings(BaseSettings):
 
     secret_key: str = ""
     internal_token: str = ""
+    #: Shared with the company's website, which signs a logged-in customer's id with it
+    #: (HMAC-SHA256, the widget's ``data-user-hash``). Unset: every visitor is anonymous.
+    identity_secret: str = ""
 
     agent_token_ttl_seconds: int = 8 * 3600
     customer_token_ttl_seconds: int = 30 * 24 * 3600

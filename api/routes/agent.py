@@ -444,6 +444,23 @@ def update_customer(
     return CustomerRead.model_validate(customer)
 
 
+@router.put("/customers/external/{external_id}")
+def set_customer_by_external_id(
+    external_id: Annotated[str, Path(min_length=1, max_length=200)],
+    body: CustomerUpdate,
+    _: LeadDep,
+    session: SessionDep,
+    state: StateDep,
+) -> CustomerRead:
+    """Leads and admins (or a billing sync with such an account): the customer with the id the
+    company's website signs (created if they never chatted) gets this plan, name, email or
+    language."""
+    customer = customers.update(
+        session, state.policy, external_id=external_id, **body.model_dump(exclude_unset=True)
+    )
+    return CustomerRead.model_validate(customer)
+
+
 @router.post("/tickets/{ticket_id}/promote", status_code=201)
 def promote_to_kb(
     ticket_id: DbId,

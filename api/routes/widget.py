@@ -19,7 +19,7 @@ from api import tokens
 from api.deps import CurrentCustomer, ReadSessionDep, SessionDep, StateDep
 from api.sockets import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, receive_text, run_pair
 from api.state import AppState
-from handoff import conversations, tickets, timers, waiting
+from handoff import conversations, identity, tickets, timers, waiting
 from handoff.frames import ack_frame, error_frame, message_frame, typing_frame
 from handoff.schemas import (
     ContactCreate,
@@ -29,7 +29,7 @@ from handoff.schemas import (
     SessionCreated,
 )
 from tierzero.db import unit_of_work, utcnow
-from tierzero.errors import TierZeroError, TooManyRequests, Unauthorized
+from tierzero.errors import InvalidInput, TierZeroError, TooManyRequests, Unauthorized
 from tierzero.hub import OVERFLOW, Subscription, conversation_topic
 
 router = APIRouter(prefix="/v1/widget", tags=["widget"])
@@ -57,30 +57,42 @@ class ClientControl(BaseModel):
 def create_session(
     body: SessionCreate, session: SessionDep, state: StateDep, request: Request
 ) -> SessionCreated:
-    """Anyone (rate-limited per client IP): a new anonymous conversation and its signed token."""
+    """Anyone (rate-limited per client IP): a new conversation and its signed token — anonymous,
+    or for the customer whose id the website signed (``user_id`` + ``user_hash``; a wrong hash is
+    401). An identified customer still being helped continues that conversation."""
     client = request.client.host if request.client else "unknown"
     if not state.limits.sessions.allow(client):
         raise TooManyRequests("too many new chats from this address; wait a minute")
-    conversation = conversations.start_conversation(
-        session,
-        name=body.name,
-        email=body.email,
-        language=body.language,
-        page_url=body.page_url,
-    )
     settings = state.settings
+    conversation_id: int | None = None
+    customer = None
+    if body.user_id is not None:
+        identity.verify(settings.identity_secret, body.user_id, body.user_hash)
+        customer = identity.customer_for(session, body.user_id)
+        conversation_id = identity.conversation_to_continue(session, customer)
+    elif body.user_hash is not None:
+        raise InvalidInput("user_hash needs the user_id it signs")
+    if conversation_id is None:
+        conversation = conversations.start_conversation(
+            session, name=body.name, email=body.email, language=body.language,
+            page_url=body.page_url, customer=customer,
+        )  # fmt: skip
+        conversation_id, customer_id = conversation.id, conversation.customer_id
+    else:
+        assert customer is not None
+        customer_id = customer.id
     token = tokens.issue(
         settings.secret_key,
         kind="customer",
-        subject=conversation.customer_id,
-        conversation_id=conversation.id,
+        subject=customer_id,
+        conversation_id=conversation_id,
         ttl_seconds=settings.customer_token_ttl_seconds,
     )
     ws_scheme = "wss" if request.url.scheme == "https" else "ws"
     return SessionCreated(
         token=token,
-        conversation_id=conversation.id,
-        customer_id=conversation.customer_id,
+        conversation_id=conversation_id,
+        customer_id=customer_id,
         expires_in=settings.customer_token_ttl_seconds,
         ws_url=f"{ws_scheme}://{request.url.netloc}/v1/widget/ws",
     )

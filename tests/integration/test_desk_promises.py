@@ -21,9 +21,10 @@ import httpx
 import pytest
 
 from handoff.business_hours import is_open
+from handoff.identity import user_hash
 from handoff.policy import load
 from tests.agent_client import AgentClient
-from tests.stack import AGENTS, PASSWORD, Stack, wait_until
+from tests.stack import AGENTS, IDENTITY_SECRET, PASSWORD, Stack, wait_until
 from tests.widget_client import Customer, open_session
 from tierzero.settings import PROJECT_ROOT
 
@@ -282,3 +283,49 @@ class TestHandoffEndings:
         finally:
             agent.close()
             lead.close()
+
+
+class TestIdentifiedCustomer:
+    def test_a_signed_in_customers_plan_and_history_follow_them(
+        self, stack: Stack, admin: AgentClient
+    ) -> None:
+        stack.set_clock(a_past_wednesday(15))
+        external_id = f"acct-{uuid.uuid4().hex[:8]}"
+        lead = AgentClient(stack.base_url, AGENTS["lena"][0], PASSWORD)
+        # the company's billing sync (a lead account) sets the plan before they ever chat
+        synced = lead.http.put(f"/v1/agent/customers/external/{external_id}",
+                               json={"plan": "premium", "name": "Μαρία"})  # fmt: skip
+        assert synced.status_code == 200, synced.text
+        customer_id = synced.json()["id"]
+        signed = {"user_id": external_id, "user_hash": user_hash(IDENTITY_SECRET, external_id)}
+
+        def new_session(**extra: object) -> httpx.Response:
+            return httpx.post(f"{stack.base_url}/v1/widget/sessions",
+                              json={"language": "el", **signed, **extra}, timeout=10)  # fmt: skip
+
+        laptop = new_session()
+        assert laptop.status_code == 201, laptop.text
+        assert laptop.json()["customer_id"] == customer_id
+        customer = Customer(stack.ws_url, laptop.json()["token"])
+        try:
+            handed = hand_off(customer)
+        finally:
+            customer.close()
+        ticket = lead.get(f"/v1/agent/tickets/{handed['payload']['ticket_id']}").json()
+        assert ticket["packet"]["plan"] == "premium" and ticket["customer_id"] == customer_id
+        # the phone continues the conversation still being helped, not a second one
+        phone = new_session()
+        assert phone.json()["conversation_id"] == laptop.json()["conversation_id"]
+        assert phone.json()["customer_id"] == customer_id
+        bearer = {"Authorization": f"Bearer {phone.json()['token']}"}
+        history = httpx.get(f"{stack.base_url}/v1/widget/messages", headers=bearer)
+        assert any(m["sender"] == "customer" for m in history.json())
+        # nobody else can claim to be them
+        forged = httpx.post(f"{stack.base_url}/v1/widget/sessions",
+                            json={"user_id": external_id,
+                                  "user_hash": user_hash("guessed", external_id)})  # fmt: skip
+        assert forged.status_code == 401 and "verified" in forged.json()["detail"]
+        half = httpx.post(f"{stack.base_url}/v1/widget/sessions",
+                          json={"user_hash": signed["user_hash"]})  # fmt: skip
+        assert half.status_code == 400
+        lead.close()

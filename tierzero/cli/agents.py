@@ -7,11 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session, sessionmaker
 
-from tierzero import migrate as migrations
-from tierzero.cli.console import clear_errors, console, fail, load_settings
-from tierzero.db import make_engine, make_session_factory, unit_of_work
+from tierzero.cli.console import clear_errors, console, fail, migrated_database
+from tierzero.db import unit_of_work
 
 app = typer.Typer(help="Manage agents, leads, editors and admins.", no_args_is_help=True)
 
@@ -21,12 +19,6 @@ TIERS = ("L1", "L2", "L3")
 
 def _csv(value: str | None) -> list[str] | None:
     return None if value is None else [x.strip() for x in value.split(",") if x.strip()]
-
-
-def _factory() -> sessionmaker[Session]:
-    settings = load_settings()
-    migrations.upgrade(settings.database_url)
-    return make_session_factory(make_engine(settings.database_url))
 
 
 @app.command("add")
@@ -51,7 +43,7 @@ def add(
         raise fail(f"role must be one of: {', '.join(ROLES)}")
     if tier not in TIERS:
         raise fail("tier must be L1, L2 or L3")
-    with clear_errors(), unit_of_work(_factory()) as session:
+    with clear_errors(), unit_of_work(migrated_database()) as session:
         agent = agents.create_agent(
             session, email=email, name=name or email.split("@")[0], password=password,
             role=Role(role), tier=Tier(tier), languages=_csv(languages) or ["en"],
@@ -69,7 +61,7 @@ def list_(
     from handoff import agents
     from handoff.schemas import AgentRead
 
-    with clear_errors(), unit_of_work(_factory(), read_only=True) as session:
+    with clear_errors(), unit_of_work(migrated_database(), read_only=True) as session:
         rows = [AgentRead.model_validate(a) for a in agents.list_agents(session)]
     if as_json:
         print(json.dumps([r.model_dump() for r in rows], ensure_ascii=False))
@@ -101,7 +93,7 @@ def set_(
         raise fail(f"role must be one of: {', '.join(ROLES)}")
     if tier is not None and tier not in TIERS:
         raise fail("tier must be L1, L2 or L3")
-    with clear_errors(), unit_of_work(_factory()) as session:
+    with clear_errors(), unit_of_work(migrated_database()) as session:
         agent = agents.get_agent_by_email(session, email)
         if agent is None:
             raise fail(f"no agent with email {email}")
@@ -117,7 +109,7 @@ def deactivate(email: str) -> None:
     """Stop an agent from logging in; their open chats are re-queued."""
     from handoff import agents
 
-    with clear_errors(), unit_of_work(_factory()) as session:
+    with clear_errors(), unit_of_work(migrated_database()) as session:
         agent = agents.get_agent_by_email(session, email)
         if agent is None:
             raise fail(f"no agent with email {email}")

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from sqlalchemy.orm import Session, sessionmaker
 
 from tierzero.settings import Settings, get_settings
 
@@ -51,3 +52,13 @@ def load_settings() -> Settings:
     """The settings, or one clear line saying which environment variable is wrong."""
     with clear_errors():
         return get_settings()
+
+
+def migrated_database() -> sessionmaker[Session]:
+    """Sessions on the configured database, migrated to the current schema first."""
+    from tierzero import migrate
+    from tierzero.db import make_engine, make_session_factory
+
+    settings = load_settings()
+    migrate.upgrade(settings.database_url)
+    return make_session_factory(make_engine(settings.database_url))

@@ -1,7 +1,9 @@
 /*
  * TierZero chat widget: one <script> tag, no framework.
  *   <script src="https://support.example.com/static/widget/widget.js" defer></script>
- * Optional attributes: data-api (api origin, default: the script's origin), data-title.
+ * Optional attributes: data-api (api origin, default: the script's origin), data-title,
+ * data-user-id + data-user-hash (a logged-in customer: the HMAC-SHA256 of the id under the
+ * desk's identity secret, computed by the website's server; their history and plan follow them).
  * Everything users or agents wrote is rendered with textContent, never as HTML.
  */
 (function () {
@@ -9,8 +11,12 @@
   var script = document.currentScript;
   var API = (script && script.getAttribute("data-api")) || (script ? new URL(script.src).origin : location.origin);
   var TITLE = (script && script.getAttribute("data-title")) || "Support";
+  var USER_ID = (script && script.getAttribute("data-user-id")) || null;
+  var USER_HASH = (script && script.getAttribute("data-user-hash")) || null;
   var STORE = "tierzero.widget." + API;
   var state = load() || { token: null };
+  // a different (or no longer) logged-in customer on this browser starts their own chat
+  if ((state.user || null) !== USER_ID) state = { token: null, user: USER_ID };
   var lastSeq = 0; // in memory: a new page replays the whole history, a reconnect only the gap
   var pending = {}; // client_msg_id -> text, resent after a reconnect until acked
   var seen = {};
@@ -274,7 +280,8 @@
       fetch(API + "/v1/widget/sessions", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ language: navigator.language || null, page_url: location.href })
+        body: JSON.stringify({ language: navigator.language || null, page_url: location.href,
+                               user_id: USER_ID, user_hash: USER_HASH })
       }).then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
         .then(function (s) { state.token = s.token; lastSeq = 0; save(); connect(); })
         .catch(function () { statusEl.textContent = "offline"; setTimeout(start, 3000); });
