@@ -94,6 +94,16 @@ class Stack:
         self.rasa = self.supervisor.start_rasa()
         self.supervisor.wait_ready(timeout=240)
 
+    def restart_api(self, while_down: Any = None) -> None:
+        """Stop the api, run ``while_down()``, start a new api on the same port and database."""
+        self.api.process.terminate()
+        self.api.process.wait(timeout=60)
+        self.supervisor.children.remove(self.api)
+        if while_down is not None:
+            while_down()
+        self.api = self.supervisor.start_api()
+        self.supervisor.wait_ready(timeout=240)
+
     def session_factory(self) -> Any:
         return make_session_factory(make_engine(self.settings.database_url))
 

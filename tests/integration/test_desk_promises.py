@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from handoff.business_hours import is_open
 from handoff.identity import user_hash
@@ -26,6 +27,7 @@ from handoff.policy import load
 from tests.agent_client import AgentClient
 from tests.stack import AGENTS, IDENTITY_SECRET, PASSWORD, Stack, wait_until
 from tests.widget_client import Customer, open_session
+from tierzero.scheduler import ScheduledJob
 from tierzero.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.integration
@@ -329,3 +331,47 @@ class TestIdentifiedCustomer:
                           json={"user_hash": signed["user_hash"]})  # fmt: skip
         assert half.status_code == 400
         lead.close()
+
+
+class TestSchedulerRestart:
+    def test_a_deadline_that_passed_while_the_api_was_down_fires_once_it_is_back(
+        self, stack: Stack, admin: AgentClient
+    ) -> None:
+        start = a_past_wednesday(16)
+        stack.set_clock(start)
+        session = open_session(stack.base_url, language="en")
+        customer = Customer(stack.ws_url, session["token"])
+        try:
+            ticket_id = hand_off(customer)["payload"]["ticket_id"]
+            # they leave an email (so going away is not abandoning the ticket)
+            left = httpx.post(f"{stack.base_url}/v1/widget/contact",
+                              json={"email": "ann@example.com"},
+                              headers={"Authorization": f"Bearer {session['token']}"})  # fmt: skip
+            assert left.status_code == 204
+        finally:
+            customer.close()
+        factory = stack.session_factory()
+
+        def planned() -> bool:
+            with factory() as db:
+                return bool(
+                    db.scalars(
+                        select(ScheduledJob).where(
+                            ScheduledJob.subject == f"ticket:{ticket_id}",
+                            ScheduledJob.kind == "sla_breach",
+                        )
+                    ).all()
+                )
+
+        wait_until(planned)
+        # the api goes down; the deadline passes meanwhile; a new api starts
+        stack.restart_api(while_down=lambda: stack.set_clock(start + timedelta(minutes=20)))
+
+        def kinds() -> list[str]:
+            return [e["kind"] for e in admin.get(f"/v1/agent/tickets/{ticket_id}/events").json()]
+
+        wait_until(lambda: "sla_breached" in kinds())
+        time.sleep(2.5)  # more scheduler rounds change nothing
+        assert kinds().count("sla_breached") == 1 and kinds().count("sla_warning") == 1
+        ticket = admin.get(f"/v1/agent/tickets/{ticket_id}").json()
+        assert (ticket["status"], ticket["end_reason"]) == ("queued", None)
