@@ -7,14 +7,17 @@ import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from handoff import agents
+from handoff.business_hours import is_open
 from handoff.lifecycle import Role, Tier
 from handoff.models import rasa_sender_id
+from handoff.policy import load as load_policy
 from kb import service as kb_service
 from tierzero import clock
 from tierzero.cli import rasa_files
@@ -148,6 +151,17 @@ def start(settings: Settings) -> Stack:
         supervisor.stop()
         raise
     return Stack(settings, supervisor, api, rasa)
+
+
+def a_past_wednesday(hour: int, minute: int = 0) -> datetime:
+    """A Wednesday at least a week back, at a wall-clock time of the demo team (a working day):
+    tests move the api's clock *back* there, so other tests' open tickets keep their deadlines
+    in the api's future and nothing of theirs fires meanwhile."""
+    team = load_policy(PROJECT_ROOT / "config" / "policy.yaml").team
+    day = datetime.now(team.zone).date() - timedelta(days=7)
+    while day.weekday() != 2 or not is_open(team, datetime.combine(day, dt_time(12), team.zone)):
+        day -= timedelta(days=1)
+    return datetime.combine(day, dt_time(hour, minute), team.zone)
 
 
 def wait_until(predicate: Any, timeout: float = 20.0, interval: float = 0.2) -> Any:

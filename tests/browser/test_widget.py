@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.stack import Stack
+from tests.stack import Stack, a_past_wednesday
 
 pytestmark = pytest.mark.browser
 
@@ -119,3 +120,39 @@ class TestRating:
             expect(four).to_have_attribute("aria-pressed", "true", timeout=15_000)
             ticket = api.get(f"/v1/agent/tickets/{ticket_id}").json()
             assert (ticket["csat_score"], ticket["csat_comment"]) == (4, "quick and kind")
+
+
+class TestNobodyClaimed:
+    def test_the_customer_is_told_and_leaves_an_email_from_the_keyboard(
+        self, page: Page, stack: Stack
+    ) -> None:
+        import httpx
+
+        start = a_past_wednesday(10)
+        stack.set_clock(start)
+        alice = stack.login("alice")  # an L1 agent online who does not take the chat
+        with httpx.Client(base_url=stack.base_url, headers=alice, timeout=30) as api:
+            api.put("/v1/agent/me/presence", json={"presence": "online"}).raise_for_status()
+            try:
+                page.goto(stack.base_url + "/")
+                page.get_by_test_id("tz-launch").click()
+                expect(page.locator(".tz-status")).to_have_text("online", timeout=15_000)
+                _send(page, "operator please")
+                expect(page.locator(".tz-msg.tz-bot", has_text="ticket #")).to_be_visible(
+                    timeout=30_000
+                )
+                expect(page.get_by_test_id("tz-email")).to_have_count(0)  # live: no email yet
+                stack.set_clock(start + timedelta(minutes=10, seconds=30))
+                told = page.locator(".tz-msg.tz-system", has_text="nobody from our team")
+                expect(told).to_be_visible(timeout=15_000)
+                email = page.get_by_label("Your email address")
+                email.focus()
+                page.keyboard.type("ann@example.com")
+                page.keyboard.press("Enter")
+                expect(page.locator(".tz-msg.tz-system", has_text="ann@example.com")).to_be_visible(
+                    timeout=15_000
+                )
+                expect(page.get_by_test_id("tz-email")).to_have_count(0)
+            finally:
+                api.put("/v1/agent/me/presence", json={"presence": "offline"})
+                stack.set_clock(None)

@@ -5,8 +5,6 @@ resolves, the customer rates, and the 360° view shows it; a trial customer at n
 truth and leaves an email; an unanswered ticket breaches once the clock moves on, after the
 customer was told nobody could take it in time.
 
-The clock is moved *back* to a past Wednesday: tickets of other tests keep their deadlines in
-the api's future, so nothing of theirs fires while this test runs.
 """
 
 from __future__ import annotations
@@ -21,11 +19,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from handoff.business_hours import is_open
 from handoff.identity import user_hash
 from handoff.policy import load
 from tests.agent_client import AgentClient
-from tests.stack import AGENTS, IDENTITY_SECRET, PASSWORD, Stack, wait_until
+from tests.stack import AGENTS, IDENTITY_SECRET, PASSWORD, Stack, a_past_wednesday, wait_until
 from tests.widget_client import Customer, open_session
 from tierzero.scheduler import ScheduledJob
 from tierzero.settings import PROJECT_ROOT
@@ -34,16 +31,6 @@ pytestmark = pytest.mark.integration
 
 POLICY = load(PROJECT_ROOT / "config" / "policy.yaml")
 BELGRADE = ZoneInfo("Europe/Belgrade")
-
-
-def a_past_wednesday(hour: int, minute: int = 0) -> datetime:
-    """A Wednesday at least a week back, at a Belgrade wall-clock time (a working day)."""
-    day = datetime.now(BELGRADE).date() - timedelta(days=7)
-    while day.weekday() != 2 or not is_open(
-        POLICY.team, datetime(day.year, day.month, day.day, 12, tzinfo=BELGRADE)
-    ):
-        day -= timedelta(days=1)
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=BELGRADE)
 
 
 def parse(value: str) -> datetime:
