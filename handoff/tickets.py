@@ -7,7 +7,7 @@ TicketEvent); live frames are published only after the unit of work commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -520,22 +520,44 @@ def resolve(
     """Done: the conversation returns to the bot for the customer's next question."""
     ticket = ticket_for(session, agent, ticket_id)
     _must_work_on(agent, ticket)
+    return _end_and_back_to_bot(
+        session, hub, agent, ticket, Action.RESOLVE, EndReason.RESOLVED, note, expected_version,
+        changes={"resolved_at": utcnow()},
+        say=lambda conversation: ("ticket_resolved",
+                                  {"csat": csat_prompt(conversation, ticket.id)}),
+    )  # fmt: skip
+
+
+def _end_and_back_to_bot(
+    session: Session,
+    hub: Hub,
+    agent: Agent,
+    ticket: Ticket,
+    action: Action,
+    end: EndReason,
+    note: str | None,
+    expected_version: int | None,
+    *,
+    say: Callable[[Conversation], tuple[str, dict[str, Any]]],
+    changes: dict[str, Any] | None = None,
+) -> Ticket:
+    """An agent ends the handoff (``end``): the ticket leaves the queue and the agent's hands,
+    the bot has the conversation again, and the customer is told (``say`` picks the text)."""
     text = clean_text(note, max_chars=MAX_NOTE_CHARS) if note and note.strip() else None
+    previous = ticket.assignee_id
     event = lifecycle.apply(
-        session, ticket, Action.RESOLVE, actor=actor_of(agent), agent_id=agent.id, reason=text,
-        expected_version=_seen_version(ticket, Action.RESOLVE, expected_version),
-        changes={"resolved_at": utcnow(), "end_reason": EndReason.RESOLVED.value,
-                 "needs_lead": False, "due_at": None},
+        session, ticket, action, actor=actor_of(agent), agent_id=agent.id, reason=text,
+        expected_version=_seen_version(ticket, action, expected_version),
+        changes={"end_reason": end.value, "needs_lead": False, "due_at": None,
+                 **(changes or {})},
     )  # fmt: skip
     _close_offer(session, hub, ticket)
     conversation = get_conversation(session, ticket.conversation_id)
     conversation.mode = ConversationMode.BOT.value
     conversation.unhelpful_answers = 0
-    say_to_customer(
-        session, hub, conversation, "ticket_resolved", ticket=ticket.id,
-        payload={"csat": csat_prompt(conversation, ticket.id)},
-    )  # fmt: skip
-    announce(session, hub, ticket, event)
+    key, payload = say(conversation)
+    say_to_customer(session, hub, conversation, key, ticket=ticket.id, payload=payload)
+    announce(session, hub, ticket, event, previous_assignee=previous)
     return ticket
 
 
@@ -656,22 +678,10 @@ def return_to_bot(
     ticket = ticket_for(session, agent, ticket_id)
     if ticket.status != TicketStatus.QUEUED.value or not is_supervisor(agent):
         _must_work_on(agent, ticket)
-    text = clean_text(note, max_chars=MAX_NOTE_CHARS) if note and note.strip() else None
-    previous = ticket.assignee_id
-    event = lifecycle.apply(
-        session, ticket, Action.RETURN_TO_BOT, actor=actor_of(agent), agent_id=agent.id,
-        reason=text,
-        expected_version=_seen_version(ticket, Action.RETURN_TO_BOT, expected_version),
-        changes={"end_reason": EndReason.RETURNED_TO_BOT.value, "needs_lead": False,
-                 "due_at": None},
+    return _end_and_back_to_bot(
+        session, hub, agent, ticket, Action.RETURN_TO_BOT, EndReason.RETURNED_TO_BOT, note,
+        expected_version, say=lambda _: ("back_to_bot", {}),
     )  # fmt: skip
-    _close_offer(session, hub, ticket)
-    conversation = get_conversation(session, ticket.conversation_id)
-    conversation.mode = ConversationMode.BOT.value
-    conversation.unhelpful_answers = 0
-    say_to_customer(session, hub, conversation, "back_to_bot")
-    announce(session, hub, ticket, event, previous_assignee=previous)
-    return ticket
 
 
 def abandon(session: Session, hub: Hub, ticket: Ticket, *, reason: str) -> TicketEvent:
