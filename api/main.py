@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 import actions.runtime
 from api.desk import keep_queue_announced, keep_routing, keep_timers
 from api.errors import install_error_handlers
-from api.routes import agent, agent_ws, health, internal, widget
+from api.routes import agent, agent_ws, health, help, internal, widget
 from api.state import AppState, Limits
 from handoff.bot import RasaClient
 from handoff.flows import ConversationFlow
@@ -178,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(agent.router)
     app.include_router(agent_ws.router)
     app.include_router(internal.router)
+    app.include_router(help.router)
     try:
         from api.routes import kb as kb_routes  # type: ignore[attr-defined,unused-ignore]
 

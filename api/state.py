@@ -29,6 +29,7 @@ class Limits:
     logins: KeyedLimiter
     agent_actions: KeyedLimiter
     typing: KeyedLimiter
+    feedback: KeyedLimiter
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -39,6 +40,7 @@ class Limits:
             agent_actions=KeyedLimiter(settings.agent_actions_per_minute),
             # typing indicators are cheap but fan out to every agent viewing the ticket
             typing=KeyedLimiter(4 * settings.messages_per_minute),
+            feedback=KeyedLimiter(settings.help_votes_per_minute),
         )
 
 

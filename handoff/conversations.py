@@ -16,7 +16,7 @@ from handoff.errors import ConversationNotFound, MessageRejected, MessageTooLong
 from handoff.lifecycle import Channel, Sender
 from handoff.models import Conversation, Customer, Message
 from tierzero.db import utcnow
-from tierzero.languages import normalise_language
+from tierzero.languages import normalise_language, script_of_tag
 
 
 def clean_text(text: str, *, max_chars: int) -> str:
@@ -54,6 +54,8 @@ def start_conversation(
         customer_id=customer.id,
         channel=channel.value,
         language=normalise_language(language) or customer.language,
+        # a page in "sr-Cyrl" starts the chat in Cyrillic (then it follows what they write)
+        script=script_of_tag(language) if normalise_language(language) == "sr" else None,
         context={"page_url": page_url} if page_url else {},
     )
     session.add(conversation)

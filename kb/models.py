@@ -134,10 +134,16 @@ class AnswerEvent(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
+    #: Where it happened: the bot's answer ("bot") or an article page ("help_centre").
+    source: Mapped[str] = mapped_column(String(12), default="bot")
+    #: An anonymous help-centre reader (a cookie), for one vote per reader and article.
+    visitor: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
         CheckConstraint("kind in ('shown','helpful','not_helpful','handoff_after')", name="kind"),
+        CheckConstraint("source in ('bot','help_centre')", name="source"),
         Index("ix_kb_answer_events_article_kind", "article_id", "kind"),
         Index("ix_kb_answer_events_created_at", "created_at"),
+        Index("ix_kb_answer_events_visitor", "article_id", "visitor"),
     )

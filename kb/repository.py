@@ -240,13 +240,23 @@ def all_translations(session: Session) -> Sequence[ArticleTranslation]:
 
 
 def feedback_event(
-    session: Session, *, article_id: int, conversation_id: int
+    session: Session,
+    *,
+    article_id: int,
+    conversation_id: int | None = None,
+    visitor: str | None = None,
 ) -> AnswerEvent | None:
+    """The vote already given on an article in a conversation, or by a help-centre reader."""
+    who = (
+        AnswerEvent.conversation_id == conversation_id
+        if conversation_id is not None
+        else AnswerEvent.visitor == visitor
+    )
     return session.scalars(
         select(AnswerEvent)
         .where(
             AnswerEvent.article_id == article_id,
-            AnswerEvent.conversation_id == conversation_id,
+            who,
             AnswerEvent.kind.in_(("helpful", "not_helpful")),
         )
         .order_by(AnswerEvent.id.desc())

@@ -100,8 +100,10 @@ def defer_to_index(session: Session, index: KbIndex | None, change: IndexChange)
 
 
 def article_url(key: str, language: str) -> str:
-    """The public page of one translation; the link the bot shows with an answer."""
-    return f"{ARTICLE_PATH}/{key}?lang={language}"
+    """The public page of one translation (the help centre's); the link the bot shows."""
+    from kb.public import article_path
+
+    return article_path(key, language)
 
 
 def _indexed(
@@ -1155,6 +1157,26 @@ def record_feedback(
             created_at=utcnow(),
         )
     )
+    session.flush()
+
+
+def record_page_feedback(
+    session: Session, *, article_id: int, language: str, helpful: bool, visitor: str
+) -> None:
+    """A help-centre reader's "was this helpful?"; one vote per visitor and article, the last
+    counts (stored with the bot's feedback, marked as coming from the help centre)."""
+    _require_article(session, article_id)
+    kind = "helpful" if helpful else "not_helpful"
+    earlier = repo.feedback_event(session, article_id=article_id, visitor=visitor)
+    if earlier is not None:
+        earlier.kind, earlier.created_at = kind, utcnow()
+    else:
+        session.add(
+            AnswerEvent(
+                article_id=article_id, language=language, query="", confidence=None,
+                kind=kind, source="help_centre", visitor=visitor, created_at=utcnow(),
+            )
+        )  # fmt: skip
     session.flush()
 
 

@@ -21,7 +21,7 @@ _lock = threading.Lock()
 _offset = timedelta(0)
 _frozen: datetime | None = None
 _file: Path | None = None
-_file_mtime: int | None = None
+_file_seen: tuple[int, int, int] | None = None
 _checked_at = 0.0
 
 
@@ -57,9 +57,9 @@ def travel_to(moment: datetime) -> None:
 
 def follow_file(path: Path | None) -> None:
     """Take the offset from ``path`` (seconds, a number) from now on; None stops following."""
-    global _file, _file_mtime, _checked_at, _offset
+    global _file, _file_seen, _checked_at, _offset
     with _lock:
-        _file, _file_mtime, _checked_at = path, None, 0.0
+        _file, _file_seen, _checked_at = path, None, 0.0
         if path is None:
             _offset = timedelta(0)
     if path is not None:
@@ -74,7 +74,7 @@ def write_offset(path: Path, offset: timedelta) -> None:
 
 
 def _reread(*, force: bool = False) -> None:
-    global _file_mtime, _checked_at, _offset
+    global _file_seen, _checked_at, _offset
     now = time.monotonic()
     if not force and now - _checked_at < _RECHECK_SECONDS:
         return
@@ -86,12 +86,14 @@ def _reread(*, force: bool = False) -> None:
         try:
             stat = path.stat()
         except FileNotFoundError:
-            _offset, _file_mtime = timedelta(0), None
+            _offset, _file_seen = timedelta(0), None
             return
-        if stat.st_mtime_ns == _file_mtime:
+        # a new file replaces the old one: a new inode even when the mtime ties
+        seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if seen == _file_seen:
             return
         try:
             seconds = float(path.read_text(encoding="ascii").strip() or 0)
         except (OSError, ValueError):
             return  # a half-written or unreadable file: keep the last offset
-        _offset, _file_mtime = timedelta(seconds=seconds), stat.st_mtime_ns
+        _offset, _file_seen = timedelta(seconds=seconds), seen

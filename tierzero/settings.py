@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     #: Plans, response targets, handling limits and business hours (validated at start).
     policy_path: Path = PROJECT_ROOT / "config" / "policy.yaml"
     kb_cache_dir_override: Path | None = Field(default=None, alias="TIERZERO_KB_CACHE_DIR")
+    #: The company's name on the help centre's pages and the widget's header.
+    brand_name: str = "Nimbus Net"
+    help_votes_per_minute: int = 30  # "was this helpful?" votes per client IP
     #: Tests and demos only: a file holding seconds to add to the clock (see tierzero.clock).
     clock_file: Path | None = None
     #: How often the api's scheduler looks for due jobs (SLA warnings, handling limits, exits).

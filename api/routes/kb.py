@@ -10,11 +10,10 @@ live index after the request's transaction commits — the service queues them o
 
 from __future__ import annotations
 
-import html
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import RedirectResponse
 
 from api.deps import EditorDep, KbDep, SessionDep
 from kb import importers
@@ -356,39 +355,9 @@ def public_article(key: str, session: SessionDep, lang: LangQuery = None) -> Pub
     return PublicArticleRead.of(kb_service.public_article(session, key, lang))
 
 
-_PAGE_HEADERS = {
-    # The page runs no script at all; article HTML is allowlist-sanitised on top of that.
-    "Content-Security-Policy": (
-        "default-src 'none'; img-src https: http:; style-src 'unsafe-inline'; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors *"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-_FALLBACK_NOTE = {
-    "el": "Αυτό το άρθρο δεν είναι ακόμη διαθέσιμο στα ελληνικά· εμφανίζεται στα αγγλικά.",
-    "ru": "Эта статья пока не переведена на русский; показана английская версия.",
-    "sr": "Ovaj članak još nije dostupan na srpskom; prikazana je engleska verzija.",
-}
-_STYLE = (
-    "body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;"
-    "color:#1f2328}img{max-width:100%}pre{overflow:auto;background:#f6f8fa;padding:.75rem}"
-    ".note{background:#fff8c5;padding:.5rem .75rem;border-radius:4px}"
-)
+@page_router.get("/kb/articles/{key}")
+def article_page(key: str, lang: LangQuery = None) -> RedirectResponse:
+    """Anyone: the old article link; the article lives in the help centre now."""
+    from kb.public import article_path
 
-
-@page_router.get("/kb/articles/{key}", response_class=HTMLResponse)
-def article_page(key: str, session: SessionDep, lang: LangQuery = None) -> HTMLResponse:
-    """Anyone: the page the bot links to; a published article, no script, sanitised HTML."""
-    article = kb_service.public_article(session, key, lang)
-    note = ""
-    if article.fallback and article.requested_language in _FALLBACK_NOTE:
-        note = f'<p class="note">{html.escape(_FALLBACK_NOTE[article.requested_language])}</p>'
-    title = html.escape(article.title)
-    page = (
-        f'<!doctype html><html lang="{html.escape(article.language)}"><head>'
-        '<meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{title}</title><style>{_STYLE}</style></head><body>"
-        f"<article>{note}<h1>{title}</h1>{article.html}</article></body></html>"
-    )
-    return HTMLResponse(page, headers=_PAGE_HEADERS)
+    return RedirectResponse(article_path(key, lang or "en"), status_code=301)

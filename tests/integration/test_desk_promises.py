@@ -104,7 +104,9 @@ class TestDeskPromises:
             # the queue is sorted by that deadline
             queue = admin.get("/v1/agent/tickets", sort="deadline", limit=200).json()["items"]
             dues = [parse(t["due_at"]) for t in queue if t["due_at"]]
-            assert dues == sorted(dues) and ticket_id in [t["id"] for t in queue]
+            seen = [(t["id"], t["due_at"], t["priority"], t["status"]) for t in queue[:10]]
+            assert dues == sorted(dues), seen
+            assert ticket_id in [t["id"] for t in queue], seen
 
             offer = agent.wait_for(lambda f: f["type"] == "offer")["offer"]
             assert offer["ticket_id"] == ticket_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -338,16 +339,21 @@ class TestPublicPage:
     def test_page_escapes_text_and_runs_no_script(self, api: Api) -> None:
         article = api.create({**ARTICLE, "title": "<script>alert(1)</script> Reset"})
         api.client.post(f"{api.path(article['id'])}/publish", headers=api.headers)
-        page = api.client.get("/kb/articles/password-reset?lang=ru")
+        moved = api.client.get("/kb/articles/password-reset?lang=ru", follow_redirects=False)
+        assert moved.status_code == 301
+        assert moved.headers["location"] == "/help/ru/articles/password-reset"
+        page = api.client.get("/kb/articles/password-reset?lang=ru", follow_redirects=True)
         assert page.status_code == 200
-        assert "<script" not in page.text
+        assert "<script>alert" not in page.text
+        scripts = re.findall(r"<script[^>]*>", page.text)
+        assert scripts == ['<script src="/static/widget/widget.js" data-title="Nimbus Net" defer>']
         assert "&lt;script&gt;alert(1)&lt;/script&gt; Reset" in page.text
         assert "<strong>Settings → Security</strong>" in page.text
         assert "английская версия" in page.text  # explicit fallback note
-        assert "default-src 'none'" in page.headers["content-security-policy"]
+        assert "script-src 'self'" in page.headers["content-security-policy"]
 
     def test_unknown_article_page_is_404(self, api: Api) -> None:
-        assert api.client.get("/kb/articles/nope").status_code == 404
+        assert api.client.get("/kb/articles/nope", follow_redirects=True).status_code == 404
 
 
 def _content(body: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,8 @@
   var script = document.currentScript;
   var API = (script && script.getAttribute("data-api")) || (script ? new URL(script.src).origin : location.origin);
   var TITLE = (script && script.getAttribute("data-title")) || "Support";
+  // the page's language first (a help-centre page in Greek chats in Greek), then the browser's
+  var PAGE_LANGUAGE = (script && script.getAttribute("data-language")) || document.documentElement.lang || navigator.language || null;
   var USER_ID = (script && script.getAttribute("data-user-id")) || null;
   var USER_HASH = (script && script.getAttribute("data-user-hash")) || null;
   var STORE = "tierzero.widget." + API;
@@ -146,6 +148,15 @@
       root.classList.toggle("tz-open");
       if (root.classList.contains("tz-open")) { start(); input.focus(); }
     });
+    // any element of the host page marked data-tierzero-open opens the chat ("chat with us")
+    document.addEventListener("click", function (ev) {
+      var opener = ev.target && ev.target.closest && ev.target.closest("[data-tierzero-open]");
+      if (!opener) return;
+      ev.preventDefault();
+      root.classList.add("tz-open");
+      start();
+      input.focus();
+    });
   }
 
   function render(frame) {
@@ -280,7 +291,7 @@
       fetch(API + "/v1/widget/sessions", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ language: navigator.language || null, page_url: location.href,
+        body: JSON.stringify({ language: PAGE_LANGUAGE, page_url: location.href,
                                user_id: USER_ID, user_hash: USER_HASH })
       }).then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
         .then(function (s) { state.token = s.token; lastSeq = 0; save(); connect(); })

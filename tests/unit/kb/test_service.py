@@ -370,7 +370,7 @@ class TestLiveIndex:
         session.commit()
         result = index.search("I forgot my password", language="en")
         assert result.best is not None and result.best.article_id == article_id
-        assert result.best.url == "/kb/articles/password-reset?lang=en"
+        assert result.best.url == "/help/en/articles/password-reset"
 
     def test_archive_takes_it_off_the_index(self, session: Session, index: KbIndex) -> None:
         article_id = make_article(session, publish=True, index=index)
