@@ -2,8 +2,8 @@
 related articles and sitemap, from published translations only (drafts, archived articles and
 unpublished edits never show).
 
-One query loads the published text of every article (title, Markdown answer, when it went
-live); the help centre's pages are small projections of it.
+One query loads the published text of every article (``kb.repository.published``); the help
+centre's pages are small projections of it.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from kb import repository as repo
 from kb.errors import ArticleNotFound
-from kb.models import FALLBACK_LANGUAGE, Article, ArticleTranslation, ArticleVersion
+from kb.models import FALLBACK_LANGUAGE
 
 #: Articles without a category are listed under this one.
 GENERAL = "general"
@@ -114,33 +114,13 @@ def excerpt(markdown: str, limit: int = EXCERPT_CHARS) -> str:
 
 def published(session: Session) -> dict[str, dict[str, Published]]:
     """Every live translation: key → language → text."""
-    rows = session.execute(
-        select(
-            Article.id,
-            Article.key,
-            Article.category,
-            ArticleTranslation.language,
-            ArticleVersion.title,
-            ArticleVersion.answer,
-            ArticleVersion.number,
-            ArticleTranslation.published_at,
-        )
-        .join(ArticleTranslation, ArticleTranslation.article_id == Article.id)
-        .join(
-            ArticleVersion,
-            and_(
-                ArticleVersion.translation_id == ArticleTranslation.id,
-                ArticleVersion.number == ArticleTranslation.published_version,
-            ),
-        )
-        .where(ArticleTranslation.status == "published")
-        .order_by(Article.key, ArticleTranslation.language)
-    ).all()
     found: dict[str, dict[str, Published]] = defaultdict(dict)
-    for article_id, key, category, language, title, answer, number, published_at in rows:
-        found[key][language] = Published(
-            article_id, key, category or GENERAL, language, title, answer, number, published_at
-        )
+    for row in repo.published(session):
+        article, translation, version = row.article, row.translation, row.version
+        found[article.key][translation.language] = Published(
+            article.id, article.key, article.category or GENERAL, translation.language,
+            version.title, version.answer, version.number, translation.published_at,
+        )  # fmt: skip
     return dict(found)
 
 
