@@ -189,6 +189,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 
+    @app.get("/widget.js", include_in_schema=False)
+    def widget_script() -> FileResponse:
+        """Anyone: the widget's launcher, the one script a website embeds."""
+        return FileResponse(
+            WEB_DIR / "widget" / "widget.js",
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
     @app.get("/", include_in_schema=False)
     def demo_page() -> FileResponse:
         """Anyone: the demo host page of a fictional company, embedding the widget."""

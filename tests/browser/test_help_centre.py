@@ -54,4 +54,6 @@ def test_browse_search_switch_language_rate_and_chat(page: Page, stack: Stack) -
 
     page.get_by_role("button", name="Pišite nam").click()
     expect(page.locator(".tz-panel.tz-open")).to_be_visible()
-    expect(page.locator(".tz-status")).to_have_text("online", timeout=15_000)
+    # the chat speaks the page's language
+    expect(page.locator(".tz-status")).to_have_text("na vezi", timeout=15_000)
+    expect(page.get_by_role("textbox", name="Poruka")).to_be_focused()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -146,3 +149,109 @@ class TestNobodyClaimed:
                     httpx.post(f"{stack.base_url}/v1/agent/tickets/{ticket_id}/return-to-bot",
                                headers=stack.login("dave"), timeout=30)  # fmt: skip
                 stack.set_clock(None)
+
+
+HOSTILE = """<!doctype html><html lang="en" dir="{dir}"><head><title>Hostile host</title>
+<style>* {{ font-size: 2px !important; color: red !important; line-height: 0 !important }}
+body * {{ display: none !important }} button {{ all: unset !important }}
+div {{ position: static !important; z-index: -1 !important }}</style></head>
+<body><p>A page whose styles would break any widget that shares them.</p>
+<script src="{base}/widget.js" data-tierzero-key="test" async></script></body></html>"""
+
+
+@contextmanager
+def _company_site(stack: Stack, *, direction: str = "ltr") -> Iterator[str]:
+    """The company's own website on another origin (a second port), embedding the widget with
+    one tag under a stylesheet out to break it."""
+    body = HOSTILE.format(base=stack.base_url, dir=direction).encode()
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+
+
+class TestWidgetOnAnyPage:
+    def test_a_hostile_stylesheet_does_not_reach_it_and_the_chat_loads_on_first_click(
+        self, page: Page, stack: Stack
+    ) -> None:
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        with _company_site(stack) as site:
+            page.goto(site)
+        launch = page.get_by_test_id("tz-launch")
+        expect(launch).to_be_visible(timeout=15_000)
+        box = launch.bounding_box()
+        assert box is not None and box["height"] >= 36 and box["width"] >= 80
+        assert launch.evaluate("e => getComputedStyle(e).fontSize") == "15px"
+        assert not [u for u in requested if u.endswith("/chat.js")]  # tiny until opened
+        launch.click()
+        expect(page.locator(".tz-status")).to_have_text("online", timeout=15_000)
+        assert [u for u in requested if u.endswith("/static/widget/chat.js")]
+        _send(page, "how do I reset my password")
+        expect(page.locator("a.tz-article").first).to_be_visible(timeout=30_000)
+        page.keyboard.press("Escape")  # closes, focus back on the launcher
+        expect(page.locator(".tz-panel.tz-open")).to_have_count(0)
+        expect(launch).to_be_focused()
+
+    def test_right_to_left_pages_and_phones(self, browser: Browser, stack: Stack) -> None:
+        context = browser.new_context(viewport={"width": 375, "height": 667})
+        try:
+            page = context.new_page()
+            with _company_site(stack, direction="rtl") as site:
+                page.goto(site)
+            launch = page.get_by_test_id("tz-launch")
+            expect(launch).to_be_visible(timeout=15_000)
+            box = launch.bounding_box()
+            assert box is not None and box["x"] < 375 / 2  # the inline end of an RTL page
+            launch.click()
+            panel = page.locator(".tz-panel.tz-open")
+            expect(panel).to_be_visible()
+            shape = panel.bounding_box()
+            assert shape is not None and shape["width"] == 375 and shape["height"] == 667
+        finally:
+            context.close()
+
+    def test_messages_sent_while_offline_arrive_once_and_in_order(
+        self, browser: Browser, stack: Stack
+    ) -> None:
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(stack.base_url + "/")
+            page.get_by_test_id("tz-launch").click()
+            expect(page.locator(".tz-status")).to_have_text("online", timeout=15_000)
+            _send(page, "first, before the network drops")
+            expect(page.locator(".tz-msg.tz-bot").first).to_be_visible(timeout=30_000)
+            context.set_offline(True)
+            page.evaluate("window.dispatchEvent(new Event('offline'))")
+            expect(page.locator(".tz-status")).to_contain_text("offline", timeout=15_000)
+            _send(page, "second, written offline")
+            _send(page, "third, also offline")
+            context.set_offline(False)
+            page.evaluate("window.dispatchEvent(new Event('online'))")
+            expect(page.locator(".tz-status")).to_have_text("online", timeout=30_000)
+            mine = page.locator(".tz-msg.tz-customer")
+            expect(mine).to_have_count(3, timeout=30_000)
+            assert mine.all_inner_texts() == [
+                "first, before the network drops",
+                "second, written offline",
+                "third, also offline",
+            ]
+            page.wait_for_timeout(1500)  # nothing arrives twice later
+            expect(mine).to_have_count(3)
+        finally:
+            context.close()

@@ -346,7 +346,7 @@ class TestPublicPage:
         assert page.status_code == 200
         assert "<script>alert" not in page.text
         scripts = re.findall(r"<script[^>]*>", page.text)
-        assert scripts == ['<script src="/static/widget/widget.js" data-title="Nimbus Net" defer>']
+        assert scripts == ['<script src="/widget.js" data-title="Nimbus Net" async>']
         assert "&lt;script&gt;alert(1)&lt;/script&gt; Reset" in page.text
         assert "<strong>Settings → Security</strong>" in page.text
         assert "английская версия" in page.text  # explicit fallback note
