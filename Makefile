@@ -39,7 +39,7 @@ test: setup
 	$(VENV)/bin/pytest -q tests
 	$(MAKE) --no-print-directory rasa-test
 
-setup: venvs chromium
+setup: venvs chromium node_modules/.installed
 
 venvs: $(VENV)/.installed $(RASA_VENV)/.installed
 
@@ -60,6 +60,12 @@ $(RASA_VENV)/.installed: requirements-rasa.txt
 	@test -x $(RASA_VENV)/bin/python || $(PYTHON_RASA) -m venv $(RASA_VENV)
 	@$(RASA_VENV)/bin/python -m pip install -q --upgrade pip 'setuptools==70.3.0' 'wheel==0.45.1' $(QUIET_PIP)
 	@$(RASA_VENV)/bin/python -m pip install -q -r requirements-rasa.txt $(QUIET_PIP)
+	@touch $@
+
+# Front-end packages from the committed lock file (axe-core for the accessibility tests).
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm (Node 20) is needed for the front-end packages" >&2; exit 1; }
+	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # Headless Chromium for the browser tests (Playwright drives /usr/bin/chromium; no download).
@@ -91,4 +97,4 @@ typecheck:
 	$(VENV)/bin/mypy api handoff kb tierzero actions
 
 clean:
-	rm -rf var .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var .cache .pytest_cache .mypy_cache .ruff_cache node_modules

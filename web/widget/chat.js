@@ -92,7 +92,10 @@ export function mount(shadow, cfg) {
       ".tz-error{color:#b42318;font-size:12px;padding:0 12px 6px}",
       ".tz-queue{display:none;gap:8px;align-items:center;justify-content:space-between;padding:8px 12px;background:#fff8e1;border-top:1px solid #f0d98c;font-size:13px}",
       ".tz-queue.tz-waiting{display:flex}",
-      ".tz-csat{margin:4px 0 8px}.tz-csat input{width:100%;box-sizing:border-box;border:1px solid #dde3ee;border-radius:8px;padding:6px;font:inherit}",
+      ".tz-csat{margin:4px 0 8px}.tz-csat input{width:100%;box-sizing:border-box;border:1px solid #8c96a5;border-radius:8px;padding:6px;font:inherit}",
+      "form.tz-csat{display:flex;gap:6px}form.tz-csat input{flex:1;width:auto}",
+      "form.tz-csat button{min-width:44px;min-height:32px;border:1px solid #2354d6;background:#2354d6;color:#fff;border-radius:8px;font:600 14px system-ui,sans-serif;cursor:pointer}",
+      ".tz-buttons button,.tz-queue button,.tz-form button{min-height:32px}",
       ".tz-buttons button[aria-pressed=true]{background:#2354d6;color:#fff}",
       ".tz-queue button{border:1px solid #8a6d00;background:#fff;color:#5c4800;border-radius:14px;padding:3px 10px;cursor:pointer;white-space:nowrap}",
       ".tz-queue button:focus-visible,.tz-buttons button:focus-visible,.tz-form button:focus-visible{outline:2px solid #1b1f24;outline-offset:2px}"
@@ -143,7 +146,10 @@ export function mount(shadow, cfg) {
     queueLeave = el("button", null, T.leave);
     queueLeave.type = "button";
     queueLeave.setAttribute("data-testid", "tz-queue-leave");
-    queueLeave.addEventListener("click", function () { transmit({ type: "cancel_waiting" }); });
+    queueLeave.addEventListener("click", function () {
+      transmit({ type: "cancel_waiting" });
+      input.focus(); // the button goes away with the queue; the keyboard stays in the chat
+    });
     queueEl.appendChild(queueText);
     queueEl.appendChild(queueLeave);
     root.appendChild(head);
