@@ -189,6 +189,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 
+    @app.get("/console", include_in_schema=False)
+    def console_page() -> FileResponse:
+        """Anyone: the console's page; everything it shows needs an agent's token."""
+        return FileResponse(
+            WEB_DIR / "console" / "index.html",
+            headers={
+                "Content-Security-Policy": "default-src 'self'; script-src 'self'; "
+                "connect-src 'self' ws: wss:; base-uri 'none'; frame-ancestors 'none'",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
     @app.get("/widget.js", include_in_schema=False)
     def widget_script() -> FileResponse:
         """Anyone: the widget's launcher, the one script a website embeds."""

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.stack import Stack
+from tests.stack import AGENTS, PASSWORD, Stack
+from tests.widget_client import Customer, open_session
 from tierzero.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
@@ -101,3 +103,27 @@ def test_a_keyboard_only_journey_through_the_widget(page: Page, stack: Stack) ->
     )
     page.keyboard.press("Escape")
     expect(launch).to_be_focused()
+
+
+def test_the_console_login_queue_and_conversation(page: Page, stack: Stack) -> None:
+    session = open_session(stack.base_url, language="en")
+    customer = Customer(stack.ws_url, session["token"])
+    try:
+        ticket_id = customer.ask("operator please")["payload"]["ticket_id"]
+    finally:
+        customer.close()
+    page.goto(stack.base_url + "/console")
+    expect(page.get_by_label("Email")).to_be_visible()
+    assert serious(page) == []
+    page.get_by_label("Email").fill(AGENTS["dave"][0])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    assert serious(page) == []
+    try:
+        page.locator("#queue button.open", has_text=f"#{ticket_id} ").click()
+        expect(page.get_by_role("list", name="Transcript")).to_contain_text("operator please")
+        assert serious(page) == []
+    finally:  # later tests count the queue: this ticket goes back to the bot
+        httpx.post(f"{stack.base_url}/v1/agent/tickets/{ticket_id}/return-to-bot",
+                   headers=stack.login("dave"), timeout=30)  # fmt: skip
