@@ -121,6 +121,7 @@ def _print_ready(settings: Settings, seconds: float) -> None:
     console.print(f"\n[bold green]TierZero is ready[/] in {seconds:.1f} s")
     console.print(f"  demo site with the chat widget: [link]{base}/[/link]")
     console.print(f"  help centre:                    [link]{base}/help[/link]")
+    console.print(f"  agent console:                  [link]{base}/console[/link]")
     console.print(f"  API docs:                       [link]{base}/docs[/link]")
     console.print(f"  demo agent logins:              {settings.var_dir / 'demo-accounts.txt'}")
     console.print("  press Ctrl-C to stop\n")
