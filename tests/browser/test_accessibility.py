@@ -105,7 +105,7 @@ def test_a_keyboard_only_journey_through_the_widget(page: Page, stack: Stack) ->
     expect(launch).to_be_focused()
 
 
-def test_the_console_login_queue_and_conversation(page: Page, stack: Stack) -> None:
+def test_the_console_login_queue_conversation_and_article_editor(page: Page, stack: Stack) -> None:
     session = open_session(stack.base_url, language="en")
     customer = Customer(stack.ws_url, session["token"])
     try:
@@ -123,6 +123,10 @@ def test_the_console_login_queue_and_conversation(page: Page, stack: Stack) -> N
     try:
         page.locator("#queue button.open", has_text=f"#{ticket_id} ").click()
         expect(page.get_by_role("list", name="Transcript")).to_contain_text("operator please")
+        assert serious(page) == []
+        page.get_by_role("button", name="Articles").click()  # an admin also edits the KB
+        page.get_by_role("button", name="password-reset").click()
+        expect(page.get_by_label("Answer (Markdown)")).to_be_visible()
         assert serious(page) == []
     finally:  # later tests count the queue: this ticket goes back to the bot
         httpx.post(f"{stack.base_url}/v1/agent/tickets/{ticket_id}/return-to-bot",

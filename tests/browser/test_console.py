@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.stack import AGENTS, PASSWORD, Stack
+from tests.widget_client import Customer, open_session
 
 pytestmark = pytest.mark.browser
 
@@ -88,3 +89,53 @@ def test_an_agent_handles_a_chat_in_the_console(browser: Browser, stack: Stack) 
     finally:
         customer_context.close()
         agent_context.close()
+
+
+QUESTION = "can I bring my parrot to the Nimbus shop in Novi Sad?"
+
+
+def test_an_editor_changes_an_answer_and_the_bot_and_help_centre_use_it(
+    browser: Browser, stack: Stack
+) -> None:
+    key = f"birds-{uuid.uuid4().hex[:6]}"
+    with httpx.Client(base_url=stack.base_url, headers=stack.login("eve"), timeout=30) as kb:
+        made = kb.post("/v1/kb/articles", json={
+            "key": key, "title": "Birds in Nimbus shops", "category": "shops",
+            "answer": "Birds stay outside, sorry.",
+            "questions": ["can I bring my bird to the shop", "are parrots allowed in Nimbus shops",
+                          "may I come to the store with my budgie", "bird policy in your shops",
+                          "is my parrot welcome in the Novi Sad shop"]})  # fmt: skip
+        assert made.status_code == 201, made.text
+        article_id = made.json()["id"]
+        assert kb.post(f"/v1/kb/articles/{article_id}/translations/en/publish").status_code == 200
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(stack.base_url + "/console")
+        page.get_by_label("Email").fill(AGENTS["eve"][0])
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_label("Search articles").fill(key)
+        page.get_by_label("Search articles").press("Enter")
+        page.get_by_role("button", name=key).click()
+        answer = page.get_by_label("Answer (Markdown)")
+        expect(answer).to_have_value("Birds stay outside, sorry.")
+        answer.fill("Small birds in a **cage** are welcome in every Nimbus shop.")
+        trial = page.get_by_label("A customer's question")
+        trial.fill(QUESTION)
+        expect(page.get_by_text("The bot would answer with:")).to_be_visible(timeout=15_000)
+        page.get_by_role("button", name="Save and publish").click()
+        expect(page.get_by_role("status")).to_contain_text("is live", timeout=15_000)
+    finally:
+        context.close()
+    customer = Customer(stack.ws_url, open_session(stack.base_url)["token"])
+    try:
+        reply = customer.ask(QUESTION)
+        assert reply["payload"]["kind"] == "answer", reply
+        assert reply["text"] == "Small birds in a **cage** are welcome in every Nimbus shop."
+    finally:
+        customer.close()
+    page_html = httpx.get(f"{stack.base_url}/help/en/articles/{key}", timeout=30).text
+    assert "Small birds in a <strong>cage</strong> are welcome" in page_html
+    with httpx.Client(base_url=stack.base_url, headers=stack.login("eve"), timeout=30) as kb:
+        kb.post(f"/v1/kb/articles/{article_id}/translations/en/archive")

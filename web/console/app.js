@@ -4,6 +4,9 @@
 // resolve). Everything people wrote is set with textContent, never parsed as HTML.
 // Keyboard: n = take the next ticket, r = reply box, Ctrl+Enter = send.
 
+import { articles } from "./editor.js";
+import { api, configure, h } from "./lib.js";
+
 const app = document.getElementById("app");
 const STORE = "tierzero.console";
 let session = load();
@@ -15,30 +18,6 @@ let refreshTimer = null;
 
 function load() { try { return JSON.parse(sessionStorage.getItem(STORE)); } catch { return null; } }
 function save() { sessionStorage.setItem(STORE, JSON.stringify(session)); }
-
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else if (k === "text") node.textContent = String(v);
-    else node.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat()) if (c != null) node.append(c instanceof Node ? c : String(c));
-  return node;
-}
-
-async function api(path, options = {}) {
-  const response = await fetch(path, {
-    ...options,
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${session?.token}`, ...(options.headers || {}) },
-    body: options.body ? JSON.stringify(options.body) : undefined,
-  });
-  if (response.status === 401) { logout(); throw new Error("signed out"); }
-  const body = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) throw new Error((body && body.detail) || `HTTP ${response.status}`);
-  return body;
-}
 
 // --- log in ---------------------------------------------------------------------------------
 function loginScreen(message) {
@@ -86,7 +65,23 @@ function desk() {
     h("h2", { id: "queue-h", text: "Queue" }), h("ul", { class: "queue", id: "queue", "aria-labelledby": "queue-h" }));
   const pane = h("section", { class: "pane", id: "pane", "aria-label": "Conversation" },
     h("p", { class: "meta", text: "Pick a ticket from the queue, or press n for the next one." }));
-  app.replaceChildren(bar, h("main", { class: "desk", id: "main", tabindex: "-1" }, side, pane));
+  const role = session.agent.role;
+  const main = h("main", { class: "desk", id: "main", tabindex: "-1" });
+  if (role === "editor" || role === "admin") {
+    bar.insertBefore(h("button", { class: "quiet", type: "button", text: "Articles",
+      onclick: () => articles(main) }), bar.children[1]);
+  }
+  if (role === "editor") {  // editors keep the KB; tickets are for agents, leads and admins
+    app.replaceChildren(bar, main);
+    articles(main);
+    return;
+  }
+  main.append(side, pane);
+  if (role === "admin") {
+    bar.insertBefore(h("button", { class: "quiet", type: "button", text: "Desk",
+      onclick: () => main.replaceChildren(side, pane) }), bar.children[1]);
+  }
+  app.replaceChildren(bar, main);
   connect();
   refresh();
   api("/v1/agent/offers").then((list) => { list.forEach((o) => offers.set(o.id, o)); drawOffers(); }).catch(() => {});
@@ -223,4 +218,5 @@ document.addEventListener("keydown", async (ev) => {
 });
 setInterval(() => { if (session && document.getElementById("queue")) refresh(); }, 30000);
 
+configure(() => session?.token, () => logout());
 if (session) desk(); else loginScreen();
