@@ -28,7 +28,7 @@ PYTHON_RASA ?= $(shell for p in $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3
 # drop that noise, keep every other line and pip's exit status.
 QUIET_PIP = 2>&1 | { grep -v "^WARNING: Location '" || true; }; exit $${PIPESTATUS[0]}
 
-.PHONY: run test setup venvs chromium train lint typecheck format clean rasa-validate rasa-test
+.PHONY: run test setup venvs chromium train screenshots lint typecheck format clean rasa-validate rasa-test
 
 run: venvs
 	$(VENV)/bin/tierzero run
@@ -84,6 +84,10 @@ rasa-validate:
 rasa-test:
 	$(RASA) test core --model var/models/tierzero.tar.gz --stories bot/tests --e2e \
 		--out var/rasa-results --fail-on-prediction-errors --quiet
+
+# PNGs of the widget, the help centre and the console for the README (docs/img/).
+screenshots: train
+	$(PY) -m tools.screenshots
 
 lint:
 	$(VENV)/bin/ruff check .

@@ -181,7 +181,7 @@ async function open(id, keepDraft = false) {
         onclick: () => { reply.value = s.answer; reply.focus(); } }))));
   }).catch(() => {});
   const story = h("div", { class: "panel", "aria-labelledby": "customer-h" }, h("h3", { id: "customer-h", text: "Customer" }),
-    h("p", { text: `${detail.customer.name || "Anonymous"} · plan ${detail.customer.plan} · ${detail.customer.language || "?"}` }),
+    h("p", { text: `${detail.customer.name || "Anonymous"} · plan ${detail.packet.plan || detail.customer.plan} · ${detail.customer.language || "?"}` }),
     h("p", { class: "meta", text: `${detail.earlier_tickets.length} earlier ticket(s)` }));
   pane.replaceChildren(
     h("h2", { text: `#${detail.id} · ${detail.subject || ""}` }),
