@@ -62,8 +62,11 @@ def test_an_agent_handles_a_chat_in_the_console(browser: Browser, stack: Stack) 
         customer.get_by_label("Message").fill(HOSTILE)
         customer.keyboard.press("Enter")
 
-        offer = agent.get_by_test_id("offer")
-        expect(offer).to_be_visible(timeout=30_000)  # live, no refresh
+        handed = customer.locator(".tz-msg.tz-bot", has_text="ticket #").first
+        ticket_id = int(handed.inner_text().split("#")[1].split(")")[0])
+        # live, no refresh (other open tickets may be offered to this agent too)
+        offer = agent.get_by_test_id("offer").filter(has_text=f"#{ticket_id} ")
+        expect(offer).to_be_visible(timeout=30_000)
         offer.get_by_role("button", name="Accept").click()
         transcript = agent.get_by_role("list", name="Transcript")
         expect(transcript).to_contain_text("how do I reset my password", timeout=15_000)

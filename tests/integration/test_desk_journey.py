@@ -90,7 +90,9 @@ class TestGreekCustomerThroughL1AndL2:
             assert "ουρά" in place["text"]
 
             # the ticket is offered to the Greek-speaking online L1 agent, who accepts
-            offer = l1.wait_for(lambda f: f["type"] == "offer")["offer"]
+            offer = l1.wait_for(
+                lambda f: f["type"] == "offer" and f["offer"]["ticket_id"] == ticket_id
+            )["offer"]
             assert offer["ticket_id"] == ticket_id and offer["ticket"]["language"] == "el"
             accepted = l1.post(f"/v1/agent/offers/{offer['id']}/accept")
             assert accepted.status_code == 200, accepted.text
