@@ -58,11 +58,6 @@ class ActionHandoff(Action):
                 when=availability.when(policy, found.expected_by),
                 opens=availability.when(policy, found.opens_at),
             )  # fmt: skip
-            message["follow_up"] = {
-                "path": found.path.value,
-                "expected_by": found.expected_by.isoformat() if found.expected_by else None,
-                "ask_email": True,
-                "email_label": say("email_label", language),
-            }
+            message["follow_up"] = availability.follow_up(found.path, found.expected_by, language)
         dispatcher.utter_message(json_message=message)
         return [SlotSet("pending", None)]

@@ -20,7 +20,7 @@ from handoff.frames import queue_position_frame
 from handoff.lifecycle import TicketStatus, Tier
 from tierzero.db import unit_of_work, utcnow
 from tierzero.hub import conversation_topic, queue_topic
-from tierzero.scheduler import Scheduler
+from tierzero.scheduler import Scheduler, has_due
 
 log = logging.getLogger("tierzero.desk")
 
@@ -61,9 +61,14 @@ async def keep_timers(state: AppState) -> None:
 
     def round_() -> None:
         now = utcnow()
-        with unit_of_work(state.session_factory) as session:
-            timers.plan_changed(session, state.policy, now)
-        scheduler.run_due(now)
+        # read first, like the routing round: a write transaction only when there is work
+        with unit_of_work(state.session_factory, read_only=True) as session:
+            changed, due = timers.has_changes(session), has_due(session, now)
+        if changed:
+            with unit_of_work(state.session_factory) as session:
+                timers.plan_changed(session, state.policy, now)
+        if changed or due:  # planning may have made a job due already
+            scheduler.run_due(now)
 
     while True:
         await asyncio.sleep(state.settings.scheduler_interval_seconds)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,7 @@ from handoff.models import Ticket
 from handoff.offers import candidates, need_of
 from handoff.policy import Policy
 from handoff.routing import matches
+from handoff.texts import say
 
 
 class Path(StrEnum):
@@ -53,6 +55,18 @@ def availability(session: Session, policy: Policy, ticket: Ticket, now: datetime
 def remember(ticket: Ticket, found: Availability) -> None:
     """Keep what the customer was told at handoff (the timed exits only follow a live one)."""
     ticket.packet = {**ticket.packet, "availability": found.path.value}
+
+
+def follow_up(
+    path: Path, expected_by: datetime | None, language: str | None, *, ask_email: bool = True
+) -> dict[str, Any]:
+    """What the widget needs to offer an email follow-up when nobody answers live."""
+    return {
+        "path": path.value,
+        "expected_by": expected_by.isoformat() if expected_by else None,
+        "ask_email": ask_email,
+        "email_label": say("email_label", language),
+    }
 
 
 def when(policy: Policy, moment: datetime | None) -> str:

@@ -42,20 +42,21 @@ def start_conversation(
     customer: Customer | None = None,
 ) -> Conversation:
     """A new conversation, for ``customer`` (identified) or a new anonymous one."""
+    spoken = normalise_language(language)
     if customer is None:
-        customer = Customer(name=name, email=email, language=normalise_language(language))
+        customer = Customer(name=name, email=email, language=spoken)
         session.add(customer)
         session.flush()
     else:  # what the page says fills gaps; it never overwrites what the desk knows
         customer.name = customer.name or name
         customer.email = customer.email or email
-        customer.language = customer.language or normalise_language(language)
+        customer.language = customer.language or spoken
     conversation = Conversation(
         customer_id=customer.id,
         channel=channel.value,
-        language=normalise_language(language) or customer.language,
+        language=spoken or customer.language,
         # a page in "sr-Cyrl" starts the chat in Cyrillic (then it follows what they write)
-        script=script_of_tag(language) if normalise_language(language) == "sr" else None,
+        script=script_of_tag(language) if spoken == "sr" else None,
         context={"page_url": page_url} if page_url else {},
     )
     session.add(conversation)

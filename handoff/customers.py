@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from handoff import repository as repo
 from handoff.agents import visible_tiers
+from handoff.conversations import valid_email
 from handoff.errors import MessageRejected, TicketNotFound
+from handoff.identity import customer_for
 from handoff.lifecycle import OPEN_STATUSES, Tier
 from handoff.models import Agent, Conversation, Customer, Ticket
 from handoff.policy import Policy
@@ -76,9 +78,6 @@ def update(
     """A lead (or the company's billing sync, by ``external_id``: the customer is created if they
     never chatted yet) sets a customer's plan — new tickets follow it; deadlines already set
     stay — name, email or language."""
-    from handoff.conversations import valid_email
-    from handoff.identity import customer_for
-
     if external_id is not None:
         customer: Customer | None = customer_for(session, external_id)
     else:

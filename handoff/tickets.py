@@ -280,6 +280,13 @@ def _must_work_on(agent: Agent, ticket: Ticket) -> None:
         )
 
 
+def _must_work_on_or_lead_queued(agent: Agent, ticket: Ticket) -> None:
+    """A queued ticket a lead/admin may move on without claiming it; anything else is for the
+    one working on it (or a lead/admin)."""
+    if ticket.status != TicketStatus.QUEUED.value or not is_supervisor(agent):
+        _must_work_on(agent, ticket)
+
+
 def _close_offer(
     session: Session, hub: Hub, ticket: Ticket, *, accepted_by: int | None = None
 ) -> None:
@@ -443,8 +450,7 @@ def change_tier(
 ) -> Ticket:
     """Escalate (up) or de-escalate (down) one tier; a note for the next tier is required."""
     ticket = ticket_for(session, agent, ticket_id)
-    if ticket.status != TicketStatus.QUEUED.value or not is_supervisor(agent):
-        _must_work_on(agent, ticket)
+    _must_work_on_or_lead_queued(agent, ticket)
     text = _required_note(
         note, "escalating" if action is Action.ESCALATE else "sending a ticket back"
     )
@@ -676,8 +682,7 @@ def return_to_bot(
     """The agent hands the conversation back to the bot (nothing left for a person to do, e.g.
     the customer's question is one the KB answers): the handoff ends as ``returned_to_bot``."""
     ticket = ticket_for(session, agent, ticket_id)
-    if ticket.status != TicketStatus.QUEUED.value or not is_supervisor(agent):
-        _must_work_on(agent, ticket)
+    _must_work_on_or_lead_queued(agent, ticket)
     return _end_and_back_to_bot(
         session, hub, agent, ticket, Action.RETURN_TO_BOT, EndReason.RETURNED_TO_BOT, note,
         expected_version, say=lambda _: ("back_to_bot", {}),

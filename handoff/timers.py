@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from handoff import lifecycle
 from handoff import repository as repo
-from handoff.availability import Path, when
+from handoff.availability import Path, follow_up, when
 from handoff.business_hours import add_business_minutes
 from handoff.errors import TicketConflict
 from handoff.lifecycle import (
@@ -38,7 +38,6 @@ from handoff.lifecycle import (
 )
 from handoff.models import Conversation, Message, Ticket
 from handoff.policy import Policy
-from handoff.texts import say
 from handoff.tickets import abandon, announce, move_tier, say_to_customer
 from tierzero import scheduler
 from tierzero.hub import Hub
@@ -71,6 +70,12 @@ def _stamp(moment: datetime) -> str:
 
 
 # --- planning ---------------------------------------------------------------------------------
+
+
+def has_changes(session: Session) -> bool:
+    """Has any ticket changed since its timers were planned? (a read, before writing)"""
+    behind = select(Ticket.id).where(Ticket.timers_version < Ticket.version).limit(1)
+    return session.scalar(behind) is not None
 
 
 def plan_changed(session: Session, policy: Policy, now: datetime, *, limit: int = 200) -> int:
@@ -305,17 +310,11 @@ class DeskTimers:
                                  reason="nobody claimed the live handoff in time",
                                  data={"waited_since": _stamp(ticket.created_at)})  # fmt: skip
         customer = repo.get_customer(session, ticket.customer_id)
-        follow_up: dict[str, Any] = {
-            "path": Path.NO_AGENT.value,
-            "expected_by": _stamp(ticket.first_response_due_at)
-            if ticket.first_response_due_at
-            else None,
-            "ask_email": customer is None or not customer.email,
-            "email_label": say("email_label", conversation.language),
-        }
+        offer = follow_up(Path.NO_AGENT, ticket.first_response_due_at, conversation.language,
+                          ask_email=customer is None or not customer.email)  # fmt: skip
         say_to_customer(session, self.hub, conversation, "no_agent_yet", ticket=ticket.id,
                         when=when(self.policy, ticket.first_response_due_at),
-                        payload={"follow_up": follow_up})  # fmt: skip
+                        payload={"follow_up": offer})  # fmt: skip
         announce(session, self.hub, ticket, event)
         return "customer told; ticket stays queued for follow-up"
 

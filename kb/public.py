@@ -160,9 +160,3 @@ def article(session: Session, key: str, language: str) -> tuple[Shown, list[Show
     ]
     related.sort(key=lambda s: s.text.title.casefold())
     return shown, related[:5]
-
-
-def by_keys(session: Session, keys: Sequence[str], language: str) -> list[Shown]:
-    """The published articles with these keys, in that order (search results)."""
-    everything = published(session)
-    return [s for key in keys if key in everything and (s := _shown(everything[key], language))]

@@ -1133,13 +1133,16 @@ def record_feedback(
     confidence: float | None,
     helpful: bool,
     conversation_id: int | None = None,
+    visitor: str | None = None,
 ) -> None:
-    """The customer's "did this help?"; one vote per conversation and article, the last counts."""
+    """A "did this help?" about an article: the bot's customer (``conversation_id``) or a
+    help-centre reader (``visitor``, an anonymous cookie). One vote per conversation or reader
+    and article; a second vote replaces the first."""
     _require_article(session, article_id)
     kind = "helpful" if helpful else "not_helpful"
-    if conversation_id is not None:
+    if conversation_id is not None or visitor is not None:
         earlier = repo.feedback_event(
-            session, article_id=article_id, conversation_id=conversation_id
+            session, article_id=article_id, conversation_id=conversation_id, visitor=visitor
         )
         if earlier is not None:
             earlier.kind = kind
@@ -1154,29 +1157,11 @@ def record_feedback(
             confidence=confidence,
             conversation_id=conversation_id,
             kind=kind,
+            source="bot" if visitor is None else "help_centre",
+            visitor=visitor,
             created_at=utcnow(),
         )
     )
-    session.flush()
-
-
-def record_page_feedback(
-    session: Session, *, article_id: int, language: str, helpful: bool, visitor: str
-) -> None:
-    """A help-centre reader's "was this helpful?"; one vote per visitor and article, the last
-    counts (stored with the bot's feedback, marked as coming from the help centre)."""
-    _require_article(session, article_id)
-    kind = "helpful" if helpful else "not_helpful"
-    earlier = repo.feedback_event(session, article_id=article_id, visitor=visitor)
-    if earlier is not None:
-        earlier.kind, earlier.created_at = kind, utcnow()
-    else:
-        session.add(
-            AnswerEvent(
-                article_id=article_id, language=language, query="", confidence=None,
-                kind=kind, source="help_centre", visitor=visitor, created_at=utcnow(),
-            )
-        )  # fmt: skip
     session.flush()
 
 

@@ -126,6 +126,18 @@ def jobs_about(session: Session, subject: str) -> list[ScheduledJob]:
     )
 
 
+def has_due(session: Session, now: datetime) -> bool:
+    """Is any job due? (a read: the round takes a write transaction only when there is work)"""
+    return (
+        session.scalar(
+            select(ScheduledJob.id)
+            .where(ScheduledJob.status == JobStatus.PENDING.value, ScheduledJob.due_at <= now)
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def _changed(session: Session, stmt: Executable) -> int:
     """Rows an UPDATE or DELETE changed."""
     result = cast(CursorResult[Any], session.execute(stmt))

@@ -22,7 +22,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.orm import Session
 
 from api.deps import ReadSessionDep, StateDep
 from api.state import AppState
@@ -32,6 +31,7 @@ from kb import service as kb_service
 from kb.public import LOCALES, Locale, Shown
 from kb.render import render_html
 from tierzero.errors import InvalidInput, NotFound, TooManyRequests
+from tierzero.languages import normalise_language, script_of_tag
 from tierzero.settings import PROJECT_ROOT
 
 
@@ -113,12 +113,17 @@ def _absolute(state: AppState, path: str) -> str:
     return state.settings.public_url.rstrip("/") + path
 
 
-def _item(texts: Texts, locale: Locale, shown: Shown) -> dict[str, str]:
+def _item(texts: Texts, locale: Locale, key: str, title: str, answer: str) -> dict[str, str]:
+    """An article in a list (category, home, search results): link, title, excerpt."""
     return {
-        "href": public.article_path(shown.text.key, locale.language, locale.script),
-        "title": texts.script(shown.text.title),
-        "excerpt": texts.script(public.excerpt(shown.text.answer)),
+        "href": public.article_path(key, locale.language, locale.script),
+        "title": texts.script(title),
+        "excerpt": texts.script(public.excerpt(answer)),
     }
+
+
+def _shown_item(texts: Texts, locale: Locale, shown: Shown) -> dict[str, str]:
+    return _item(texts, locale, shown.text.key, shown.text.title, shown.text.answer)
 
 
 def _page(
@@ -167,28 +172,26 @@ def _page(
 @router.get("/help")
 def help_home(request: Request) -> RedirectResponse:
     """Anyone: the help centre in the visitor's language (Accept-Language), else English."""
-    wanted = request.headers.get("accept-language", "")
-    for part in wanted.split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("sr"):
-            slug = "sr-cyrl" if "cyrl" in tag or tag in ("sr", "sr-rs") else "sr-latn"
-            return RedirectResponse(f"{public.HELP_PATH}/{slug}/", status_code=307)
-        if tag[:2] in LOCALES:
-            return RedirectResponse(f"{public.HELP_PATH}/{tag[:2]}/", status_code=307)
-    return RedirectResponse(f"{public.HELP_PATH}/en/", status_code=307)
+    slug = "en"
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip()
+        language = normalise_language(tag)
+        if language is not None:
+            # Serbian without a script subtag ("sr", "sr-RS") is written in Cyrillic
+            script = script_of_tag(tag) or ("Cyrl" if language == "sr" else None)
+            slug = public.locale_for(language, script).slug
+            break
+    return RedirectResponse(f"{public.HELP_PATH}/{slug}/", status_code=307)
 
 
-def _categories(session: Session, texts: Texts, locale: Locale) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": c.name,
-            "label": texts.category(c.name),
-            "href": public.category_path(c.name, locale),
-            "count": texts.say("articles", n=len(c.articles)),
-            "articles": [_item(texts, locale, s) for s in c.articles],
-        }
-        for c in public.categories(session, locale.language)
-    ]
+def _category(texts: Texts, locale: Locale, found: public.Category) -> dict[str, Any]:
+    return {
+        "name": found.name,
+        "label": texts.category(found.name),
+        "href": public.category_path(found.name, locale),
+        "count": texts.say("articles", n=len(found.articles)),
+        "articles": [_shown_item(texts, locale, s) for s in found.articles],
+    }
 
 
 @router.get("/help/{slug}/", response_class=HTMLResponse)
@@ -198,7 +201,8 @@ def home(slug: str, request: Request, session: ReadSessionDep, state: StateDep) 
     texts = Texts(locale)
     return _page(request, state, locale, "home.html",
                  path_in=lambda other: (f"{public.HELP_PATH}/{other.slug}/", None),
-                 categories=_categories(session, texts, locale))  # fmt: skip
+                 categories=[_category(texts, locale, c)
+                             for c in public.categories(session, locale.language)])  # fmt: skip
 
 
 @router.get("/help/{slug}/categories/{name}", response_class=HTMLResponse)
@@ -208,12 +212,12 @@ def category(
     """Anyone: every published article of a category."""
     locale = _locale(slug)
     texts = Texts(locale)
-    found = next((c for c in _categories(session, texts, locale) if c["name"] == name), None)
+    found = next((c for c in public.categories(session, locale.language) if c.name == name), None)
     if found is None:
         raise NotFound("no such category")
     return _page(request, state, locale, "category.html",
                  path_in=lambda other: (public.category_path(name, other), None),
-                 category=found)  # fmt: skip
+                 category=_category(texts, locale, found))  # fmt: skip
 
 
 @router.get("/help/{slug}/articles/{key}", response_class=HTMLResponse)
@@ -250,7 +254,7 @@ def article(
         },
         category={"label": texts.category(text.category),
                   "href": public.category_path(text.category, locale)},
-        related=[_item(texts, locale, s) for s in related],
+        related=[_shown_item(texts, locale, s) for s in related],
         feedback_href=f"{public.article_path(key, locale.language, locale.script)}/feedback",
         thanks=feedback == "thanks",
     )  # fmt: skip
@@ -283,9 +287,9 @@ async def article_feedback(
 
         with unit_of_work(state.session_factory) as session:
             shown, _ = public.article(session, key, locale.language)
-            kb_service.record_page_feedback(
+            kb_service.record_feedback(
                 session, article_id=shown.text.article_id, language=shown.text.language,
-                helpful=answer == "yes", visitor=visitor,
+                query="", confidence=None, helpful=answer == "yes", visitor=visitor,
             )  # fmt: skip
 
     await to_thread.run_sync(store)
@@ -313,14 +317,11 @@ def search(
         found = state.kb.search(query, language=locale.language, limit=5)
         if found.decision != "abstain" and found.hits:
             keys = kb_service.keys_for(session, [h.article_id for h in found.hits])
-            for hit in found.hits:
-                if hit.article_id in keys:
-                    results.append({
-                        "href": public.article_path(keys[hit.article_id], locale.language,
-                                                    locale.script),
-                        "title": texts.script(hit.title),
-                        "excerpt": texts.script(public.excerpt(hit.answer)),
-                    })  # fmt: skip
+            results = [
+                _item(texts, locale, keys[hit.article_id], hit.title, hit.answer)
+                for hit in found.hits
+                if hit.article_id in keys
+            ]
     heading = texts.say("results", q=query) if query else texts.search_label
     return _page(
         request, state, locale, "search.html",

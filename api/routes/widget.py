@@ -183,8 +183,11 @@ async def chat_socket(
     subscription = state.hub.subscribe([conversation_topic(conversation_id)])
     state.customers.opened(conversation_id)
     try:
-        await to_thread.run_sync(_returned, state, conversation_id)
         backlog = await to_thread.run_sync(_replay, state, conversation_id, since)
+        if any(f.get("type") == "queue" and f.get("status") == "queued" for f in backlog):
+            # only a customer waiting in the queue can have a "they left" timer to cancel (no
+            # write transaction on every other connect)
+            await to_thread.run_sync(_returned, state, conversation_id)
         sent: set[int] = set()
         for frame in backlog:
             await websocket.send_json(frame)
