@@ -501,6 +501,10 @@ class KbIndex:
             load_embedder(cache_dir, english=dense_english) if dense else None
         )
         self._write_lock = threading.RLock()
+        #: Held by whoever reads published articles from the database and applies them here
+        #: (``kb.service.apply_to_index`` after a commit, ``IndexSync.poll``), so a poll that
+        #: read before an edit's commit cannot apply its older copy after the edit's own.
+        self.sync_lock = threading.RLock()
         self._snap: _Snapshot | None = None
         self._retrain_lock = threading.Lock()
         self._retrain_thread: threading.Thread | None = None

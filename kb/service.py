@@ -86,10 +86,11 @@ class IndexChange:
 
 def apply_to_index(index: KbIndex, change: IndexChange) -> None:
     """Removals first, then upserts: an article moved between states ends in its final state."""
-    for article_id, language in change.removals:
-        index.remove(article_id, language)
-    for article in change.upserts:
-        index.upsert(article)
+    with index.sync_lock:
+        for article_id, language in change.removals:
+            index.remove(article_id, language)
+        for article in change.upserts:
+            index.upsert(article)
 
 
 def defer_to_index(session: Session, index: KbIndex | None, change: IndexChange) -> None:
@@ -176,7 +177,14 @@ class IndexSync:
 
     def poll(self, session: Session) -> int:
         """Apply changes committed since the last poll (the first poll rebuilds the index);
-        returns how many translations were upserted or removed."""
+        returns how many translations were upserted or removed.
+
+        The index's ``sync_lock`` is held from the first read to the last write: an edit this
+        process commits meanwhile applies its newer copy after ours, never before."""
+        with self.index.sync_lock:
+            return self._poll(session)
+
+    def _poll(self, session: Session) -> int:
         fingerprint = repo.publishing_fingerprint(session)
         if self._seen is not None and fingerprint == self._fingerprint:
             return 0

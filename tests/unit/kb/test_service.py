@@ -32,6 +32,7 @@ from kb.models import (
 )
 from kb.render import render_html
 from kb.service import Content
+from tierzero.db import unit_of_work
 
 EDITOR = "editor@example.com"
 OTHER = "other@example.com"
@@ -583,6 +584,61 @@ class TestIndexSync:
         with fresh_factory() as s:
             sync.poll(s)
         assert article_id in found(index, "I forgot my password")
+
+    def test_a_poll_that_read_before_an_edit_cannot_undo_it(
+        self, fresh_factory: sessionmaker[Session], index: KbIndex, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The once-a-second poll reads the old published copy, an editor publishes a new one in
+        this process meanwhile: the index ends with the editor's copy, not the poll's."""
+        sync = service.IndexSync(index)
+        with fresh_factory() as s:
+            article_id = make_article(s, publish=True)
+            s.commit()
+        with fresh_factory() as s:
+            sync.poll(s)
+            draft = edit(s, article_id, expected_version=1, answer="Use the new **Security** page.")
+            s.commit()
+        poll_holds_old_copy, go_on = threading.Event(), threading.Event()
+        upsert = index.upsert
+
+        def slow_upsert(article: Any) -> None:
+            if article.answer == RESET.answer:  # the poll's copy, read before the publish
+                poll_holds_old_copy.set()
+                assert go_on.wait(10)
+            upsert(article)
+
+        monkeypatch.setattr(index, "upsert", slow_upsert)
+
+        def poll() -> None:  # as the api polls: a read-only unit of work
+            with unit_of_work(fresh_factory, read_only=True) as s:
+                sync.poll(s)
+
+        def publish() -> None:
+            with fresh_factory() as s:
+                service.publish(
+                    s, article_id, "en", author=EDITOR, expected_version=draft.current.number,
+                    index=index,
+                )  # fmt: skip
+                s.commit()
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        assert poll_holds_old_copy.wait(10)
+        editor = threading.Thread(target=publish)
+        editor.start()
+        for _ in range(200):  # until the publish is committed (its index update may wait)
+            with fresh_factory() as s:
+                if (
+                    service.get_article(s, article_id).translations[0].translation.published_version
+                    == 2
+                ):
+                    break
+            threading.Event().wait(0.02)
+        go_on.set()
+        poller.join(10)
+        editor.join(10)
+        [hit] = index.search("I forgot my password", language="en", limit=1).hits
+        assert hit.answer == "Use the new **Security** page."
 
 
 class TestIndexSettings:
