@@ -33,11 +33,19 @@ def customer_questions(session: Session, ticket: Ticket) -> list[str]:
 
 
 def suggestions(
-    session: Session, index: KbIndex, ticket: Ticket, *, script: str | None, limit: int = 3
+    session: Session,
+    index: KbIndex,
+    ticket: Ticket,
+    *,
+    script: str | None,
+    limit: int = 3,
+    query: str | None = None,
 ) -> list[Suggestion]:
+    """The best articles for the conversation so far, or for the agent's own ``query`` (the
+    console's KB search), in the ticket's language and the customer's script."""
     best: dict[int, Suggestion] = {}
     language = ticket.language
-    for text in customer_questions(session, ticket):
+    for text in [query] if query else customer_questions(session, ticket):
         for hit in index.search(text, language=language, limit=limit).hits:
             found = best.get(hit.article_id)
             if found is not None and found.confidence >= hit.confidence:

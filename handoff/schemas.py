@@ -265,6 +265,11 @@ class AgentReply(Strict):
     text: str = Field(min_length=1, max_length=10_000)
     #: The last message seq the agent had seen; omitted only by clients without a live view.
     last_seen_seq: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    #: Chosen by the console for each reply it writes: a retry after a lost connection stores it
+    #: once (the stored reply comes back), however often it is sent.
+    client_msg_id: str | None = Field(
+        default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"
+    )
 
 
 class NoteCreate(Strict):

@@ -758,6 +758,20 @@ def rate(
 # --- replies and notes ----------------------------------------------------------------------
 
 
+def _resent_reply(
+    session: Session, ticket: Ticket, agent: Agent, client_msg_id: str | None
+) -> Message | None:
+    """This agent's reply already stored under ``client_msg_id`` (a resend), if any."""
+    if client_msg_id is None:
+        return None
+    sent = repo.find_message_by_client_id(session, ticket.conversation_id, client_msg_id)
+    if sent is None:
+        return None
+    if sent.sender != Sender.AGENT.value or sent.agent_id != agent.id:
+        raise TicketConflict("that client_msg_id belongs to another message")
+    return sent
+
+
 def reply(
     session: Session,
     hub: Hub,
@@ -766,11 +780,17 @@ def reply(
     ticket_id: int,
     text: str,
     last_seen_seq: int | None = None,
+    client_msg_id: str | None = None,
 ) -> Message:
     """The assignee writes to the customer. With ``last_seen_seq`` (the console always sends
     it) a reply is refused with 409 and the new messages when the customer or another agent
-    wrote after it, so two people never answer over each other."""
+    wrote after it, so two people never answer over each other. With ``client_msg_id`` a
+    resent reply (the first answer was lost with the connection) is stored once: the stored
+    message comes back."""
     ticket = ticket_for(session, agent, ticket_id)
+    resent = _resent_reply(session, ticket, agent, client_msg_id)
+    if resent is not None:  # stored before the connection dropped (the ticket may have moved on)
+        return resent
     if ticket.status not in (TicketStatus.ASSIGNED.value, TicketStatus.WAITING_ON_CUSTOMER.value):
         raise TicketConflict.for_ticket(ticket, "reply to")
     if ticket.assignee_id != agent.id:
@@ -778,7 +798,10 @@ def reply(
     cleaned = clean_text(text, max_chars=MAX_NOTE_CHARS)
     # the ticket row first, then the conversation's (seq): the order resolve and escalate use
     ticket.updated_at = utcnow()
-    session.flush()
+    session.flush()  # holds the ticket's row: a concurrent resend of this reply waits here
+    resent = _resent_reply(session, ticket, agent, client_msg_id)
+    if resent is not None:
+        return resent
     if last_seen_seq is not None:
         newer = [
             m
@@ -796,7 +819,7 @@ def reply(
             )  # fmt: skip
     message = add_message(
         session, conversation_id=ticket.conversation_id, sender=Sender.AGENT, text=cleaned,
-        agent_id=agent.id, payload={"agent_name": agent.name},
+        agent_id=agent.id, payload={"agent_name": agent.name}, client_msg_id=client_msg_id,
     )  # fmt: skip
     if ticket.first_response_at is None:
         ticket.first_response_at = message.created_at

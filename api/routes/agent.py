@@ -375,7 +375,7 @@ def reply(
     messages when someone wrote after ``last_seen_seq``."""
     message = tickets.reply(
         session, state.hub, agent=agent, ticket_id=ticket_id, text=body.text,
-        last_seen_seq=body.last_seen_seq,
+        last_seen_seq=body.last_seen_seq, client_msg_id=body.client_msg_id,
     )  # fmt: skip
     return MessageRead.model_validate(message)
 
@@ -395,14 +395,21 @@ def add_note(
 
 @router.get("/tickets/{ticket_id}/suggestions")
 def suggestions(
-    ticket_id: DbId, agent: TicketWorkerDep, session: ReadSessionDep, kb: KbDep
+    ticket_id: DbId,
+    agent: TicketWorkerDep,
+    session: ReadSessionDep,
+    kb: KbDep,
+    q: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
 ) -> list[SuggestionRead]:
-    """Agents who may see the ticket: the KB articles that best answer the conversation so far,
-    in the customer's language and script, with their confidence (copilot)."""
+    """Agents who may see the ticket: the KB articles that best answer the conversation so far
+    (copilot), or the agent's search ``q``, in the customer's language and script, with their
+    confidence."""
     ticket = tickets.ticket_for(session, agent, ticket_id)
     conversation = conversations.get_conversation(session, ticket.conversation_id)
-    found = copilot.suggestions(session, kb, ticket, script=conversation.script)
-    return found
+    return copilot.suggestions(
+        session, kb, ticket, script=conversation.script, limit=5 if q else 3,
+        query=q.strip() or None if q else None,
+    )  # fmt: skip
 
 
 @router.get("/customers/{customer_id}")

@@ -59,6 +59,20 @@ class TestCopilot:
         assert not any(ch in "čćšžđ" for ch in top.answer.lower())
         assert any("а" <= ch <= "ш" for ch in top.answer.lower())
 
+    def test_the_agents_own_search_replaces_the_conversation(
+        self, session: Session, index: KbIndex
+    ) -> None:
+        """The console's KB search: the agent's words, in the customer's language and script."""
+        _, ticket = _handed_off(session, "sr", "Kako da resetujem lozinku za nalog?")
+        by_conversation = copilot.suggestions(session, index, ticket, script="Cyrl")
+        searched = copilot.suggestions(
+            session, index, ticket, script="Cyrl", query="povraćaj novca za račun", limit=5
+        )
+        assert searched and searched[0].matched == "povraćaj novca za račun"
+        assert "password-reset" in by_conversation[0].url
+        assert "refund" in searched[0].url
+        assert searched[0].language == "sr" and not any(ch in "čćšžđ" for ch in searched[0].answer)
+
     def test_a_bare_request_for_a_person_suggests_nothing(
         self, session: Session, index: KbIndex
     ) -> None:

@@ -280,6 +280,30 @@ class TestRepliesAndNotes:
         tickets.reply(session, HUB, agent=agent, ticket_id=ticket.id, text="(the email?)",
                       last_seen_seq=message.seq - 1)  # fmt: skip
 
+    def test_a_resent_reply_is_stored_once(self, session: Session) -> None:
+        """The console lost its connection before the answer came: it sends the same reply
+        (same client_msg_id) again, even after the ticket was resolved meanwhile."""
+        ticket = make_ticket(session)
+        alice, bob = make_agent(session), make_agent(session)
+        tickets.claim(session, HUB, agent=alice, ticket_id=ticket.id)
+        first = tickets.reply(session, HUB, agent=alice, ticket_id=ticket.id, text="On it",
+                              client_msg_id="reply-0001")  # fmt: skip
+        again = tickets.reply(session, HUB, agent=alice, ticket_id=ticket.id, text="On it",
+                              client_msg_id="reply-0001", last_seen_seq=0)  # fmt: skip
+        assert again.id == first.id
+        tickets.resolve(session, HUB, agent=alice, ticket_id=ticket.id)
+        late = tickets.reply(session, HUB, agent=alice, ticket_id=ticket.id, text="On it",
+                             client_msg_id="reply-0001")  # fmt: skip
+        assert late.id == first.id
+        texts = session.scalars(
+            select(Message.text).where(Message.conversation_id == ticket.conversation_id)
+        ).all()
+        assert texts.count("On it") == 1
+        with pytest.raises(TicketConflict):  # nobody else's message under that id
+            tickets.reply(session, HUB, agent=bob, ticket_id=ticket.id, text="x",
+                          client_msg_id="reply-0001")  # fmt: skip
+        assert ticket.first_response_at == first.created_at
+
     def test_internal_notes_are_never_part_of_the_conversation(self, session: Session) -> None:
         ticket = make_ticket(session)
         agent = make_agent(session)
