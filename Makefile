@@ -30,7 +30,7 @@ QUIET_PIP = 2>&1 | { grep -v "^WARNING: Location '" || true; }; exit $${PIPESTAT
 
 .PHONY: run test setup venvs chromium train screenshots lint typecheck format clean rasa-validate rasa-test
 
-run: venvs
+run: venvs node_modules/.installed
 	$(VENV)/bin/tierzero run
 
 test: setup
@@ -62,7 +62,8 @@ $(RASA_VENV)/.installed: requirements-rasa.txt
 	@$(RASA_VENV)/bin/python -m pip install -q -r requirements-rasa.txt $(QUIET_PIP)
 	@touch $@
 
-# Front-end packages from the committed lock file (axe-core for the accessibility tests).
+# Front-end packages from the committed lock file (DOMPurify for the console's article preview,
+# served by the api at /vendor/; axe-core for the accessibility tests).
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm (Node 20) is needed for the front-end packages" >&2; exit 1; }
 	@npm ci --no-audit --no-fund --loglevel=error

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from anyio import to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -33,6 +33,9 @@ from tierzero.settings import PROJECT_ROOT, Settings, get_settings
 
 log = logging.getLogger("tierzero.api")
 WEB_DIR = PROJECT_ROOT / "web"
+#: Front-end libraries the pages import, installed from package-lock.json by the Makefile and
+#: served from here (never from a CDN): name in /vendor/ → file under node_modules/.
+VENDOR = {"purify.js": "dompurify/dist/purify.es.mjs"}
 
 
 KB_SYNC_SECONDS = 1.0
@@ -199,6 +202,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "connect-src 'self' ws: wss:; base-uri 'none'; frame-ancestors 'none'",
                 "X-Content-Type-Options": "nosniff",
             },
+        )
+
+    @app.get("/vendor/{name}", include_in_schema=False)
+    def vendor_script(name: str) -> FileResponse:
+        """Anyone: a front-end library from the committed npm lock file (see ``VENDOR``)."""
+        path = VENDOR.get(name)
+        file = PROJECT_ROOT / "node_modules" / path if path else None
+        if file is None or not file.is_file():
+            raise HTTPException(404, "no such library (the Makefile installs them: make setup)")
+        return FileResponse(
+            file,
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
 
     @app.get("/widget.js", include_in_schema=False)

@@ -136,6 +136,7 @@ def _filtered_article_ids(
     language: str | None,
     category: str | None,
     text: str | None,
+    from_tickets: bool = False,
 ) -> Select[int]:
     query = select(Article.id).outerjoin(
         ArticleTranslation, ArticleTranslation.article_id == Article.id
@@ -146,6 +147,8 @@ def _filtered_article_ids(
         query = query.where(ArticleTranslation.language == language)
     if category:
         query = query.where(Article.category == category)
+    if from_tickets:
+        query = query.where(Article.source_ticket_id.is_not(None))
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(
@@ -162,11 +165,14 @@ def search_articles(
     language: str | None = None,
     category: str | None = None,
     text: str | None = None,
+    from_tickets: bool = False,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[Sequence[Article], int]:
     """Articles having a translation that matches every filter given, newest edits first."""
-    ids = _filtered_article_ids(status=status, language=language, category=category, text=text)
+    ids = _filtered_article_ids(
+        status=status, language=language, category=category, text=text, from_tickets=from_tickets
+    )
     total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
     items = session.scalars(
         select(Article)

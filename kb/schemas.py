@@ -91,6 +91,15 @@ class RollbackRequest(Strict):
     note: Note | None = None
 
 
+class PreviewRequest(Strict):
+    answer: Answer
+
+
+class PreviewRead(BaseModel):
+    #: the answer as the help centre and the widget's article page show it (sanitised HTML)
+    html: str
+
+
 class TryRequest(Strict):
     text: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
     language: Language | None = None
@@ -151,6 +160,8 @@ class ArticleSummary(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    #: the resolved ticket an agent promoted this article from (None: written by an editor)
+    source_ticket_id: int | None
     translations: list[TranslationSummary]
 
 
@@ -168,6 +179,7 @@ class ArticleRead(ArticleSummary):
             created_by=a.created_by,
             created_at=a.created_at,
             updated_at=a.updated_at,
+            source_ticket_id=a.source_ticket_id,
             translations=[TranslationRead.of(t) for t in view.translations],
         )
 
@@ -190,6 +202,7 @@ class ArticleList(BaseModel):
                     created_by=a.created_by,
                     created_at=a.created_at,
                     updated_at=a.updated_at,
+                    source_ticket_id=a.source_ticket_id,
                     translations=[
                         TranslationSummary(
                             language=t.language,

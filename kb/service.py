@@ -442,11 +442,13 @@ def list_articles(
     language: str | None = None,
     category: str | None = None,
     text: str | None = None,
+    from_tickets: bool = False,
     limit: int = 50,
     offset: int = 0,
 ) -> ArticlePage:
     """Articles with a translation matching every filter; ``text`` matches title, questions,
-    answer (case-insensitively, any script) and the key."""
+    answer (case-insensitively, any script) and the key; ``from_tickets``: only drafts agents
+    promoted from resolved tickets (and what became of them)."""
     if status is not None and status not in STATUSES:
         raise InvalidArticle(f"unknown status {status!r}")
     if language is not None:
@@ -460,6 +462,7 @@ def list_articles(
         language=language,
         category=category or None,
         text=needle or None,
+        from_tickets=from_tickets,
         limit=limit,
         offset=offset,
     )

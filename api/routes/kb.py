@@ -28,6 +28,8 @@ from kb.schemas import (
     DiffRead,
     ImportReportRead,
     Language,
+    PreviewRead,
+    PreviewRequest,
     PublicArticleRead,
     RollbackRequest,
     StateChange,
@@ -88,6 +90,7 @@ def list_articles(
     language: Language | None = None,
     category: Annotated[str | None, Query(max_length=80)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    from_tickets: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ArticleList:
@@ -98,6 +101,7 @@ def list_articles(
         language=language,
         category=category,
         text=q,
+        from_tickets=from_tickets,
         limit=limit,
         offset=offset,
     )
@@ -315,6 +319,15 @@ def export_articles(
         media_type=MEDIA_TYPES[format_],
         headers={"Content-Disposition": f'attachment; filename="tierzero-kb.{format_}"'},
     )
+
+
+@router.post("/preview")
+def preview(body: PreviewRequest, editor: EditorDep) -> PreviewRead:
+    """Editor/admin: the Markdown answer rendered exactly as readers will see it (the help
+    centre's renderer: allowlisted tags, http/https/mailto links only)."""
+    from kb.render import render_html
+
+    return PreviewRead(html=render_html(body.answer))
 
 
 @router.post("/try")

@@ -236,6 +236,39 @@ class TestEditing:
         assert keys("q=money") == ["refund"]
         assert keys("language=el") == []
         assert api.client.get("/v1/kb/articles?status=gone", headers=api.headers).status_code == 422
+        with unit_of_work(api.factory) as session:  # an agent promoted ticket 41's answer
+            kb_service.create_article(
+                session, key="ticket-41-router", language="en", title="Router blinks red",
+                answer="Unplug it for ten seconds.", questions=["my router blinks red"],
+                author="agent@nimbus.test", source_ticket_id=41,
+            )  # fmt: skip
+        assert keys("from_tickets=true") == ["ticket-41-router"]
+        assert keys("from_tickets=true&status=published") == []
+        listed = api.client.get("/v1/kb/articles?from_tickets=true", headers=api.headers).json()
+        assert listed["items"][0]["source_ticket_id"] == 41
+
+    def test_preview_renders_like_the_help_centre_and_strips_scripts(self, api: Api) -> None:
+        markdown = (
+            "**Bold** [site](https://nimbus.test) <img src=x onerror=alert(1)> "
+            "[x](javascript:alert(1))"
+        )
+        response = api.client.post("/v1/kb/preview", json={"answer": markdown}, headers=api.headers)
+        assert response.status_code == 200, response.text
+        html = response.json()["html"]
+        assert "<strong>Bold</strong>" in html and 'href="https://nimbus.test"' in html
+        assert "onerror" not in html and 'href="javascript' not in html  # the text stays text
+        agent = api.login(AGENT)
+        assert (
+            api.client.post("/v1/kb/preview", json={"answer": "x"}, headers=agent).status_code
+            == 403
+        )
+        vendored = api.client.get("/vendor/purify.js")  # what the console sanitises it with
+        assert vendored.status_code == 200 and "DOMPurify" in vendored.text
+        assert api.client.get("/vendor/..%2Fpackage.json").status_code == 404
+        too_long = {"answer": "x" * 30_000}
+        assert (
+            api.client.post("/v1/kb/preview", json=too_long, headers=api.headers).status_code == 422
+        )
 
     def test_404_for_unknown_article(self, api: Api) -> None:
         response = api.client.get("/v1/kb/articles/987654", headers=api.headers)
