@@ -1,14 +1,16 @@
 """Pydantic v2 shapes of conversations, messages, tickets, offers and agents as the API shows
-them, and the bodies the agent API accepts."""
+them, the bodies the agent API accepts, and the leads' screens (the policy)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from handoff.business_hours import is_open
 from handoff.lifecycle import Presence, Priority, Role, Tier
+from handoff.policy import WEEKDAYS, Policy
 
 if TYPE_CHECKING:
     from handoff.models import Ticket, TicketOffer
@@ -332,6 +334,117 @@ class AgentRead(Read):
     email_capacity: int
     presence: str
     active: bool
+
+
+# --- the leads' screens ----------------------------------------------------------------------
+
+
+class TargetRead(BaseModel):
+    """A plan's promise for one priority, in business minutes (the team's open hours)."""
+
+    priority: str
+    first_response_minutes: int
+    resolution_minutes: int
+
+
+class PlanRead(BaseModel):
+    name: str
+    description: str
+    #: The plan of visitors nobody identified (and of customers on an unknown plan).
+    anonymous: bool
+    #: False: no live handoff, the ticket waits for an email follow-up.
+    live_support: bool
+    #: Minutes a live handoff may wait unclaimed before the customer is offered email (None: no
+    #: such exit).
+    claim_within_minutes: int | None
+    #: A missed target moves the ticket up a tier.
+    escalate_on_breach: bool
+    targets: list[TargetRead]
+
+
+class OpeningHoursRead(BaseModel):
+    day: str
+    #: Local "HH:MM" of the team's time zone; both None on a closed day.
+    opens: str | None
+    closes: str | None
+
+
+class TeamRead(BaseModel):
+    name: str
+    time_zone: str
+    hours: list[OpeningHoursRead]
+    holidays: list[date]
+    open_now: bool
+
+
+class HandlingLimitRead(BaseModel):
+    """Wall-clock minutes a tier may hold a ticket it took (None: no limit for the tier)."""
+
+    tier: str
+    warn_after_minutes: int | None
+    limit_minutes: int | None
+
+
+class PolicyRead(BaseModel):
+    """The support policy as loaded at start: plans, business hours, handling limits."""
+
+    anonymous_plan: str
+    #: The share of a target's business time after which agents are warned.
+    sla_warning_at: float
+    abandoned_after_seconds: int
+    plans: list[PlanRead]
+    teams: list[TeamRead]
+    handling_limits: list[HandlingLimitRead]
+
+    @classmethod
+    def from_policy(cls, policy: Policy, now: datetime) -> PolicyRead:
+        return cls(
+            anonymous_plan=policy.anonymous_plan,
+            sla_warning_at=policy.sla_warning_at,
+            abandoned_after_seconds=policy.abandoned_after_seconds,
+            plans=[
+                PlanRead(
+                    name=name,
+                    description=plan.description,
+                    anonymous=name == policy.anonymous_plan,
+                    live_support=plan.live_support,
+                    claim_within_minutes=plan.claim_within,
+                    escalate_on_breach=plan.escalate_on_breach,
+                    targets=[
+                        TargetRead(
+                            priority=p.value,
+                            first_response_minutes=t.first_response,
+                            resolution_minutes=t.resolution,
+                        )
+                        for p, t in sorted(plan.targets.items(), key=lambda pt: pt[0].rank)
+                    ],
+                )
+                for name, plan in policy.plans.items()
+            ],
+            teams=[
+                TeamRead(
+                    name=name,
+                    time_zone=team.time_zone,
+                    hours=[
+                        OpeningHoursRead(day=day, opens=opens, closes=closes)
+                        for day in WEEKDAYS
+                        for opens, closes in [team.hours.get(day, (None, None))]
+                    ],
+                    holidays=sorted(team.holidays),
+                    open_now=is_open(team, now),
+                )
+                for name, team in policy.teams.items()
+            ],
+            handling_limits=[
+                HandlingLimitRead(
+                    tier=tier.value,
+                    warn_after_minutes=limit.warn_after if limit else None,
+                    limit_minutes=limit.limit if limit else None,
+                )
+                for tier in Tier
+                for limit in [policy.handling_limits.get(tier)]
+            ],
+        )
 
 
 class PriorityParam(BaseModel):

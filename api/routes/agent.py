@@ -5,7 +5,8 @@ Who may call (each route says it again): ``POST /login`` anyone with credentials
 (rate-limited); ``/me``, ``/logout`` and ``/presence`` any logged-in staff member; ticket and
 offer routes agents of any tier, leads and admins — a ticket outside the caller's tiers answers
 404 (L1 sees L1, L2 sees L1+L2, L3, leads and admins see all); changing a claimed ticket is for
-its assignee or a lead/admin; ``/agents`` admins (leads may list).
+its assignee or a lead/admin; ``/agents`` admins (leads may list); ``/policy`` (the leads'
+screens, read-only) leads and admins.
 """
 
 from __future__ import annotations
@@ -27,7 +28,16 @@ from api.deps import (
     TicketWorkerDep,
 )
 from api.state import AppState
-from handoff import agents, canned, conversations, copilot, customers, offers, promote, tickets
+from handoff import (
+    agents,
+    canned,
+    conversations,
+    copilot,
+    customers,
+    offers,
+    promote,
+    tickets,
+)
 from handoff.lifecycle import Action, EventKind, Priority, TicketStatus, Tier
 from handoff.models import Agent
 from handoff.repository import SORTS
@@ -49,6 +59,7 @@ from handoff.schemas import (
     MessageRead,
     NoteCreate,
     OfferRead,
+    PolicyRead,
     PresenceUpdate,
     PromotedRead,
     PromoteRequest,
@@ -595,3 +606,14 @@ def update_agent(
     # reconnects with what the agent may see now
     state.hub.publish_after_commit(session, agent_topic(agent_id), {"type": "revoked"})
     return AgentRead.model_validate(agent)
+
+
+# --- the leads' screens -----------------------------------------------------------------------
+
+
+@router.get("/policy")
+def show_policy(_: LeadDep, state: StateDep) -> PolicyRead:
+    """Leads and admins: the support policy the desk runs on — plans with their entitlement
+    and targets per priority (business minutes), each team's hours, time zone and holidays
+    (open now or not), the handling limits per tier and when SLA warnings come."""
+    return PolicyRead.from_policy(state.policy, utcnow())
