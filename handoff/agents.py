@@ -157,11 +157,20 @@ class Load:
         return self.chats / max(agent.chat_capacity, 1) + self.emails / max(agent.email_capacity, 1)
 
 
+def loads(session: Session, agent_ids: Sequence[int]) -> dict[int, Load]:
+    """The open tickets each agent is working, per channel (what claims and routing count)."""
+    counts = repo.open_load(session, agent_ids)
+    return {
+        agent_id: Load(
+            chats=counts.get(agent_id, {}).get(Channel.WIDGET.value, 0),
+            emails=counts.get(agent_id, {}).get(Channel.EMAIL.value, 0),
+        )
+        for agent_id in agent_ids
+    }
+
+
 def load_of(session: Session, agent_id: int) -> Load:
-    counts = repo.open_load(session, [agent_id]).get(agent_id, {})
-    return Load(
-        chats=counts.get(Channel.WIDGET.value, 0), emails=counts.get(Channel.EMAIL.value, 0)
-    )
+    return loads(session, [agent_id])[agent_id]
 
 
 def has_room(session: Session, agent: Agent, channel: str) -> bool:

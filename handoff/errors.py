@@ -92,3 +92,9 @@ class MessageRejected(InvalidInput):
 
 class MessageTooLong(PayloadTooLarge):
     pass
+
+
+class InvalidPeriod(InvalidInput):
+    """A report period the figures cannot be computed for (ends before it starts, too long)."""
+
+    status_code = 422

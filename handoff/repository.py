@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from handoff.lifecycle import (
     OPEN_STATUSES,
@@ -28,7 +28,7 @@ from handoff.models import (
     TicketEvent,
     TicketOffer,
 )
-from tierzero.db import utcnow
+from tierzero.db import seconds_between, utcnow
 
 _OPEN = [s.value for s in OPEN_STATUSES]
 _WORKED = [s.value for s in WORKED_STATUSES]
@@ -471,3 +471,121 @@ def tickets_held_when_offline(session: Session, agent: Agent) -> Sequence[Ticket
         .where(_held_since_going_offline(agent.id, agent.presence_changed_at))
         .order_by(Ticket.id)
     ).all()
+
+
+# --- the leads' overview --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenGroup:
+    """Open tickets of one tier and status right now."""
+
+    tier: str
+    status: str
+    count: int
+    oldest_created_at: datetime | None
+    overdue: int
+
+
+def open_tickets_by_tier(session: Session, now: datetime) -> list[OpenGroup]:
+    """Per tier and open status: how many, the oldest handoff, how many are past ``due_at``."""
+    overdue = func.sum(case((Ticket.due_at < now, 1), else_=0))
+    rows = session.execute(
+        select(Ticket.tier, Ticket.status, func.count(), func.min(Ticket.created_at), overdue)
+        .where(Ticket.status.in_(_OPEN))
+        .group_by(Ticket.tier, Ticket.status)
+    ).all()
+    return [OpenGroup(str(t), str(s), int(n), oldest, int(late or 0))
+            for t, s, n, oldest, late in rows]  # fmt: skip
+
+
+def created_by_reason_and_end(
+    session: Session, since: datetime, until: datetime
+) -> list[tuple[str, str | None, int]]:
+    """Tickets handed off in [since, until): (handoff_reason, end_reason or None, count)."""
+    rows = session.execute(
+        select(Ticket.handoff_reason, Ticket.end_reason, func.count())
+        .where(Ticket.created_at >= since, Ticket.created_at < until)
+        .group_by(Ticket.handoff_reason, Ticket.end_reason)
+    ).all()
+    return [(str(reason), end, int(n)) for reason, end, n in rows]
+
+
+def resolved_by_tier(session: Session, since: datetime, until: datetime) -> dict[str, int]:
+    """Tickets whose (latest) resolution falls in [since, until), per tier they were resolved in."""
+    rows = session.execute(
+        select(Ticket.tier, func.count())
+        .where(Ticket.resolved_at >= since, Ticket.resolved_at < until)
+        .group_by(Ticket.tier)
+    ).all()
+    return {str(tier): int(n) for tier, n in rows}
+
+
+def events_by_kind_and_actor(
+    session: Session, kinds: Collection[EventKind], since: datetime, until: datetime
+) -> dict[tuple[str, str], int]:
+    """TicketEvents of ``kinds`` written in [since, until), counted per (kind, actor)."""
+    rows = session.execute(
+        select(TicketEvent.kind, TicketEvent.actor, func.count())
+        .where(
+            TicketEvent.kind.in_([k.value for k in kinds]),
+            TicketEvent.created_at >= since,
+            TicketEvent.created_at < until,
+        )
+        .group_by(TicketEvent.kind, TicketEvent.actor)
+    ).all()
+    return {(str(kind), str(actor)): int(n) for kind, actor, n in rows}
+
+
+def csat_between(session: Session, since: datetime, until: datetime) -> tuple[int, float | None]:
+    """Ratings given in [since, until) (a ticket's latest rating counts): how many, their mean."""
+    count, average = session.execute(
+        select(func.count(Ticket.csat_score), func.avg(Ticket.csat_score)).where(
+            Ticket.csat_at >= since, Ticket.csat_at < until, Ticket.csat_score.is_not(None)
+        )
+    ).one()
+    return int(count or 0), float(average) if average is not None else None
+
+
+def first_responses_between(
+    session: Session, since: datetime, until: datetime
+) -> tuple[int, float | None]:
+    """First responses given in [since, until): how many, and the median seconds each took
+    from the handoff."""
+    return _median_seconds(session, Ticket.created_at, Ticket.first_response_at, since, until)
+
+
+def resolutions_between(
+    session: Session, since: datetime, until: datetime
+) -> tuple[int, float | None]:
+    """Tickets whose (latest) resolution falls in [since, until): how many, and the median
+    seconds from the handoff to it."""
+    return _median_seconds(session, Ticket.created_at, Ticket.resolved_at, since, until)
+
+
+def _median_seconds(
+    session: Session,
+    start: InstrumentedAttribute[datetime],
+    end: InstrumentedAttribute[datetime | None],
+    since: datetime,
+    until: datetime,
+) -> tuple[int, float | None]:
+    """Of the tickets whose ``end`` falls in [since, until): how many, and the median seconds
+    from ``start`` to ``end`` — in SQL on both databases (the middle row, or the mean of the two
+    middle rows, by window functions)."""
+    seconds = seconds_between(start, end)
+    ranked = (
+        select(
+            seconds.label("seconds"),
+            func.row_number().over(order_by=seconds).label("n"),
+            func.count().over().label("total"),
+        )
+        .where(end >= since, end < until)
+        .subquery()
+    )
+    total, median = session.execute(
+        select(func.max(ranked.c.total), func.avg(ranked.c.seconds)).where(
+            ranked.c.n.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2])
+        )
+    ).one()
+    return int(total or 0), float(median) if median is not None else None

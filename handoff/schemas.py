@@ -1,5 +1,5 @@
 """Pydantic v2 shapes of conversations, messages, tickets, offers and agents as the API shows
-them, the bodies the agent API accepts, and the leads' screens (the policy)."""
+them, the bodies the agent API accepts, and the leads' screens (the policy, the overview)."""
 
 from __future__ import annotations
 
@@ -445,6 +445,67 @@ class PolicyRead(BaseModel):
                 for limit in [policy.handling_limits.get(tier)]
             ],
         )
+
+
+class TierNowRead(Read):
+    tier: str
+    queued: int
+    assigned: int
+    waiting_on_customer: int
+    #: Seconds since the handoff of the longest-waiting queued ticket (None: nothing queued).
+    oldest_queued_seconds: float | None
+    #: Open tickets whose next deadline has passed.
+    overdue: int
+
+
+class AgentLoadRead(Read):
+    id: int
+    name: str
+    role: str
+    tier: str
+    presence: str
+    chats: int
+    chat_capacity: int
+    emails: int
+    email_capacity: int
+    pending_offers: int
+    #: Chats and emails weighed by their capacities (1.0 = full).
+    load: float
+
+
+class TierShareRead(Read):
+    tier: str
+    count: int
+    share: float | None
+
+
+class PeriodRead(Read):
+    """What happened in [since, until) (see ``handoff.overview`` for what each figure counts;
+    durations are wall-clock seconds)."""
+
+    since: datetime
+    until: datetime
+    created: int
+    handoff_reasons: dict[str, int]
+    end_reasons: dict[str, int]
+    resolved: int
+    resolved_by_tier: list[TierShareRead]
+    escalations: int
+    automatic_escalations: int
+    first_responses: int
+    first_response_median_seconds: float | None
+    resolution_median_seconds: float | None
+    sla_warnings: int
+    sla_breaches: int
+    csat_count: int
+    csat_average: float | None
+
+
+class OverviewRead(Read):
+    now: datetime
+    tiers: list[TierNowRead]
+    agents: list[AgentLoadRead]
+    period: PeriodRead
 
 
 class PriorityParam(BaseModel):

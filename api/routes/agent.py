@@ -5,12 +5,13 @@ Who may call (each route says it again): ``POST /login`` anyone with credentials
 (rate-limited); ``/me``, ``/logout`` and ``/presence`` any logged-in staff member; ticket and
 offer routes agents of any tier, leads and admins — a ticket outside the caller's tiers answers
 404 (L1 sees L1, L2 sees L1+L2, L3, leads and admins see all); changing a claimed ticket is for
-its assignee or a lead/admin; ``/agents`` admins (leads may list); ``/policy`` (the leads'
-screens, read-only) leads and admins.
+its assignee or a lead/admin; ``/agents`` admins (leads may list); ``/policy`` and
+``/overview`` (the leads' screens, read-only) leads and admins.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -35,6 +36,7 @@ from handoff import (
     copilot,
     customers,
     offers,
+    overview,
     promote,
     tickets,
 )
@@ -59,6 +61,7 @@ from handoff.schemas import (
     MessageRead,
     NoteCreate,
     OfferRead,
+    OverviewRead,
     PolicyRead,
     PresenceUpdate,
     PromotedRead,
@@ -617,3 +620,21 @@ def show_policy(_: LeadDep, state: StateDep) -> PolicyRead:
     and targets per priority (business minutes), each team's hours, time zone and holidays
     (open now or not), the handling limits per tier and when SLA warnings come."""
     return PolicyRead.from_policy(state.policy, utcnow())
+
+
+@router.get("/overview")
+def show_overview(
+    _: LeadDep,
+    session: ReadSessionDep,
+    since: Annotated[
+        datetime | None, Query(description="default: the start of today (UTC)")
+    ] = None,
+    until: Annotated[datetime | None, Query(description="default: now")] = None,
+) -> OverviewRead:
+    """Leads and admins: the queues of every tier now (queued, in hand, the oldest wait, the
+    overdue), each active agent's presence and load, and what happened in [since, until) —
+    handoffs by reason and how they ended, resolutions per tier, escalations, median first
+    response and resolution (wall-clock seconds from the handoff), SLA warnings and breaches,
+    CSAT. A time without a zone is UTC; a period that ends before it starts or spans more than
+    366 days is a 422. Issue 17's reports will replace the period figures."""
+    return OverviewRead.model_validate(overview.overview(session, since=since, until=until))

@@ -1,5 +1,6 @@
-"""The leads' screens over HTTP: ``GET /v1/agent/policy`` is for leads and admins (anonymous
-401, an agent or an editor 403) and shows the loaded policy as JSON.
+"""The leads' screens over HTTP: ``GET /v1/agent/policy`` and ``GET /v1/agent/overview`` are for
+leads and admins (anonymous 401, an agent or an editor 403), show the loaded policy and the
+overview as JSON, and refuse a period they cannot count with a plain 422.
 
 The real app and its dependencies, with its units of work on the test's own transaction (their
 commits are savepoints, rolled back with the test); no background tasks are started.
@@ -17,9 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import tokens
 from api.main import create_app
-from handoff.lifecycle import Role, Tier
+from handoff.lifecycle import Presence, Role, Tier
 from handoff.models import Agent
-from tests.unit.handoff.builders import make_agent
+from tests.unit.handoff.builders import make_agent, make_ticket
 from tierzero import clock
 from tierzero.settings import Settings
 
@@ -62,7 +63,7 @@ def auth(app: FastAPI, agent: Agent) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-PATHS = ["/v1/agent/policy"]
+PATHS = ["/v1/agent/policy", "/v1/agent/overview"]
 
 
 class TestWhoMayCall:
@@ -149,3 +150,84 @@ class TestPolicy:
         assert (
             client.get("/v1/agent/policy", headers=headers).json()["teams"][0]["open_now"] is False
         )
+
+
+class TestOverview:
+    def test_the_queues_agents_and_period_as_json(
+        self, app: FastAPI, client: TestClient, session: Session
+    ) -> None:
+        lead = make_agent(session, role=Role.LEAD, tier=Tier.L3, presence=Presence.ONLINE)
+        clock.freeze(WEDNESDAY - timedelta(minutes=5))
+        make_ticket(session)
+        clock.freeze(WEDNESDAY)
+        response = client.get("/v1/agent/overview", headers=auth(app, lead))
+        assert response.status_code == 200
+        body = response.json()
+        assert set(body) == {"now", "tiers", "agents", "period"}
+        assert datetime.fromisoformat(body["now"]) == WEDNESDAY
+        assert body["tiers"][0] == {
+            "tier": "L1", "queued": 1, "assigned": 0, "waiting_on_customer": 0,
+            "oldest_queued_seconds": 300.0, "overdue": 0,
+        }  # fmt: skip
+        assert [t["tier"] for t in body["tiers"]] == ["L1", "L2", "L3"]
+        assert body["agents"] == [
+            {
+                "id": lead.id, "name": lead.name, "role": "lead", "tier": "L3",
+                "presence": "online", "chats": 0, "chat_capacity": 5, "emails": 0,
+                "email_capacity": 3, "pending_offers": 0, "load": 0.0,
+            }
+        ]  # fmt: skip
+        period = body["period"]
+        assert set(period) == {
+            "since", "until", "created", "handoff_reasons", "end_reasons", "resolved",
+            "resolved_by_tier", "escalations", "automatic_escalations", "first_responses",
+            "first_response_median_seconds", "resolution_median_seconds", "sla_warnings",
+            "sla_breaches", "csat_count", "csat_average",
+        }  # fmt: skip
+        assert datetime.fromisoformat(period["since"]) == datetime(2026, 12, 2, tzinfo=UTC)
+        assert datetime.fromisoformat(period["until"]) == WEDNESDAY
+        assert (period["created"], period["handoff_reasons"]["asked_for_person"]) == (1, 1)
+        assert period["resolved_by_tier"][0] == {"tier": "L1", "count": 0, "share": None}
+        assert period["first_response_median_seconds"] is None
+
+    def test_a_chosen_period(self, app: FastAPI, client: TestClient, session: Session) -> None:
+        lead = make_agent(session, role=Role.LEAD)
+        clock.freeze(WEDNESDAY - timedelta(days=1))
+        make_ticket(session)
+        clock.freeze(WEDNESDAY)
+        response = client.get(
+            "/v1/agent/overview",
+            params={"since": "2026-12-01T00:00:00Z", "until": "2026-12-02T00:00:00"},
+            headers=auth(app, lead),
+        )
+        period = response.json()["period"]
+        assert datetime.fromisoformat(period["until"]) == datetime(2026, 12, 2, tzinfo=UTC)
+        assert period["created"] == 1
+
+
+class TestBadPeriods:
+    @pytest.mark.parametrize(
+        ("params", "detail"),
+        [
+            ({"since": "2026-12-02T09:00:00Z", "until": "2026-12-02T08:59:59Z"},
+             "since must not be after until"),
+            ({"since": "2026-12-02T10:00:01Z"}, "since must not be after until"),
+            ({"since": "2025-12-01T09:59:59Z"}, "the period may span at most 366 days"),
+        ],
+    )  # fmt: skip
+    def test_a_period_that_cannot_be_counted_is_a_plain_422(
+        self, app: FastAPI, client: TestClient, session: Session, params: dict[str, str],
+        detail: str,
+    ) -> None:  # fmt: skip
+        headers = auth(app, make_agent(session, role=Role.LEAD))
+        response = client.get("/v1/agent/overview", params=params, headers=headers)
+        assert response.status_code == 422
+        assert response.json() == {"error": "InvalidPeriod", "detail": detail}
+
+    def test_a_time_that_is_not_one_is_a_422(
+        self, app: FastAPI, client: TestClient, session: Session
+    ) -> None:
+        headers = auth(app, make_agent(session, role=Role.LEAD))
+        response = client.get("/v1/agent/overview", params={"since": "yesterday"}, headers=headers)
+        assert response.status_code == 422
+        assert response.json()["error"] == "ValidationError"
