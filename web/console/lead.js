@@ -1,0 +1,187 @@
+// Leads' and admins' screens: the team (tier, skills, languages, capacity, role, presence; admins
+// add and change agents), the plans and their promises (SLA targets, business hours, handling
+// limits), and the desk's figures (backlog and load now, and what happened over a period).
+import { action, api, h, messageOf, t, when } from "./lib.js";
+
+const ROLES = ["agent", "lead", "editor", "admin"];
+const TIERS = ["L1", "L2", "L3"];
+const LANGS = ["en", "el", "ru", "sr"];
+
+// --- the team ---------------------------------------------------------------------------------
+export async function team(main, session) {
+  const admin = session.agent.role === "admin";
+  const status = h("p", { class: "error", role: "alert" });
+  const body = h("tbody");
+  const form = h("div");
+  main.className = "page";
+  main.replaceChildren(h("h2", { text: t("screen_team") }),
+    h("table", { class: "grid" },
+      h("caption", { class: "visually-hidden", text: t("screen_team") }),
+      h("thead", {}, h("tr", {}, ["name", "role", "tier", "languages", "skills", "capacity", "presence", ""].map((k) =>
+        h("th", { scope: "col", text: k ? t(`col_${k}`) : "" })))),
+      body),
+    status, form);
+  async function load() {
+    let list;
+    try { list = await api("/v1/agent/agents"); } catch (e) { status.textContent = messageOf(e); return; }
+    body.replaceChildren(...list.map((a) => h("tr", { class: a.active ? "" : "inactive" },
+      h("th", { scope: "row" }, a.name, h("br"), h("span", { class: "meta", text: a.email })),
+      h("td", { text: t(`role_${a.role}`) }), h("td", { text: a.tier }),
+      h("td", { text: a.languages.join(", ") }), h("td", { text: a.skills.join(", ") || t("generalist") }),
+      h("td", { text: t("capacity_value", { chats: a.chat_capacity, emails: a.email_capacity }) }),
+      h("td", { text: a.active ? t(`presence_${a.presence}`) : t("deactivated") }),
+      h("td", {}, admin ? h("button", { type: "button", class: "quiet", text: t("edit"), "aria-label": `${t("edit")}: ${a.name}`,
+        onclick: () => edit(a) }) : null))));
+  }
+  function edit(a) {
+    const creating = !a;
+    a = a || { name: "", email: "", role: "agent", tier: "L1", languages: ["en"], skills: [], chat_capacity: 5, email_capacity: 3, active: true };
+    const name = h("input", { id: "ag-name", value: a.name, required: true, maxlength: "200" });
+    const email = h("input", { id: "ag-email", type: "email", value: a.email, required: true, disabled: !creating });
+    const password = h("input", { id: "ag-password", type: "password", autocomplete: "new-password", minlength: "8", required: creating });
+    const role = h("select", { id: "ag-role" }, ROLES.map((r) => h("option", { value: r, text: t(`role_${r}`) })));
+    role.value = a.role;
+    const tier = h("select", { id: "ag-tier" }, TIERS.map((x) => h("option", { value: x, text: x })));
+    tier.value = a.tier;
+    const langs = h("fieldset", {}, h("legend", { text: t("col_languages") }), LANGS.map((l) => h("label", { class: "check" },
+      h("input", { type: "checkbox", value: l, checked: a.languages.includes(l) }), ` ${l}`)));
+    const skills = h("input", { id: "ag-skills", value: a.skills.join(", ") });
+    const chats = h("input", { id: "ag-chats", type: "number", min: "0", max: "50", value: a.chat_capacity });
+    const emails = h("input", { id: "ag-emails", type: "number", min: "0", max: "50", value: a.email_capacity });
+    const active = h("input", { id: "ag-active", type: "checkbox", checked: a.active });
+    const error = h("p", { class: "error", role: "alert" });
+    const row = (id, label, control) => h("p", {}, h("label", { for: id, text: label }), h("br"), control);
+    form.replaceChildren(h("form", { class: "panel", onsubmit: async (ev) => {
+      ev.preventDefault();
+      const payload = { name: name.value.trim(), role: role.value, tier: tier.value,
+        languages: [...langs.querySelectorAll("input:checked")].map((x) => x.value),
+        skills: skills.value.split(",").map((x) => x.trim()).filter(Boolean),
+        chat_capacity: Number(chats.value), email_capacity: Number(emails.value) };
+      if (password.value) payload.password = password.value;
+      try {
+        if (creating) await api("/v1/agent/agents", { method: "POST", body: { ...payload, email: email.value.trim() } });
+        else await api(`/v1/agent/agents/${a.id}`, { method: "PATCH", body: { ...payload, active: active.checked } });
+        form.replaceChildren(h("p", { class: "ok", role: "status", text: t("saved") }));
+        load();
+      } catch (e) { error.textContent = messageOf(e); }
+    } },
+      h("h3", { text: creating ? t("add_agent") : `${t("edit")}: ${a.name}` }),
+      row("ag-name", t("col_name"), name), row("ag-email", t("email"), email),
+      row("ag-password", creating ? t("password") : t("new_password"), password),
+      row("ag-role", t("col_role"), role), row("ag-tier", t("col_tier"), tier), langs,
+      row("ag-skills", t("skills_hint"), skills), row("ag-chats", t("chat_capacity"), chats), row("ag-emails", t("email_capacity"), emails),
+      creating ? null : h("p", {}, h("label", { class: "check" }, active, ` ${t("active")}`)),
+      h("div", { class: "actions" }, h("button", { type: "submit", text: t("save") }),
+        h("button", { type: "button", class: "quiet", text: t("cancel"), onclick: () => form.replaceChildren() })), error));
+    name.focus();
+  }
+  if (admin) main.insertBefore(h("div", { class: "actions" }, action(t("add_agent"), async () => edit(null), status)), main.children[1]);
+  load();
+}
+
+// --- plans and promises -------------------------------------------------------------------------
+export async function plans(main) {
+  main.className = "page";
+  main.replaceChildren(h("h2", { text: t("screen_plans") }), h("p", { class: "meta", text: t("loading") }));
+  let policy;
+  try { policy = await api("/v1/agent/policy"); }
+  catch (e) { main.replaceChildren(h("h2", { text: t("screen_plans") }), h("p", { class: "error", role: "alert", text: messageOf(e) })); return; }
+  main.replaceChildren(h("h2", { text: t("screen_plans") }), ...policyView(policy));
+}
+
+function minutes(value) {
+  if (value == null) return "—";
+  const m = Number(value);
+  return m >= 60 && m % 60 === 0 ? t("hours_n", { n: m / 60 }) : t("minutes_n", { n: m });
+}
+
+function table(caption, head, rows) {
+  return h("table", { class: "grid" }, h("caption", { text: caption }),
+    h("thead", {}, h("tr", {}, head.map((x) => h("th", { scope: "col", text: x })))),
+    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((cell, i) => i === 0 ? h("th", { scope: "row", text: cell }) : h("td", { text: cell }))))));
+}
+
+export function policyView(policy) {
+  const out = [];
+  for (const plan of policy.plans) {
+    out.push(h("section", { class: "panel" },
+      h("h3", { text: plan.name }),
+      plan.description ? h("p", { text: plan.description }) : null,
+      h("p", { class: "meta", text: [plan.live_support ? t("live_support") : t("no_live_support"),
+        plan.claim_within_minutes != null ? t("claim_within", { time: minutes(plan.claim_within_minutes) }) : null,
+        plan.escalate_on_breach ? t("escalates_on_breach") : null, plan.team ? `${t("team")}: ${plan.team}` : null].filter(Boolean).join(" · ") }),
+      table(t("targets_caption", { plan: plan.name }), [t("col_priority"), t("first_response"), t("resolution")],
+        plan.targets.map((x) => [t(`priority_${x.priority}`), minutes(x.first_response_minutes), minutes(x.resolution_minutes)]))));
+  }
+  if (policy.teams?.length) {
+    out.push(table(t("business_hours"), [t("team"), t("time_zone"), t("hours"), t("holidays")],
+      policy.teams.map((x) => [x.name, x.time_zone, x.hours.map((d) => `${d.day} ${d.open}–${d.close}`).join(", ") || "—", (x.holidays || []).join(", ") || "—"])));
+  }
+  if (policy.handling_limits?.length) {
+    out.push(table(t("handling_limits"), [t("col_tier"), t("warn_after"), t("limit"), t("then")],
+      policy.handling_limits.map((x) => [x.tier, minutes(x.warn_minutes), minutes(x.limit_minutes), x.escalate ? t("escalate_next") : t("warn_only")])));
+  }
+  if (policy.sla_warning_at != null) out.push(h("p", { class: "meta", text: t("sla_warning_at", { n: Math.round(policy.sla_warning_at * 100) }) }));
+  return out;
+}
+
+// --- figures ------------------------------------------------------------------------------------
+export async function reports(main) {
+  main.className = "page";
+  const since = h("input", { id: "rep-since", type: "date" });
+  const until = h("input", { id: "rep-until", type: "date" });
+  const today = new Date().toISOString().slice(0, 10);
+  since.value = today; until.value = today;
+  const out = h("div", { "aria-live": "polite" });
+  const status = h("p", { class: "error", role: "alert" });
+  const load = async () => {
+    status.textContent = "";
+    const q = new URLSearchParams({ since: `${since.value}T00:00:00Z`, until: `${until.value}T23:59:59Z` });
+    if (until.value >= today) q.delete("until");
+    try { out.replaceChildren(...overviewView(await api(`/v1/agent/overview?${q}`))); }
+    catch (e) { status.textContent = messageOf(e); }
+  };
+  main.replaceChildren(h("h2", { text: t("screen_reports") }),
+    h("p", { class: "meta", text: t("reports_note") }),
+    h("form", { class: "toolbar", onsubmit: (ev) => { ev.preventDefault(); load(); } },
+      h("label", { for: "rep-since", text: t("from") }), since, h("label", { for: "rep-until", text: t("to") }), until,
+      h("button", { type: "submit", text: t("show") })), status, out);
+  load();
+}
+
+function seconds(s) {
+  if (s == null) return "—";
+  if (s < 90) return t("seconds_n", { n: Math.round(s) });
+  if (s < 5400) return t("minutes_n", { n: Math.round(s / 60) });
+  return t("hours_n", { n: (s / 3600).toFixed(1) });
+}
+
+/** Bars drawn with CSS widths (no canvas): readable by screen readers as a table. */
+function bars(caption, rows) {
+  const max = Math.max(1, ...rows.map(([, v]) => v));
+  return h("table", { class: "grid bars" }, h("caption", { text: caption }),
+    h("tbody", {}, rows.map(([label, value]) => h("tr", {}, h("th", { scope: "row", text: label }),
+      h("td", {}, h("span", { class: "bar", style: `inline-size: ${Math.round((value / max) * 100)}%` }), ` ${value}`)))));
+}
+
+export function overviewView(o) {
+  const now = o.now || {}, period = o.period || {};
+  const out = [];
+  out.push(h("h3", { text: t("now") }));
+  out.push(table(t("backlog"), [t("col_tier"), t("queued"), t("assigned"), t("oldest_wait"), t("overdue")],
+    (now.tiers || []).map((x) => [x.tier, String(x.queued), String(x.assigned), seconds(x.oldest_queued_seconds), String(x.overdue)])));
+  out.push(table(t("agents_now"), [t("col_name"), t("col_tier"), t("col_presence"), t("chats"), t("emails")],
+    (now.agents || []).map((a) => [a.name, a.tier, t(`presence_${a.presence}`), `${a.chats} / ${a.chat_capacity}`, `${a.emails} / ${a.email_capacity}`])));
+  out.push(h("h3", { text: t("period", { from: when(period.since), to: when(period.until) }) }));
+  const p = period;
+  out.push(h("dl", { class: "figures" },
+    ...[["created", p.created], ["resolved", p.resolved], ["escalations", p.escalations],
+      ["median_first_response", seconds(p.median_first_response_seconds)], ["median_resolution", seconds(p.median_resolution_seconds)],
+      ["sla_warnings", p.sla_warnings], ["sla_breaches", p.sla_breaches],
+      ["csat", p.csat_count ? `${Number(p.csat_average).toFixed(2)} / 5 (${p.csat_count})` : "—"]]
+      .flatMap(([k, v]) => [h("dt", { text: t(`fig_${k}`) }), h("dd", { text: String(v ?? "—") })])));
+  if (p.resolved_by_tier) out.push(bars(t("resolved_by_tier"), Object.entries(p.resolved_by_tier).map(([k, v]) => [k, typeof v === "object" ? v.count : v])));
+  if (p.handoff_reasons) out.push(bars(t("handoff_reasons"), Object.entries(p.handoff_reasons).map(([k, v]) => [t(`reason_${k}`), v])));
+  if (p.end_reasons) out.push(bars(t("end_reasons"), Object.entries(p.end_reasons).map(([k, v]) => [t(`end_${k}`), v])));
+  return out;
+}
