@@ -12,8 +12,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 
-def open_session(base_url: str, language: str | None = None) -> dict[str, Any]:
-    response = httpx.post(f"{base_url}/v1/widget/sessions", json={"language": language}, timeout=10)
+def open_session(base_url: str, language: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A new widget session; ``fields`` are more of its body (name, email, page_url, …)."""
+    body = {"language": language, **fields}
+    response = httpx.post(f"{base_url}/v1/widget/sessions", json=body, timeout=10)
     response.raise_for_status()
     session: dict[str, Any] = response.json()
     return session

@@ -127,7 +127,13 @@ def test_the_console_login_queue_conversation_and_article_editor(page: Page, sta
         page.get_by_role("button", name="Articles").click()  # an admin also edits the KB
         page.get_by_role("button", name="password-reset").click()
         expect(page.get_by_label("Answer (Markdown)")).to_be_visible()
+        expect(page.get_by_role("region", name="Preview")).not_to_be_empty()
         assert serious(page) == []
+        screens = (("Team", "lena-lead"), ("Plans and SLA", "premium"), ("Reports", "L1"))
+        for screen, ready in screens:
+            page.get_by_role("button", name=screen, exact=True).click()
+            expect(page.locator("#main")).to_contain_text(ready, timeout=15_000)
+            assert serious(page) == [], screen
     finally:  # later tests count the queue: this ticket goes back to the bot
         httpx.post(f"{stack.base_url}/v1/agent/tickets/{ticket_id}/return-to-bot",
                    headers=stack.login("dave"), timeout=30)  # fmt: skip

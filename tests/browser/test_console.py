@@ -6,17 +6,32 @@ rates. What the customer wrote is text in the console (no script runs)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.stack import AGENTS, PASSWORD, Stack
 from tests.widget_client import Customer, open_session
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A console page that fails the test on any script error or dialog."""
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}"))
+    yield page
+    context.close()
+    assert errors == []
+
 HOSTILE = '<img src=x onerror="alert(document.domain)"> is my router broken?'
+HOSTILE_NAME = '<img src=x onerror="alert(1)">Mallory'
 
 
 def _an_l1_agent_alone(stack: Stack) -> tuple[str, str]:
@@ -142,3 +157,157 @@ def test_an_editor_changes_an_answer_and_the_bot_and_help_centre_use_it(
     assert "Small birds in a <strong>cage</strong> are welcome" in page_html
     with httpx.Client(base_url=stack.base_url, headers=stack.login("eve"), timeout=30) as kb:
         kb.post(f"/v1/kb/articles/{article_id}/translations/en/archive")
+
+
+def _log_in(page: Page, stack: Stack, email: str, password: str = PASSWORD) -> None:
+    page.goto(stack.base_url + "/console")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def _take_offer(agent: Page, ticket_id: int) -> None:
+    offer = agent.get_by_test_id("offer").filter(has_text=f"#{ticket_id} ")
+    expect(offer).to_be_visible(timeout=30_000)
+    offer.get_by_role("button", name="Accept").click()
+    expect(agent.get_by_role("heading", name=f"#{ticket_id} ·")).to_be_visible(timeout=15_000)
+
+
+def _agent_lines(agent: Page) -> list[str]:
+    """The agent's stored replies as the console shows them (not those still on their way)."""
+    lines = agent.locator("ol.transcript[aria-label=Transcript] li.agent:not(.pending)")
+    return [text.split("\n", 1)[-1].strip() for text in lines.all_inner_texts()]
+
+
+def test_a_network_drop_loses_and_doubles_nothing_and_names_are_text(
+    browser: Browser, stack: Stack
+) -> None:
+    """The agent's connection drops while they answer: replies wait in the console and arrive
+    once, in order, for the console and the customer; what the customer wrote meanwhile shows
+    up when the agent is back. A hostile visitor name is text everywhere; a colleague opening
+    the ticket is announced."""
+    email, password = _an_l1_agent_alone(stack)
+    session = open_session(stack.base_url, language="en", name=HOSTILE_NAME)
+    customer = Customer(stack.ws_url, session["token"])
+    agent_context, lead_context = browser.new_context(), browser.new_context()
+    dialogs: list[str] = []
+    try:
+        agent = agent_context.new_page()
+        agent.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        _log_in(agent, stack, email, password)
+        agent.get_by_label("Presence").select_option("online")
+        ticket_id = customer.ask("operator please")["payload"]["ticket_id"]
+        _take_offer(agent, ticket_id)
+        story = agent.locator(".panel.customer")
+        expect(story).to_contain_text(HOSTILE_NAME, timeout=15_000)
+        expect(agent.get_by_role("list", name="Transcript")).to_contain_text(HOSTILE_NAME)
+
+        lead = lead_context.new_page()
+        _log_in(lead, stack, AGENTS["lena"][0])
+        lead.goto(f"{stack.base_url}/console#ticket-{ticket_id}")
+        expect(lead.get_by_role("heading", name=f"#{ticket_id} ·")).to_be_visible(timeout=15_000)
+        expect(agent.locator(".viewers")).to_contain_text("lena-lead", timeout=15_000)
+
+        agent_context.set_offline(True)
+        agent.evaluate("window.dispatchEvent(new Event('offline'))")
+        expect(agent.locator("#connection")).to_contain_text("offline", timeout=15_000)
+        reply = agent.get_by_label("Reply to the customer")
+        for text in ("first reply, written offline", "second reply, also offline"):
+            reply.fill(text)
+            reply.press("Control+Enter")
+        pending = agent.locator("li.pending")
+        expect(pending).to_have_count(2)
+        expect(pending.first).to_contain_text("not sent yet", timeout=15_000)
+        agent_context.set_offline(False)
+        agent.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(pending).to_have_count(0, timeout=30_000)
+        want = ["first reply, written offline", "second reply, also offline"]
+        expect(agent.locator("li.agent:not(.pending)")).to_have_count(2, timeout=15_000)
+        assert _agent_lines(agent) == want
+        from_agent = lambda f: f["type"] == "message" and f["sender"] == "agent"  # noqa: E731
+        got = [customer.wait_for(from_agent)["text"] for _ in want]
+        assert got == want
+
+        agent_context.set_offline(True)  # the customer writes while the agent is away
+        agent.evaluate("window.dispatchEvent(new Event('offline'))")
+        customer.send("are you still there?")
+        agent.wait_for_timeout(500)
+        agent_context.set_offline(False)
+        agent.evaluate("window.dispatchEvent(new Event('online'))")
+        transcript = agent.get_by_role("list", name="Transcript")
+        expect(transcript.locator("li.customer", has_text="are you still there?")).to_have_count(
+            1, timeout=30_000
+        )
+        agent.wait_for_timeout(1500)  # nothing arrives twice later
+        assert _agent_lines(agent) == want
+        customer.socket.close()
+        texts = [m["text"] for m in httpx.get(
+            f"{stack.base_url}/v1/agent/tickets/{ticket_id}", headers=stack.login("dave"),
+            timeout=30).json()["transcript"] if m["sender"] == "agent"]  # fmt: skip
+        assert texts == want
+        assert agent.evaluate("document.querySelectorAll('#pane img').length") == 0
+        assert dialogs == []
+        agent.get_by_role("button", name="Resolve").click()
+        expect(agent.locator("#pane > p.meta").first).to_contain_text("resolved", timeout=15_000)
+        agent.get_by_role("button", name="Suggest as a KB article").click()
+        expect(agent.locator("#pane")).to_contain_text("created for the editors", timeout=15_000)
+        agent.get_by_label("Presence").select_option("offline")
+    finally:
+        agent_context.close()
+        lead_context.close()
+
+
+def test_an_agent_works_a_ticket_with_the_keyboard_alone(page: Page, stack: Stack) -> None:
+    """n takes the next ticket, r opens the reply, Ctrl+Enter sends, Esc leaves the box, d
+    resolves; the customer gets the reply and the resolution."""
+    email, password = _an_l1_agent_alone(stack)
+    with httpx.Client(base_url=stack.base_url, headers=stack.login("dave"), timeout=30) as lead:
+        queued = lead.get("/v1/agent/tickets?status=queued&limit=200").json()["items"]
+        for ticket in queued:  # other tests' leftovers would come first
+            lead.post(f"/v1/agent/tickets/{ticket['id']}/return-to-bot")
+    customer = Customer(stack.ws_url, open_session(stack.base_url, language="en")["token"])
+    try:
+        ticket_id = customer.ask("I need a human please")["payload"]["ticket_id"]
+        page.goto(stack.base_url + "/console")
+        page.keyboard.type(email)  # the email field has the focus
+        page.keyboard.press("Tab")
+        page.keyboard.type(password)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+        page.locator("body").focus()
+        page.keyboard.press("n")
+        expect(page.get_by_role("heading", name=f"#{ticket_id} ·")).to_be_focused(timeout=15_000)
+        page.keyboard.press("r")
+        expect(page.get_by_label("Reply to the customer")).to_be_focused()
+        page.keyboard.type("Hello, I am here to help.")
+        page.keyboard.press("Control+Enter")
+        said = customer.wait_for(lambda f: f["type"] == "message" and f["sender"] == "agent")
+        assert said["text"] == "Hello, I am here to help."
+        page.keyboard.press("Escape")
+        page.keyboard.press("d")
+        expect(page.locator("#pane > p.meta").first).to_contain_text("resolved", timeout=15_000)
+        asked = customer.wait_for(lambda f: f["type"] == "message" and "csat" in f["payload"])
+        assert asked["payload"]["csat"]["ticket_id"] == ticket_id
+    finally:
+        customer.close()
+
+
+def test_a_lead_sees_the_team_plans_and_figures(page: Page, stack: Stack) -> None:
+    _log_in(page, stack, AGENTS["lena"][0])
+    page.get_by_role("button", name="Team", exact=True).click()
+    team = page.get_by_role("table", name="Team")
+    expect(team).to_contain_text("theo-l3", timeout=15_000)
+    expect(page.get_by_role("button", name="Add an agent")).to_have_count(0)  # admins only
+    page.get_by_role("button", name="Plans and SLA").click()
+    expect(page.get_by_role("heading", name="premium")).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("table", name="premium: targets in business time")).to_contain_text(
+        "First response"
+    )
+    page.get_by_role("button", name="Reports").click()
+    backlog = page.get_by_role("table", name="Backlog per tier")
+    expect(backlog).to_contain_text("L3", timeout=15_000)
+    page.get_by_label("Language").select_option("el")  # the agent's choice, kept
+    expect(page.get_by_role("button", name="Αναφορές")).to_be_visible()
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("lang", "el")
+    page.get_by_label("Γλώσσα").select_option("en")

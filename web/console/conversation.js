@@ -49,6 +49,10 @@ export function conversation(pane, ticketId, ctx) {
   reply.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); sendReply(); }
   });
+  // Escape leaves a text field, so the one-key shortcuts work again
+  for (const box of [reply, note, search]) {
+    box.addEventListener("keydown", (ev) => { if (ev.key === "Escape") { ev.preventDefault(); title.focus(); } });
+  }
   reply.addEventListener("input", () => {
     if (!reply.value.trim()) { draftStartSeq = null; return; }
     if (draftStartSeq == null) draftStartSeq = lastSeq();

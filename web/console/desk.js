@@ -208,7 +208,12 @@ async function reloadMe() {
   } catch (e) { if (!(e instanceof ApiError)) setLive(t("reconnecting"), "warn"); }
 }
 
-window.addEventListener("online", () => { const s = state; if (s && !s.ws) connect(); });
+window.addEventListener("online", () => {
+  const s = state;
+  if (!s) return;
+  if (!s.ws) connect();
+  s.view?.reconnected(); // replies waiting in the outbox go now
+});
 window.addEventListener("offline", () => { if (state) setLive(t("offline_desk"), "warn"); });
 
 document.addEventListener("keydown", async (ev) => {

@@ -115,11 +115,13 @@ export function policyView(policy) {
   }
   if (policy.teams?.length) {
     out.push(table(t("business_hours"), [t("team"), t("time_zone"), t("hours"), t("holidays")],
-      policy.teams.map((x) => [x.name, x.time_zone, x.hours.map((d) => `${d.day} ${d.open}–${d.close}`).join(", ") || "—", (x.holidays || []).join(", ") || "—"])));
+      policy.teams.map((x) => [`${x.name}${x.open_now ? ` (${t("open_now")})` : ""}`, x.time_zone,
+        x.hours.filter((d) => d.opens).map((d) => `${t(`day_${d.day}`)} ${d.opens}–${d.closes}`).join(", ") || "—",
+        (x.holidays || []).join(", ") || "—"])));
   }
   if (policy.handling_limits?.length) {
-    out.push(table(t("handling_limits"), [t("col_tier"), t("warn_after"), t("limit"), t("then")],
-      policy.handling_limits.map((x) => [x.tier, minutes(x.warn_minutes), minutes(x.limit_minutes), x.escalate ? t("escalate_next") : t("warn_only")])));
+    out.push(table(t("handling_limits"), [t("col_tier"), t("warn_after"), t("limit")],
+      policy.handling_limits.map((x) => [x.tier, minutes(x.warn_after_minutes), minutes(x.limit_minutes)])));
   }
   if (policy.sla_warning_at != null) out.push(h("p", { class: "meta", text: t("sla_warning_at", { n: Math.round(policy.sla_warning_at * 100) }) }));
   return out;
@@ -165,22 +167,23 @@ function bars(caption, rows) {
 }
 
 export function overviewView(o) {
-  const now = o.now || {}, period = o.period || {};
+  const period = o.period || {};
   const out = [];
   out.push(h("h3", { text: t("now") }));
   out.push(table(t("backlog"), [t("col_tier"), t("queued"), t("assigned"), t("oldest_wait"), t("overdue")],
-    (now.tiers || []).map((x) => [x.tier, String(x.queued), String(x.assigned), seconds(x.oldest_queued_seconds), String(x.overdue)])));
+    o.tiers.map((x) => [x.tier, String(x.queued), String(x.assigned + x.waiting_on_customer), seconds(x.oldest_queued_seconds), String(x.overdue)])));
   out.push(table(t("agents_now"), [t("col_name"), t("col_tier"), t("col_presence"), t("chats"), t("emails")],
-    (now.agents || []).map((a) => [a.name, a.tier, t(`presence_${a.presence}`), `${a.chats} / ${a.chat_capacity}`, `${a.emails} / ${a.email_capacity}`])));
+    o.agents.map((a) => [a.name, a.tier, t(`presence_${a.presence}`),
+      `${a.chats} / ${a.chat_capacity}${a.pending_offers ? ` (+${a.pending_offers} ${t("offered")})` : ""}`, `${a.emails} / ${a.email_capacity}`])));
   out.push(h("h3", { text: t("period", { from: when(period.since), to: when(period.until) }) }));
   const p = period;
   out.push(h("dl", { class: "figures" },
     ...[["created", p.created], ["resolved", p.resolved], ["escalations", p.escalations],
-      ["median_first_response", seconds(p.median_first_response_seconds)], ["median_resolution", seconds(p.median_resolution_seconds)],
-      ["sla_warnings", p.sla_warnings], ["sla_breaches", p.sla_breaches],
+      ["median_first_response", seconds(p.first_response_median_seconds)], ["median_resolution", seconds(p.resolution_median_seconds)],
+      ["automatic_escalations", p.automatic_escalations], ["sla_warnings", p.sla_warnings], ["sla_breaches", p.sla_breaches],
       ["csat", p.csat_count ? `${Number(p.csat_average).toFixed(2)} / 5 (${p.csat_count})` : "—"]]
       .flatMap(([k, v]) => [h("dt", { text: t(`fig_${k}`) }), h("dd", { text: String(v ?? "—") })])));
-  if (p.resolved_by_tier) out.push(bars(t("resolved_by_tier"), Object.entries(p.resolved_by_tier).map(([k, v]) => [k, typeof v === "object" ? v.count : v])));
+  if (p.resolved_by_tier) out.push(bars(t("resolved_by_tier"), p.resolved_by_tier.map((x) => [`${x.tier}${x.share != null ? ` (${Math.round(x.share * 100)} %)` : ""}`, x.count])));
   if (p.handoff_reasons) out.push(bars(t("handoff_reasons"), Object.entries(p.handoff_reasons).map(([k, v]) => [t(`reason_${k}`), v])));
   if (p.end_reasons) out.push(bars(t("end_reasons"), Object.entries(p.end_reasons).map(([k, v]) => [t(`end_${k}`), v])));
   return out;
