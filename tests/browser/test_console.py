@@ -30,6 +30,7 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
     assert errors == []
 
+
 HOSTILE = '<img src=x onerror="alert(document.domain)"> is my router broken?'
 HOSTILE_NAME = '<img src=x onerror="alert(1)">Mallory'
 
@@ -112,13 +113,30 @@ def test_an_agent_handles_a_chat_in_the_console(browser: Browser, stack: Stack) 
 QUESTION = "can I bring my parrot to the Nimbus shop in Novi Sad?"
 
 
+HOSTILE_TITLE = 'Birds <img src=x onerror="alert(2)"> in Nimbus shops'
+NEW_ANSWER = "Small birds in a **cage** are welcome in every Nimbus shop."
+
+
+def _bot_answer(stack: Stack) -> str:
+    customer = Customer(stack.ws_url, open_session(stack.base_url)["token"])
+    try:
+        reply = customer.ask(QUESTION)
+        assert reply["payload"]["kind"] == "answer", reply
+        return str(reply["text"])
+    finally:
+        customer.close()
+
+
 def test_an_editor_changes_an_answer_and_the_bot_and_help_centre_use_it(
-    browser: Browser, stack: Stack
+    page: Page, stack: Stack
 ) -> None:
+    """Edit with the readers' preview, publish: the bot and the help centre use the new text at
+    once; the history shows the change as a diff; rolling back makes the old text live again. A
+    KB title with markup is text in the console and the widget."""
     key = f"birds-{uuid.uuid4().hex[:6]}"
     with httpx.Client(base_url=stack.base_url, headers=stack.login("eve"), timeout=30) as kb:
         made = kb.post("/v1/kb/articles", json={
-            "key": key, "title": "Birds in Nimbus shops", "category": "shops",
+            "key": key, "title": HOSTILE_TITLE, "category": "shops",
             "answer": "Birds stay outside, sorry.",
             "questions": ["can I bring my bird to the shop", "are parrots allowed in Nimbus shops",
                           "may I come to the store with my budgie", "bird policy in your shops",
@@ -126,37 +144,46 @@ def test_an_editor_changes_an_answer_and_the_bot_and_help_centre_use_it(
         assert made.status_code == 201, made.text
         article_id = made.json()["id"]
         assert kb.post(f"/v1/kb/articles/{article_id}/translations/en/publish").status_code == 200
-    context = browser.new_context()
     try:
-        page = context.new_page()
-        page.goto(stack.base_url + "/console")
-        page.get_by_label("Email").fill(AGENTS["eve"][0])
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        _log_in(page, stack, AGENTS["eve"][0])
         page.get_by_label("Search articles").fill(key)
         page.get_by_label("Search articles").press("Enter")
         page.get_by_role("button", name=key).click()
         answer = page.get_by_label("Answer (Markdown)")
         expect(answer).to_have_value("Birds stay outside, sorry.")
-        answer.fill("Small birds in a **cage** are welcome in every Nimbus shop.")
+        answer.fill(NEW_ANSWER)
+        preview = page.get_by_role("region", name="Preview")
+        expect(preview.locator("strong")).to_have_text("cage", timeout=15_000)
         trial = page.get_by_label("A customer's question")
         trial.fill(QUESTION)
         expect(page.get_by_text("The bot would answer with:")).to_be_visible(timeout=15_000)
+        expect(page.locator("#kb-pane ol li").first).to_contain_text(HOSTILE_TITLE)  # as text
         page.get_by_role("button", name="Save and publish").click()
-        expect(page.get_by_role("status")).to_contain_text("is live", timeout=15_000)
+        expect(page.get_by_role("status")).to_contain_text("Version 2 is live", timeout=15_000)
+        assert _bot_answer(stack) == NEW_ANSWER
+        page_html = httpx.get(f"{stack.base_url}/help/en/articles/{key}", timeout=30).text
+        assert "Small birds in a <strong>cage</strong> are welcome" in page_html
+
+        page.get_by_role("button", name="Show changes: version 2").click()
+        diff = page.get_by_role("region", name="Changes")
+        expect(diff.locator(".add")).to_contain_text(["Small birds in a **cage**"], timeout=15_000)
+        expect(diff.locator(".del")).to_contain_text(["Birds stay outside"])
+        page.get_by_role("button", name="Roll back to version 1").click()
+        expect(page.get_by_role("status")).to_contain_text("live again", timeout=15_000)
+        assert _bot_answer(stack) == "Birds stay outside, sorry."
+        assert page.evaluate("document.querySelectorAll('#kb-pane img').length") == 0
+
+        page.goto(stack.base_url + "/")  # the customer's widget shows the title as text
+        page.get_by_test_id("tz-launch").click()
+        page.get_by_label("Message").fill(QUESTION)
+        page.keyboard.press("Enter")
+        expect(page.locator("a.tz-article").last).to_have_text(HOSTILE_TITLE, timeout=30_000)
+        shadow = "document.querySelector('[data-tierzero=widget]').shadowRoot"
+        assert page.evaluate(f"{shadow}.querySelectorAll('.tz-msg').length") > 0
+        assert page.evaluate(f"{shadow}.querySelectorAll('img').length") == 0
     finally:
-        context.close()
-    customer = Customer(stack.ws_url, open_session(stack.base_url)["token"])
-    try:
-        reply = customer.ask(QUESTION)
-        assert reply["payload"]["kind"] == "answer", reply
-        assert reply["text"] == "Small birds in a **cage** are welcome in every Nimbus shop."
-    finally:
-        customer.close()
-    page_html = httpx.get(f"{stack.base_url}/help/en/articles/{key}", timeout=30).text
-    assert "Small birds in a <strong>cage</strong> are welcome" in page_html
-    with httpx.Client(base_url=stack.base_url, headers=stack.login("eve"), timeout=30) as kb:
-        kb.post(f"/v1/kb/articles/{article_id}/translations/en/archive")
+        with httpx.Client(base_url=stack.base_url, headers=stack.login("eve"), timeout=30) as kb:
+            kb.post(f"/v1/kb/articles/{article_id}/translations/en/archive")
 
 
 def _log_in(page: Page, stack: Stack, email: str, password: str = PASSWORD) -> None:
