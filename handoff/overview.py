@@ -21,7 +21,6 @@ period is [since, until): it starts at ``since`` and ends just before ``until``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -40,76 +39,15 @@ from handoff.lifecycle import (
     Tier,
 )
 from handoff.models import Agent
+from handoff.schemas import AgentLoadRead as AgentNow
+from handoff.schemas import OverviewRead as Overview
+from handoff.schemas import PeriodRead as PeriodFigures
+from handoff.schemas import TierNowRead as TierNow
+from handoff.schemas import TierShareRead as TierShare
 from tierzero.db import utcnow
 
 #: The longest period the overview counts (a year, leap day included).
 MAX_PERIOD = timedelta(days=366)
-
-
-@dataclass(frozen=True)
-class TierNow:
-    tier: str
-    queued: int
-    assigned: int
-    waiting_on_customer: int
-    #: Seconds since the handoff of the tier's longest-waiting queued ticket (None: none queued).
-    oldest_queued_seconds: float | None
-    #: Open tickets whose next deadline (``due_at``) has passed.
-    overdue: int
-
-
-@dataclass(frozen=True)
-class AgentNow:
-    id: int
-    name: str
-    role: str
-    tier: str
-    presence: str
-    #: Open tickets being worked, per channel (what claims and routing count against capacity).
-    chats: int
-    chat_capacity: int
-    emails: int
-    email_capacity: int
-    #: Offers waiting for the agent's answer (routing holds a chat slot for each).
-    pending_offers: int
-    #: How full the agent is: chats and emails weighed by their capacities (1.0 = full).
-    load: float
-
-
-@dataclass(frozen=True)
-class TierShare:
-    tier: str
-    count: int
-    #: Of all tickets resolved in the period (None when none was).
-    share: float | None
-
-
-@dataclass(frozen=True)
-class PeriodFigures:
-    since: datetime
-    until: datetime
-    created: int
-    handoff_reasons: dict[str, int]
-    end_reasons: dict[str, int]
-    resolved: int
-    resolved_by_tier: list[TierShare]
-    escalations: int
-    automatic_escalations: int
-    first_responses: int
-    first_response_median_seconds: float | None
-    resolution_median_seconds: float | None
-    sla_warnings: int
-    sla_breaches: int
-    csat_count: int
-    csat_average: float | None
-
-
-@dataclass(frozen=True)
-class Overview:
-    now: datetime
-    tiers: list[TierNow]
-    agents: list[AgentNow]
-    period: PeriodFigures
 
 
 def period(
@@ -238,7 +176,7 @@ def figures(session: Session, since: datetime, until: datetime) -> PeriodFigures
 
 
 def _share(tier: Tier, count: int, total: int) -> TierShare:
-    return TierShare(tier.value, count, round(count / total, 4) if total else None)
+    return TierShare(tier=tier.value, count=count, share=round(count / total, 4) if total else None)
 
 
 def _rounded(seconds: float | None) -> float | None:

@@ -464,10 +464,12 @@ class AgentLoadRead(Read):
     role: str
     tier: str
     presence: str
+    #: Open tickets being worked, per channel (what claims and routing count against capacity).
     chats: int
     chat_capacity: int
     emails: int
     email_capacity: int
+    #: Offers waiting for the agent's answer (routing holds a chat slot for each).
     pending_offers: int
     #: Chats and emails weighed by their capacities (1.0 = full).
     load: float
@@ -476,6 +478,7 @@ class AgentLoadRead(Read):
 class TierShareRead(Read):
     tier: str
     count: int
+    #: Of all tickets resolved in the period (None when none was).
     share: float | None
 
 

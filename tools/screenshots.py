@@ -65,6 +65,19 @@ def console(page: Page, stack: Stack) -> None:
     page.get_by_label("A customer's question").fill("forgot my password")
     page.wait_for_timeout(1500)
     shoot(page, "console-editor")
+    for screen, name in (("Team", "console-team"), ("Plans and SLA", "console-plans"),
+                         ("Reports", "console-reports")):  # fmt: skip
+        page.get_by_role("button", name=screen, exact=True).click()
+        expect(page.locator("#main table").first).to_be_visible(timeout=15_000)
+        page.wait_for_timeout(500)
+        shoot(page, name)
+    page.get_by_label("Language").select_option("sr-cyrl")  # the agent's own language
+    page.locator("nav.screens button").first.click()  # the desk
+    expect(page.locator("#queue")).to_be_visible(timeout=15_000)
+    page.locator("#queue button.open", has_text=f"#{ticket_id} ").click()
+    page.wait_for_timeout(1500)
+    shoot(page, "console-desk-serbian")
+    page.locator("#ui-language").select_option("en")
 
 
 def main() -> None:

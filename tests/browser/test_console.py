@@ -12,6 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.conftest import watched_page
 from tests.stack import AGENTS, PASSWORD, Stack
 from tests.widget_client import Customer, open_session
 
@@ -21,14 +22,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A console page that fails the test on any script error or dialog."""
-    context = browser.new_context()
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}"))
-    yield page
-    context.close()
-    assert errors == []
+    yield from watched_page(browser)
 
 
 HOSTILE = '<img src=x onerror="alert(document.domain)"> is my router broken?'

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.conftest import watched_page
 from tests.stack import Stack
 
 pytestmark = pytest.mark.browser
@@ -15,14 +16,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="el-GR")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}"))
-    yield page
-    context.close()
-    assert errors == []
+    yield from watched_page(browser, locale="el-GR")
 
 
 def test_browse_search_switch_language_rate_and_chat(page: Page, stack: Stack) -> None:

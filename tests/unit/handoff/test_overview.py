@@ -141,12 +141,12 @@ class TestNow:
         assert overview.overview(session).tiers == [
             # yesterday's ticket waits 25 hours (no deadline: not overdue); the claimed one
             # missed its first response at 10:45
-            TierNow("L1", queued=1, assigned=1, waiting_on_customer=0,
+            TierNow(tier="L1", queued=1, assigned=1, waiting_on_customer=0,
                     oldest_queued_seconds=25 * 3600.0, overdue=1),
             # the premium ticket escalated by its breach, waiting since 09:20
-            TierNow("L2", queued=1, assigned=0, waiting_on_customer=0,
+            TierNow(tier="L2", queued=1, assigned=0, waiting_on_customer=0,
                     oldest_queued_seconds=100 * 60.0, overdue=1),
-            TierNow("L3", queued=0, assigned=0, waiting_on_customer=0,
+            TierNow(tier="L3", queued=0, assigned=0, waiting_on_customer=0,
                     oldest_queued_seconds=None, overdue=0),
         ]  # fmt: skip
 
@@ -182,7 +182,9 @@ class TestPeriod:
         }  # fmt: skip
         assert figures.resolved == 2
         assert figures.resolved_by_tier == [
-            TierShare("L1", 1, 0.5), TierShare("L2", 1, 0.5), TierShare("L3", 0, 0.0),
+            TierShare(tier="L1", count=1, share=0.5),
+            TierShare(tier="L2", count=1, share=0.5),
+            TierShare(tier="L3", count=0, share=0.0),
         ]  # fmt: skip
         assert (figures.escalations, figures.automatic_escalations) == (2, 1)
         # first responses after 10 and 12 minutes; resolutions after 30 and 60 minutes
@@ -200,7 +202,9 @@ class TestPeriod:
         ).period
         assert figures.created == 3
         assert figures.resolved_by_tier == [
-            TierShare("L1", 1, 1.0), TierShare("L2", 0, 0.0), TierShare("L3", 0, 0.0),
+            TierShare(tier="L1", count=1, share=1.0),
+            TierShare(tier="L2", count=0, share=0.0),
+            TierShare(tier="L3", count=0, share=0.0),
         ]  # fmt: skip
         assert (figures.escalations, figures.automatic_escalations) == (1, 0)
         assert figures.first_responses == 2
