@@ -97,6 +97,7 @@ def test_an_agent_handles_a_chat_in_the_console(browser: Browser, stack: Stack) 
         five.click()
         expect(five).to_have_attribute("aria-pressed", "true", timeout=15_000)
         assert agent.evaluate("document.querySelectorAll('#pane img').length") == 0
+        assert "null" not in agent.locator("#main").inner_text()  # no empty slot printed
         assert dialogs == []
         agent.get_by_label("Presence").select_option("offline")
     finally:
@@ -327,6 +328,7 @@ def test_a_lead_sees_the_team_plans_and_figures(page: Page, stack: Stack) -> Non
     page.get_by_role("button", name="Reports").click()
     backlog = page.get_by_role("table", name="Backlog per tier")
     expect(backlog).to_contain_text("L3", timeout=15_000)
+    assert "null" not in page.locator("#main").inner_text() and "undefined" not in page.content()
     page.get_by_label("Language").select_option("el")  # the agent's choice, kept
     expect(page.get_by_role("button", name="Αναφορές")).to_be_visible()
     page.reload()

@@ -6,7 +6,7 @@
 import { desk, leaveDesk } from "./desk.js";
 import { articles } from "./editor.js";
 import { plans, reports, team } from "./lead.js";
-import { LANGUAGES, configure, currentLanguage, h, messageOf, setLanguage, t } from "./lib.js";
+import { LANGUAGES, configure, currentLanguage, h, messageOf, setLanguage, t, fill } from "./lib.js";
 
 const app = document.getElementById("app");
 const STORE = "tierzero.console";
@@ -55,7 +55,7 @@ function loginScreen(message) {
     h("label", { for: "password", text: t("password") }), password,
     h("button", { type: "submit", text: t("log_in") }), error,
     h("div", { class: "login-language" }, ...languagePicker(() => loginScreen())));
-  app.replaceChildren(h("main", { id: "main" }, form));
+  fill(app, h("main", { id: "main" }, form));
   email.focus();
 }
 
@@ -83,7 +83,7 @@ function shell(wanted) {
     h("button", { class: "quiet", type: "button", onclick: logout, text: t("log_out") }));
   const main = h("main", { id: "main", tabindex: "-1" });
   if (screen !== "desk") leaveDesk();
-  app.replaceChildren(bar, main);
+  fill(app, bar, main);
   SCREENS[screen].draw(main);
 }
 

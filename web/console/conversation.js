@@ -8,7 +8,7 @@
 // the api stores a resent reply once, so nothing is lost or doubled.
 
 import { due } from "./desk.js";
-import { ApiError, action, api, h, messageOf, safeLink, t, uid, when } from "./lib.js";
+import { ApiError, action, api, h, messageOf, safeLink, t, uid, when, fill } from "./lib.js";
 
 const TIERS = ["L1", "L2", "L3"];
 
@@ -64,7 +64,7 @@ export function conversation(pane, ticketId, ctx) {
   });
   search.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); searchKb(); } });
 
-  pane.replaceChildren(h("p", { class: "meta", text: t("loading") }));
+  fill(pane, h("p", { class: "meta", text: t("loading") }));
   load(true);
   api(`/v1/agent/canned`).then((list) => {
     canned.append(...list.map((c) => h("option", { value: c.id, text: `${c.title} (${c.language})` })));
@@ -76,7 +76,7 @@ export function conversation(pane, ticketId, ctx) {
     try { fresh = await api(`/v1/agent/tickets/${ticketId}`); }
     catch (e) {
       if (closed) return;
-      if (first) pane.replaceChildren(h("p", { class: "error", role: "alert", text: messageOf(e) }));
+      if (first) fill(pane, h("p", { class: "error", role: "alert", text: messageOf(e) }));
       else status.textContent = messageOf(e);
       return;
     }
@@ -85,11 +85,11 @@ export function conversation(pane, ticketId, ctx) {
     detail = fresh;
     if (first) build();
     draw(before);
-    if (first) { loadSuggestions(); loadStory(); flush(); title.focus(); }
+    if (first) { loadSuggestions(); loadStory(); flush(); title.focus({ preventScroll: true }); }
   }
 
   function build() {
-    pane.replaceChildren(title, meta, viewers, typing,
+    fill(pane, title, meta, viewers, typing,
       h("div", { class: "columns" },
         h("div", {},
           transcript, warning,
@@ -110,7 +110,7 @@ export function conversation(pane, ticketId, ctx) {
     const d = detail;
     const mine = d.assignee_id === me.id;
     title.textContent = `#${d.id} · ${d.subject || t("no_text")}`;
-    meta.replaceChildren(`${t(`status_${d.status}`)} · ${d.tier} · ${t(`priority_${d.priority}`)} · ${t("reason")}: ${t(`reason_${d.handoff_reason}`)} `,
+    fill(meta, `${t(`status_${d.status}`)} · ${d.tier} · ${t(`priority_${d.priority}`)} · ${t("reason")}: ${t(`reason_${d.handoff_reason}`)} `,
       d.end_reason ? `· ${t("ended")}: ${t(`end_${d.end_reason}`)} ` : "", due(d));
     drawTranscript();
     // someone wrote while the agent was writing: say so before they send
@@ -122,7 +122,7 @@ export function conversation(pane, ticketId, ctx) {
     const tierIndex = TIERS.indexOf(d.tier);
     const open = !["resolved", "closed", "cancelled"].includes(d.status);
     const lead = me.role === "lead" || me.role === "admin";
-    replyActions.replaceChildren(
+    fill(replyActions, 
       d.status === "queued" ? act(t("claim"), () => change("claim", {})) : null,
       mine && open ? act(t("send_reply"), sendReply) : null,
       mine && open ? act(t("resolve"), () => change("resolve", {}), "quiet") : null,
@@ -132,7 +132,7 @@ export function conversation(pane, ticketId, ctx) {
       !open && d.status === "resolved" ? act(t("promote"), promote, "quiet") : null);
     reply.disabled = !(mine && open);
     reply.placeholder = mine && open ? t("reply_placeholder") : d.status === "queued" ? t("claim_to_reply") : "";
-    noteActions.replaceChildren(
+    fill(noteActions, 
       act(t("add_note"), async () => {
         const text = note.value.trim();
         if (!text) throw new ApiError(422, { detail: t("note_needed") });
@@ -161,7 +161,7 @@ export function conversation(pane, ticketId, ctx) {
     outbox = outbox.filter((o) => !stored.has(o.id));
     if (outbox.length !== before) writeOutbox();
     const atEnd = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
-    transcript.replaceChildren(
+    fill(transcript, 
       ...detail.transcript.map((m) => h("li", { class: m.sender, "data-seq": m.seq },
         h("span", { class: "who", text: `${senderName(m)} · ${when(m.created_at)}` }), m.text,
         m.payload?.url ? h("span", { class: "meta" }, " ", safeLink(m.payload.url, t("article_link"))) : null)),
@@ -172,7 +172,7 @@ export function conversation(pane, ticketId, ctx) {
 
   function drawPacket() {
     const d = detail, p = d.packet || {};
-    packet.replaceChildren(h("h3", { text: t("handoff") }),
+    fill(packet, h("h3", { text: t("handoff") }),
       h("dl", {},
         h("dt", { text: t("reason") }), h("dd", { text: t(`reason_${d.handoff_reason}`) }),
         h("dt", { text: t("language_script") }), h("dd", { text: `${d.language || "?"}${p.script ? ` (${p.script})` : ""}` }),
@@ -183,7 +183,7 @@ export function conversation(pane, ticketId, ctx) {
   }
 
   function drawNotes() {
-    notes.replaceChildren(h("h3", { text: t("notes") }),
+    fill(notes, h("h3", { text: t("notes") }),
       detail.notes.length
         ? h("ol", { class: "transcript notes", "aria-label": t("internal_notes") }, detail.notes.map((n) => h("li", {},
           h("span", { class: "who", text: `${n.data.agent_name || n.actor} · ${when(n.created_at)}${n.kind !== "note" ? ` · ${t(`event_${n.kind}`)}` : ""}` }),
@@ -192,7 +192,7 @@ export function conversation(pane, ticketId, ctx) {
   }
 
   function drawHistory() {
-    history.replaceChildren(h("summary", { text: t("history", { n: detail.events.length }) }),
+    fill(history, h("summary", { text: t("history", { n: detail.events.length }) }),
       h("ol", { class: "events" }, detail.events.map((e) => h("li", { text: `${when(e.created_at)} · ${t(`event_${e.kind}`)}${e.from_status && e.to_status ? ` (${t(`status_${e.from_status}`)} → ${t(`status_${e.to_status}`)})` : ""}${e.reason ? ` · ${e.reason}` : ""}` }))));
   }
 
@@ -200,7 +200,7 @@ export function conversation(pane, ticketId, ctx) {
     let list;
     try { list = await api(`/v1/agent/tickets/${ticketId}/suggestions`); } catch { return; }
     if (closed) return;
-    suggestions.replaceChildren(h("h3", { text: t("suggested_answers") }),
+    fill(suggestions, h("h3", { text: t("suggested_answers") }),
       ...(list.length ? list.map((s) => articleCard(s)) : [h("p", { class: "meta", text: t("no_suggestions") })]));
   }
 
@@ -215,12 +215,12 @@ export function conversation(pane, ticketId, ctx) {
   async function searchKb() {
     const q = search.value.trim();
     if (!q) return;
-    found.replaceChildren(h("p", { class: "meta", text: t("searching") }));
+    fill(found, h("p", { class: "meta", text: t("searching") }));
     try {
       const list = await api(`/v1/agent/tickets/${ticketId}/suggestions?q=${encodeURIComponent(q)}`);
-      found.replaceChildren(h("h3", { class: "visually-hidden", text: t("search_results") }),
+      fill(found, h("h3", { class: "visually-hidden", text: t("search_results") }),
         ...(list.length ? list.map((s) => articleCard(s)) : [h("p", { class: "meta", text: t("no_results") })]));
-    } catch (e) { found.replaceChildren(h("p", { class: "error", text: messageOf(e) })); }
+    } catch (e) { fill(found, h("p", { class: "error", text: messageOf(e) })); }
   }
 
   async function insertCanned() {
@@ -248,7 +248,7 @@ export function conversation(pane, ticketId, ctx) {
     const elsewhere = s.open_tickets.filter((x) => x.id !== ticketId);
     const byChannel = {};
     for (const conv of s.conversations) byChannel[conv.channel] = (byChannel[conv.channel] || 0) + 1;
-    story.replaceChildren(h("h3", { text: t("customer") }),
+    fill(story, h("h3", { text: t("customer") }),
       h("p", {}, h("strong", { text: c.name || t("anonymous") }), c.external_id ? h("span", { class: "badge", text: t("verified") }) : null),
       h("dl", {},
         h("dt", { text: t("email") }), h("dd", { text: c.email || "—" }),
@@ -276,7 +276,7 @@ export function conversation(pane, ticketId, ctx) {
     writeOutbox();
     reply.value = "";
     draftStartSeq = null;
-    warning.replaceChildren();
+    fill(warning, );
     drawTranscript();
     flush();
   }
@@ -312,7 +312,7 @@ export function conversation(pane, ticketId, ctx) {
   }
 
   function showCollision(messages, refused) {
-    warning.replaceChildren(h("div", { class: "panel warn" },
+    fill(warning, h("div", { class: "panel warn" },
       h("strong", { text: refused ? t("collision_refused") : t("collision_meanwhile") }),
       h("ul", {}, messages.map((m) => h("li", { text: `${senderName(m)}: ${m.text}` })))));
   }

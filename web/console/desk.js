@@ -5,7 +5,7 @@
 // / = search the KB, ? = this list.
 
 import { conversation } from "./conversation.js";
-import { ApiError, action, api, h, messageOf, t } from "./lib.js";
+import { ApiError, action, api, h, messageOf, t, fill } from "./lib.js";
 
 let state = null; // the desk on screen (null when another screen is shown)
 
@@ -53,7 +53,7 @@ export function desk(main, session, logout) {
   const pane = h("section", { class: "pane", id: "pane", "aria-label": t("conversation") },
     h("p", { class: "meta", text: t("pick_a_ticket") }));
   main.className = "desk";
-  main.replaceChildren(side, pane);
+  fill(main, side, pane);
   s.pane = pane;
   s.live = live;
   connect();
@@ -104,8 +104,8 @@ function drawQueue() {
   const list = document.getElementById("queue");
   if (!list) return;
   const open = s.view?.ticketId;
-  if (!s.tickets.length) { list.replaceChildren(h("li", { class: "meta empty", text: t("queue_empty") })); return; }
-  list.replaceChildren(...s.tickets.map((x) => h("li", {},
+  if (!s.tickets.length) { fill(list, h("li", { class: "meta empty", text: t("queue_empty") })); return; }
+  fill(list, ...s.tickets.map((x) => h("li", {},
     h("button", { class: "open", type: "button", "aria-current": open === x.id ? "true" : null,
       onclick: () => openTicket(x.id) },
       h("strong", { text: `#${x.id} ` }), x.subject || t("no_text"), h("br"),
@@ -127,8 +127,8 @@ function drawOffers() {
   const list = document.getElementById("offers");
   if (!list) return;
   const status = h("p", { class: "error", role: "alert" });
-  if (!s.offers.size) { list.replaceChildren(h("li", { class: "meta empty", text: t("no_offers") })); return; }
-  list.replaceChildren(...[...s.offers.values()].map((o) => h("li", { "data-testid": "offer" },
+  if (!s.offers.size) { fill(list, h("li", { class: "meta empty", text: t("no_offers") })); return; }
+  fill(list, ...[...s.offers.values()].map((o) => h("li", { "data-testid": "offer" },
     h("strong", { text: `#${o.ticket_id} ` }), o.ticket.subject || "", h("br"),
     h("span", { class: "meta", text: `${o.ticket.tier} · ${o.ticket.language || "?"} · ${t(`priority_${o.ticket.priority}`)}` }),
     h("div", { class: "actions" },
@@ -160,7 +160,7 @@ function closeTicket() {
   send({ type: "unview", ticket_id: s.view.ticketId });
   s.view.close();
   s.view = null;
-  s.pane.replaceChildren(h("p", { class: "meta", text: t("pick_a_ticket") }));
+  fill(s.pane, h("p", { class: "meta", text: t("pick_a_ticket") }));
   scheduleRefresh();
 }
 

@@ -4,7 +4,7 @@
 // version, refused if someone saved meanwhile), publish (live for the bot at once), archive,
 // and read the version history with its diffs and roll back to any version.
 import DOMPurify from "/vendor/purify.js";
-import { ApiError, action, api, h, messageOf, safeLink, t, when } from "./lib.js";
+import { ApiError, action, api, h, messageOf, safeLink, t, when, fill } from "./lib.js";
 
 const LANGUAGES = ["en", "el", "ru", "sr"];
 let language = "en";
@@ -26,7 +26,7 @@ export function articles(container, session) {
       h("button", { type: "button", class: "quiet", text: t("new_article"), onclick: () => newArticle(ctx) })),
     list);
   container.className = "desk";
-  container.replaceChildren(side, pane);
+  fill(container, side, pane);
 
   async function load() {
     const query = new URLSearchParams({ limit: "100" });
@@ -35,8 +35,8 @@ export function articles(container, session) {
     else if (show.value) query.set("status", show.value);
     let page;
     try { page = await api(`/v1/kb/articles?${query}`); }
-    catch (e) { list.replaceChildren(h("li", { class: "error", text: messageOf(e) })); return; }
-    list.replaceChildren(...(page.items.length ? page.items.map((a) => h("li", {},
+    catch (e) { fill(list, h("li", { class: "error", text: messageOf(e) })); return; }
+    fill(list, ...(page.items.length ? page.items.map((a) => h("li", {},
       h("button", { class: "open", type: "button", onclick: () => open(a.id, ctx) },
         h("strong", { text: a.key }), a.source_ticket_id ? h("span", { class: "meta", text: ` · ${t("from_ticket", { id: a.source_ticket_id })}` }) : null,
         h("br"),
@@ -58,7 +58,7 @@ function newArticle(ctx) {
   const answer = h("textarea", { id: "new-answer", rows: "8", required: true });
   const questions = h("textarea", { id: "new-questions", rows: "5" });
   const message = h("p", { class: "error", role: "alert" });
-  ctx.pane.replaceChildren(h("form", { onsubmit: async (ev) => {
+  fill(ctx.pane, h("form", { onsubmit: async (ev) => {
     ev.preventDefault();
     try {
       const made = await api("/v1/kb/articles", { method: "POST", body: {
@@ -82,7 +82,7 @@ async function open(id, ctx, wanted, notice) {
   const { pane } = ctx;
   let article;
   try { article = await api(`/v1/kb/articles/${id}`); }
-  catch (e) { pane.replaceChildren(h("p", { class: "error", role: "alert", text: messageOf(e) })); return; }
+  catch (e) { fill(pane, h("p", { class: "error", role: "alert", text: messageOf(e) })); return; }
   const languages = article.translations.map((x) => x.language);
   language = wanted && (languages.includes(wanted) || LANGUAGES.includes(wanted)) ? wanted : (languages.includes(language) ? language : languages[0]);
   const existing = article.translations.find((x) => x.language === language);
@@ -104,20 +104,20 @@ async function open(id, ctx, wanted, notice) {
   trial.addEventListener("input", () => {
     clearTimeout(tryTimer);
     tryTimer = setTimeout(async () => {
-      if (!trial.value.trim()) { verdict.replaceChildren(); return; }
+      if (!trial.value.trim()) { fill(verdict, ); return; }
       try {
         const r = await api("/v1/kb/try", { method: "POST", body: { text: trial.value, language } });
-        verdict.replaceChildren(
+        fill(verdict, 
           h("p", { text: r.would_answer ? t("bot_would_answer") : t("bot_would_not", { decision: t(`decision_${r.decision}`) }) }),
           h("ol", {}, r.hits.map((hit) => h("li", { text: `${hit.title} — ${Math.round(hit.confidence * 100)} %` }))));
-      } catch (e) { verdict.replaceChildren(h("p", { class: "error", text: messageOf(e) })); }
+      } catch (e) { fill(verdict, h("p", { class: "error", text: messageOf(e) })); }
     }, 300);
   });
   const renderPreview = async () => {
     try {
       const { html } = await api("/v1/kb/preview", { method: "POST", body: { answer: answer.value } });
       // already sanitised by the api; DOMPurify is the second lock on the door
-      preview.replaceChildren(DOMPurify.sanitize(html, { RETURN_DOM_FRAGMENT: true }));
+      fill(preview, DOMPurify.sanitize(html, { RETURN_DOM_FRAGMENT: true }));
       for (const a of preview.querySelectorAll("a")) { a.target = "_blank"; a.rel = "noopener noreferrer"; }
     } catch (e) { preview.textContent = messageOf(e); }
   };
@@ -137,7 +137,7 @@ async function open(id, ctx, wanted, notice) {
   }, null, cls ? { class: cls } : {});
   const versions = h("div", { class: "panel versions" });
   const stats = h("p", { class: "meta" });
-  pane.replaceChildren(
+  fill(pane, 
     h("h2", { text: `${article.key} (${article.category || t("no_category")})` }),
     article.source_ticket_id ? h("p", { class: "meta" }, t("promoted_from", { id: article.source_ticket_id }), " ",
       ctx.session.agent.role === "admin" ? h("a", { href: `/console#ticket-${article.source_ticket_id}`, text: t("open_ticket") }) : null) : null,
@@ -171,7 +171,7 @@ async function open(id, ctx, wanted, notice) {
     let list;
     try { list = (await api(`${path}/versions`)).versions; } catch { return; }
     const diffBox = h("pre", { class: "diff", role: "region", "aria-live": "polite", tabindex: "0", "aria-label": t("changes") });
-    versions.replaceChildren(h("h3", { text: t("history_versions") }),
+    fill(versions, h("h3", { text: t("history_versions") }),
       h("ol", { reversed: true }, [...list].reverse().map((v) => h("li", {},
         h("strong", { text: t("version_n", { n: v.number }) }), v.number === tr.published_version ? h("span", { class: "badge", text: t("live") }) : null,
         h("span", { class: "meta", text: ` ${v.author} · ${when(v.created_at)}${v.note ? ` · ${v.note}` : ""}` }),
@@ -195,7 +195,7 @@ async function open(id, ctx, wanted, notice) {
 }
 
 function showDiff(box, diff) {
-  box.replaceChildren(...diff.split("\n").map((line) => h("span", {
+  fill(box, ...diff.split("\n").map((line) => h("span", {
     class: line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : "",
     text: `${line}\n` })));
   box.focus();

@@ -1,7 +1,7 @@
 // Leads' and admins' screens: the team (tier, skills, languages, capacity, role, presence; admins
 // add and change agents), the plans and their promises (SLA targets, business hours, handling
 // limits), and the desk's figures (backlog and load now, and what happened over a period).
-import { action, api, h, messageOf, t, when } from "./lib.js";
+import { action, api, h, messageOf, t, when, fill } from "./lib.js";
 
 const ROLES = ["agent", "lead", "editor", "admin"];
 const TIERS = ["L1", "L2", "L3"];
@@ -14,7 +14,7 @@ export async function team(main, session) {
   const body = h("tbody");
   const form = h("div");
   main.className = "page";
-  main.replaceChildren(h("h2", { text: t("screen_team") }),
+  fill(main, h("h2", { text: t("screen_team") }),
     h("table", { class: "grid" },
       h("caption", { class: "visually-hidden", text: t("screen_team") }),
       h("thead", {}, h("tr", {}, ["name", "role", "tier", "languages", "skills", "capacity", "presence", ""].map((k) =>
@@ -24,7 +24,7 @@ export async function team(main, session) {
   async function load() {
     let list;
     try { list = await api("/v1/agent/agents"); } catch (e) { status.textContent = messageOf(e); return; }
-    body.replaceChildren(...list.map((a) => h("tr", { class: a.active ? "" : "inactive" },
+    fill(body, ...list.map((a) => h("tr", { class: a.active ? "" : "inactive" },
       h("th", { scope: "row" }, a.name, h("br"), h("span", { class: "meta", text: a.email })),
       h("td", { text: t(`role_${a.role}`) }), h("td", { text: a.tier }),
       h("td", { text: a.languages.join(", ") }), h("td", { text: a.skills.join(", ") || t("generalist") }),
@@ -51,7 +51,7 @@ export async function team(main, session) {
     const active = h("input", { id: "ag-active", type: "checkbox", checked: a.active });
     const error = h("p", { class: "error", role: "alert" });
     const row = (id, label, control) => h("p", {}, h("label", { for: id, text: label }), h("br"), control);
-    form.replaceChildren(h("form", { class: "panel", onsubmit: async (ev) => {
+    fill(form, h("form", { class: "panel", onsubmit: async (ev) => {
       ev.preventDefault();
       const payload = { name: name.value.trim(), role: role.value, tier: tier.value,
         languages: [...langs.querySelectorAll("input:checked")].map((x) => x.value),
@@ -61,7 +61,7 @@ export async function team(main, session) {
       try {
         if (creating) await api("/v1/agent/agents", { method: "POST", body: { ...payload, email: email.value.trim() } });
         else await api(`/v1/agent/agents/${a.id}`, { method: "PATCH", body: { ...payload, active: active.checked } });
-        form.replaceChildren(h("p", { class: "ok", role: "status", text: t("saved") }));
+        fill(form, h("p", { class: "ok", role: "status", text: t("saved") }));
         load();
       } catch (e) { error.textContent = messageOf(e); }
     } },
@@ -72,7 +72,7 @@ export async function team(main, session) {
       row("ag-skills", t("skills_hint"), skills), row("ag-chats", t("chat_capacity"), chats), row("ag-emails", t("email_capacity"), emails),
       creating ? null : h("p", {}, h("label", { class: "check" }, active, ` ${t("active")}`)),
       h("div", { class: "actions" }, h("button", { type: "submit", text: t("save") }),
-        h("button", { type: "button", class: "quiet", text: t("cancel"), onclick: () => form.replaceChildren() })), error));
+        h("button", { type: "button", class: "quiet", text: t("cancel"), onclick: () => fill(form, ) })), error));
     name.focus();
   }
   if (admin) main.insertBefore(h("div", { class: "actions" }, action(t("add_agent"), async () => edit(null), status)), main.children[1]);
@@ -82,11 +82,11 @@ export async function team(main, session) {
 // --- plans and promises -------------------------------------------------------------------------
 export async function plans(main) {
   main.className = "page";
-  main.replaceChildren(h("h2", { text: t("screen_plans") }), h("p", { class: "meta", text: t("loading") }));
+  fill(main, h("h2", { text: t("screen_plans") }), h("p", { class: "meta", text: t("loading") }));
   let policy;
   try { policy = await api("/v1/agent/policy"); }
-  catch (e) { main.replaceChildren(h("h2", { text: t("screen_plans") }), h("p", { class: "error", role: "alert", text: messageOf(e) })); return; }
-  main.replaceChildren(h("h2", { text: t("screen_plans") }), ...policyView(policy));
+  catch (e) { fill(main, h("h2", { text: t("screen_plans") }), h("p", { class: "error", role: "alert", text: messageOf(e) })); return; }
+  fill(main, h("h2", { text: t("screen_plans") }), ...policyView(policy));
 }
 
 function minutes(value) {
@@ -140,10 +140,10 @@ export async function reports(main) {
     status.textContent = "";
     const q = new URLSearchParams({ since: `${since.value}T00:00:00Z`, until: `${until.value}T23:59:59Z` });
     if (until.value >= today) q.delete("until");
-    try { out.replaceChildren(...overviewView(await api(`/v1/agent/overview?${q}`))); }
+    try { fill(out, ...overviewView(await api(`/v1/agent/overview?${q}`))); }
     catch (e) { status.textContent = messageOf(e); }
   };
-  main.replaceChildren(h("h2", { text: t("screen_reports") }),
+  fill(main, h("h2", { text: t("screen_reports") }),
     h("p", { class: "meta", text: t("reports_note") }),
     h("form", { class: "toolbar", onsubmit: (ev) => { ev.preventDefault(); load(); } },
       h("label", { for: "rep-since", text: t("from") }), since, h("label", { for: "rep-until", text: t("to") }), until,

@@ -15,6 +15,13 @@ export function h(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** Replace ``node``'s children (nested arrays flattened; null, undefined and false skipped —
+ * the DOM's own replaceChildren would print them as text). */
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat(Infinity).filter((c) => c != null && c !== false));
+  return node;
+}
+
 // --- words ------------------------------------------------------------------------------------
 const LANGUAGE_KEY = "tierzero.console.language";
 
