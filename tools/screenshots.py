@@ -17,8 +17,8 @@ from tierzero.settings import PROJECT_ROOT
 OUT = PROJECT_ROOT / "docs" / "img"
 
 
-def shoot(page: Page, name: str) -> None:
-    page.screenshot(path=str(OUT / f"{name}.png"))
+def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=full_page)
     print(f"wrote docs/img/{name}.png")
 
 
@@ -70,7 +70,7 @@ def console(page: Page, stack: Stack) -> None:
         page.get_by_role("button", name=screen, exact=True).click()
         expect(page.locator("#main table").first).to_be_visible(timeout=15_000)
         page.wait_for_timeout(500)
-        shoot(page, name)
+        shoot(page, name, full_page=name != "console-team")
     page.get_by_label("Language").select_option("sr-cyrl")  # the agent's own language
     page.locator("nav.screens button").first.click()  # the desk
     expect(page.locator("#queue")).to_be_visible(timeout=15_000)
