@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Coroutine
 from typing import Any
 
@@ -40,3 +41,18 @@ async def receive_text(websocket: WebSocket, max_bytes: int) -> str | None:
         return None
     text: str = raw
     return text
+
+
+class BadFrame(ValueError):
+    """A text frame that is not JSON the server can read (the message says why)."""
+
+
+def parse_frame(raw: str) -> Any:
+    """The frame's JSON; ``BadFrame`` for text that is not JSON or nests so deeply the parser
+    gives up (a RecursionError that would otherwise drop the socket without a close frame)."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise BadFrame("frame is not valid JSON") from exc
+    except RecursionError as exc:
+        raise BadFrame("frame is nested too deeply") from exc

@@ -33,6 +33,7 @@ from kb.service import (
     VersionView,
     article_url,
 )
+from tierzero.db import MAX_DB_INT
 
 Language = Literal["en", "el", "ru", "sr"]
 Status = Literal["draft", "published", "archived"]
@@ -76,18 +77,18 @@ class ArticleUpdate(Strict):
 class TranslationSave(Content):
     """``expected_version``: the version the editor started from; 0 creates the translation."""
 
-    expected_version: int = Field(ge=0)
+    expected_version: int = Field(ge=0, le=MAX_DB_INT)
 
 
 class StateChange(Strict):
     """Optional guard for publish/archive: refuse if someone saved a newer version meanwhile."""
 
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_DB_INT)
 
 
 class RollbackRequest(Strict):
-    version: int = Field(ge=1)
-    expected_version: int | None = Field(default=None, ge=1)
+    version: int = Field(ge=1, le=MAX_DB_INT)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_DB_INT)
     note: Note | None = None
 
 

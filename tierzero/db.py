@@ -35,6 +35,10 @@ READ_ONLY_OPTION = "tierzero_read_only"
 
 utcnow = clock.utcnow  # the one clock (tests move it; see tierzero.clock)
 
+#: The largest id, version, seq or offset the API accepts (what an INTEGER column holds on
+#: every engine): bigger numbers are a 422 before they reach the database driver.
+MAX_DB_INT = 2**31 - 1
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Stores UTC and always returns aware datetimes, also on SQLite which drops the zone."""

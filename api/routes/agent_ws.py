@@ -13,7 +13,6 @@ re-queued after the grace period unless they come back).
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -22,7 +21,14 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api import tokens
-from api.sockets import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, receive_text, run_pair
+from api.sockets import (
+    CLOSE_TRY_AGAIN,
+    CLOSE_UNAUTHORIZED,
+    BadFrame,
+    parse_frame,
+    receive_text,
+    run_pair,
+)
 from api.state import AppState
 from handoff import agents, tickets
 from handoff.frames import error_frame, typing_frame, viewers_frame
@@ -187,8 +193,11 @@ async def _read(connection: _Connection) -> None:
         if raw is None:
             return
         try:
-            incoming = AgentFrame.model_validate(json.loads(raw))
-        except (json.JSONDecodeError, ValidationError):
+            incoming = AgentFrame.model_validate(parse_frame(raw))
+        except BadFrame as exc:
+            connection.subscription.offer(error_frame(400, str(exc)))
+            continue
+        except ValidationError:
             connection.subscription.offer(error_frame(400, "invalid frame"))
             continue
         try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from api.deps import EditorDep, KbDep, SessionDep
@@ -42,8 +42,10 @@ from kb.schemas import (
     VersionList,
     VersionRead,
 )
+from tierzero.db import MAX_DB_INT
 
 router = APIRouter(prefix="/v1/kb", tags=["kb"])
+ArticleId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 page_router = APIRouter(tags=["kb"])
 
 MEDIA_TYPES: dict[str, str] = {
@@ -92,7 +94,7 @@ def list_articles(
     q: Annotated[str | None, Query(max_length=200)] = None,
     from_tickets: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
 ) -> ArticleList:
     """Editor/admin: articles having a translation that matches every filter, newest first."""
     page = kb_service.list_articles(
@@ -128,14 +130,14 @@ def create_article(body: ArticleCreate, editor: EditorDep, session: SessionDep) 
 
 
 @router.get("/articles/{article_id}")
-def get_article(article_id: int, editor: EditorDep, session: SessionDep) -> ArticleRead:
+def get_article(article_id: ArticleId, editor: EditorDep, session: SessionDep) -> ArticleRead:
     """Editor/admin: the article with every translation's newest version."""
     return ArticleRead.of(kb_service.get_article(session, article_id))
 
 
 @router.patch("/articles/{article_id}")
 def update_article(
-    article_id: int, body: ArticleUpdate, editor: EditorDep, session: SessionDep, kb: KbDep
+    article_id: ArticleId, body: ArticleUpdate, editor: EditorDep, session: SessionDep, kb: KbDep
 ) -> ArticleRead:
     """Editor/admin: category and tags (shared by all languages; live ones re-index)."""
     view = kb_service.update_article(
@@ -146,7 +148,7 @@ def update_article(
 
 @router.put("/articles/{article_id}/translations/{language}")
 def save_translation(
-    article_id: int,
+    article_id: ArticleId,
     language: Language,
     body: TranslationSave,
     editor: EditorDep,
@@ -173,7 +175,7 @@ def save_translation(
 
 @router.post("/articles/{article_id}/translations/{language}/publish")
 def publish(
-    article_id: int,
+    article_id: ArticleId,
     language: Language,
     editor: EditorDep,
     session: SessionDep,
@@ -194,7 +196,7 @@ def publish(
 
 @router.post("/articles/{article_id}/translations/{language}/archive")
 def archive(
-    article_id: int,
+    article_id: ArticleId,
     language: Language,
     editor: EditorDep,
     session: SessionDep,
@@ -215,7 +217,7 @@ def archive(
 
 @router.post("/articles/{article_id}/translations/{language}/rollback")
 def rollback(
-    article_id: int,
+    article_id: ArticleId,
     language: Language,
     body: RollbackRequest,
     editor: EditorDep,
@@ -239,7 +241,7 @@ def rollback(
 
 @router.get("/articles/{article_id}/translations/{language}/versions")
 def list_versions(
-    article_id: int, language: Language, editor: EditorDep, session: SessionDep
+    article_id: ArticleId, language: Language, editor: EditorDep, session: SessionDep
 ) -> VersionList:
     """Editor/admin: every version, oldest first, with author and diff from the previous one."""
     views = kb_service.list_versions(session, article_id, language)
@@ -250,12 +252,12 @@ def list_versions(
 
 @router.get("/articles/{article_id}/translations/{language}/diff")
 def diff_versions(
-    article_id: int,
+    article_id: ArticleId,
     language: Language,
     editor: EditorDep,
     session: SessionDep,
-    from_version: Annotated[int, Query(alias="from", ge=1)],
-    to_version: Annotated[int, Query(alias="to", ge=1)],
+    from_version: Annotated[int, Query(alias="from", ge=1, le=MAX_DB_INT)],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=MAX_DB_INT)],
 ) -> DiffRead:
     """Editor/admin: unified diff between any two versions."""
     diff = kb_service.diff_versions(
@@ -265,7 +267,9 @@ def diff_versions(
 
 
 @router.get("/articles/{article_id}/stats")
-def article_stats(article_id: int, editor: EditorDep, session: SessionDep) -> ArticleStatsRead:
+def article_stats(
+    article_id: ArticleId, editor: EditorDep, session: SessionDep
+) -> ArticleStatsRead:
     """Editor/admin: times shown, helpful rate and handoffs right after, per language."""
     return ArticleStatsRead.of(kb_service.article_stats(session, article_id))
 

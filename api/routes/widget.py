@@ -7,7 +7,6 @@ the holder of that session's signed customer token, for that token's conversatio
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -17,7 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api import tokens
 from api.deps import CurrentCustomer, ReadSessionDep, SessionDep, StateDep
-from api.sockets import CLOSE_TRY_AGAIN, CLOSE_UNAUTHORIZED, receive_text, run_pair
+from api.sockets import (
+    CLOSE_TRY_AGAIN,
+    CLOSE_UNAUTHORIZED,
+    BadFrame,
+    parse_frame,
+    receive_text,
+    run_pair,
+)
 from api.state import AppState
 from handoff import conversations, identity, tickets, timers, waiting
 from handoff.frames import ack_frame, error_frame, message_frame, typing_frame
@@ -28,7 +34,7 @@ from handoff.schemas import (
     SessionCreate,
     SessionCreated,
 )
-from tierzero.db import unit_of_work, utcnow
+from tierzero.db import MAX_DB_INT, unit_of_work, utcnow
 from tierzero.errors import InvalidInput, TierZeroError, TooManyRequests, Unauthorized
 from tierzero.hub import OVERFLOW, Subscription, conversation_topic
 
@@ -100,7 +106,7 @@ def create_session(
 
 @router.get("/messages")
 def history(
-    customer: CurrentCustomer, session: ReadSessionDep, since: int = Query(0, ge=0)
+    customer: CurrentCustomer, session: ReadSessionDep, since: int = Query(0, ge=0, le=MAX_DB_INT)
 ) -> list[MessageRead]:
     """The token's customer: messages of their conversation after ``since``."""
     assert customer.conversation_id is not None
@@ -164,7 +170,7 @@ _bot_turns: set[asyncio.Task[None]] = set()
 
 @router.websocket("/ws")
 async def chat_socket(
-    websocket: WebSocket, token: str = Query(""), since: int = Query(0, ge=0)
+    websocket: WebSocket, token: str = Query(""), since: int = Query(0, ge=0, le=MAX_DB_INT)
 ) -> None:
     """The token's customer only: their conversation, live, replaying what came after ``since``."""
     state = _state(websocket)
@@ -265,14 +271,14 @@ async def _read(
         if raw is None:
             return
         try:
-            data = json.loads(raw)
+            data = parse_frame(raw)
             if isinstance(data, dict) and data.get("type") in ("typing", "cancel_waiting"):
                 control = ClientControl.model_validate(data)
                 await _control(state, conversation_id, subscription, control.type)
                 continue
             incoming = ClientMessage.model_validate(data)
-        except json.JSONDecodeError:
-            subscription.offer(error_frame(400, "frame is not valid JSON"))
+        except BadFrame as exc:
+            subscription.offer(error_frame(400, str(exc)))
             continue
         except ValidationError as exc:
             problem = exc.errors()[0]
