@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 class Limits:
     messages: KeyedLimiter
     sessions: KeyedLimiter
-    logins: KeyedLimiter
+    logins: KeyedLimiter  # per (email, address)
+    login_addresses: KeyedLimiter  # per address
     agent_actions: KeyedLimiter
     typing: KeyedLimiter
     feedback: KeyedLimiter
@@ -37,6 +38,7 @@ class Limits:
             messages=KeyedLimiter(settings.messages_per_minute),
             sessions=KeyedLimiter(settings.sessions_per_minute),
             logins=KeyedLimiter(settings.logins_per_minute),
+            login_addresses=KeyedLimiter(settings.logins_per_address_per_minute),
             agent_actions=KeyedLimiter(settings.agent_actions_per_minute),
             # typing indicators are cheap but fan out to every agent viewing the ticket
             typing=KeyedLimiter(4 * settings.messages_per_minute),

@@ -74,7 +74,11 @@ class Settings(BaseSettings):
     max_frame_bytes: int = 64 * 1024
     messages_per_minute: int = 30  # per conversation, across all of its sockets
     sessions_per_minute: int = 20  # new chat sessions per client IP
-    logins_per_minute: int = 10  # login attempts per client IP and per email
+    #: Login attempts per minute for one email from one address (a guesser is slowed down;
+    #: the colleague whose email they guess still logs in from their own address) …
+    logins_per_minute: int = 10
+    #: … and from one address whatever the email (one address cannot try many accounts).
+    logins_per_address_per_minute: int = 30
     agent_actions_per_minute: int = 600  # agent API writes per agent
 
     #: Routing: how long an agent has to accept an offered ticket before it moves on.

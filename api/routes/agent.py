@@ -111,7 +111,9 @@ def login(
     settings = state.settings
     client = request.client.host if request.client else "unknown"
     email = body.email.strip().lower()
-    if not (state.limits.logins.allow(f"ip:{client}") and state.limits.logins.allow(email)):
+    # by address, and by email *from that address*: a guesser cannot lock a colleague out
+    limits = state.limits
+    if not (limits.login_addresses.allow(client) and limits.logins.allow(f"{email}|{client}")):
         raise TooManyRequests("too many login attempts; wait a minute")
     agent = agents.authenticate(session, email=email, password=body.password)
     token = tokens.issue(
