@@ -42,5 +42,5 @@ def conversation_id(sender_id: str | None) -> int | None:
     """Sender ids are derived by the api from the stored conversation; anything else is foreign."""
     if not sender_id or not sender_id.startswith(RASA_SENDER_PREFIX):
         return None
-    tail = sender_id.removeprefix(RASA_SENDER_PREFIX)
-    return int(tail) if tail.isdigit() else None
+    number, _, tag = sender_id.removeprefix(RASA_SENDER_PREFIX).partition("-")
+    return int(number) if number.isdigit() and len(tag) == 20 and tag.isalnum() else None

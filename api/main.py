@@ -127,7 +127,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session_factory=session_factory,
         hub=hub,
         rasa=rasa,
-        flow=ConversationFlow(session_factory, hub, rasa, max_chars=settings.max_message_chars),
+        flow=ConversationFlow(
+            session_factory,
+            hub,
+            rasa,
+            max_chars=settings.max_message_chars,
+            sender_key=settings.secret_key,
+        ),
         executor=internal.build_executor(),
         limits=Limits.from_settings(settings),
         timing=Timing(

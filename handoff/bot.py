@@ -1,5 +1,6 @@
-"""The bot behind the conversation flow: a small interface, and its Rasa implementation (the
-REST channel and HTTP API of the Rasa server, both on loopback only).
+"""The bot behind the conversation flow: a small interface, and its Rasa implementation (TierZero's
+token-checked REST channel, ``bot/channel.py``, and the token-protected HTTP API of the Rasa
+server, both on loopback only).
 
 The sender id always comes from the stored conversation (``handoff.models.rasa_sender_id``), never
 from the client.
@@ -45,8 +46,9 @@ class RasaClient:
         """One customer turn; returns the bot's messages as Rasa's REST channel gives them."""
         try:
             response = await self._client.post(
-                "/webhooks/rest/webhook",
+                "/webhooks/tierzero/webhook",
                 json={"sender": sender_id, "message": text, "metadata": metadata or {}},
+                headers={"Authorization": f"Bearer {self._token}"},
             )
             response.raise_for_status()
         except httpx.HTTPError as exc:

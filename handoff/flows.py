@@ -298,12 +298,19 @@ class ConversationFlow:
     answer (in bot mode), one turn at a time per conversation."""
 
     def __init__(
-        self, session_factory: sessionmaker[Session], hub: Hub, bot: Bot, *, max_chars: int
+        self,
+        session_factory: sessionmaker[Session],
+        hub: Hub,
+        bot: Bot,
+        *,
+        max_chars: int,
+        sender_key: str,
     ) -> None:
         self._factory = session_factory
         self._hub = hub
         self._bot = bot
         self._max_chars = max_chars
+        self._sender_key = sender_key  # signs Rasa's sender ids (handoff.models.rasa_sender_id)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: Counter[int] = Counter()
         #: A second opinion on "does this ask for a person?" (the learned model, once loaded);
@@ -351,7 +358,7 @@ class ConversationFlow:
         return await to_thread.run_sync(self._receive, conversation_id, client_msg_id, text, intent)
 
     async def bot_turn(self, conversation_id: int, stored: Stored) -> None:
-        sender_id = rasa_sender_id(conversation_id)
+        sender_id = rasa_sender_id(conversation_id, self._sender_key)
         async with self._turn(conversation_id):
             # An earlier turn (another tab) may have handed off while this one waited.
             if not await to_thread.run_sync(self._in_bot_mode, conversation_id):

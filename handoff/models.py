@@ -7,6 +7,8 @@ their issues.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 from typing import Any
 
@@ -46,9 +48,12 @@ _TIMERS_BEHIND = "timers_version < version"
 RASA_SENDER_PREFIX = "tz-conversation-"
 
 
-def rasa_sender_id(conversation_id: int) -> str:
-    """Rasa's sender id, derived from the stored conversation (never chosen by a client)."""
-    return f"{RASA_SENDER_PREFIX}{conversation_id}"
+def rasa_sender_id(conversation_id: int, key: str) -> str:
+    """Rasa's sender id, derived from the stored conversation (never chosen by a client) and
+    signed with ``key`` (the api's secret key), so nobody can name another conversation's
+    tracker from its number alone."""
+    tag = hmac.new(key.encode(), f"rasa-sender:{conversation_id}".encode(), hashlib.sha256)
+    return f"{RASA_SENDER_PREFIX}{conversation_id}-{tag.hexdigest()[:20]}"
 
 
 class Customer(Base):

@@ -82,7 +82,7 @@ class Stack:
         """How many customer messages Rasa itself has seen in this conversation."""
         response = httpx.get(
             f"http://127.0.0.1:{self.settings.rasa_port}/conversations/"
-            f"{rasa_sender_id(conversation_id)}/tracker",
+            f"{rasa_sender_id(conversation_id, self.settings.secret_key)}/tracker",
             params={"token": self.settings.internal_token, "include_events": "ALL"},
             timeout=10,
         )

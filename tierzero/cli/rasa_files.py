@@ -127,12 +127,14 @@ def write_runtime_files(settings: Settings) -> tuple[Path, Path]:
         },
         "tracker_store": tracker_store(settings),
     }
-    credentials = {"rest": None}
+    # the only input channel: Rasa's REST protocol behind the internal token (bot/channel.py)
+    credentials = {"bot.channel.TierZeroInput": {"token": settings.internal_token}}
     endpoints_path = directory / "endpoints.yml"
     credentials_path = directory / "credentials.yml"
-    endpoints_path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
-    endpoints_path.chmod(0o600)
-    credentials_path.write_text(yaml.safe_dump(credentials))
+    for path, content in ((endpoints_path, endpoints), (credentials_path, credentials)):
+        path.touch(mode=0o600)
+        path.chmod(0o600)  # before the token is written
+        path.write_text(yaml.safe_dump(content, sort_keys=False))
     return endpoints_path, credentials_path
 
 

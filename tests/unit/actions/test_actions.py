@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 import actions.runtime
 from actions import ActionAnswerFromKb, ActionFeedback, ActionHandoff
 from handoff import conversations
-from handoff.models import Conversation, Ticket
+from handoff.models import Conversation, Ticket, rasa_sender_id
 from kb import service as kb_service
 from kb.index import KbIndex
 from tierzero.db import make_session_factory, unit_of_work
@@ -45,7 +45,7 @@ def conversation(runtime: actions.runtime.Runtime) -> int:
 def tracker(conversation_id: int, text: str, intent: str, **slots: Any) -> Tracker:
     return Tracker.from_dict(
         {
-            "sender_id": f"tz-conversation-{conversation_id}",
+            "sender_id": rasa_sender_id(conversation_id, "actions-test-key"),
             "slots": {"language": "en", "pending": None, **slots},
             "latest_message": {"text": text, "intent": {"name": intent, "confidence": 1.0}},
             "events": [],
@@ -124,10 +124,11 @@ class TestFeedbackAndHandoff:
         events, messages = run(ActionFeedback(), tracker(conv, "Yes", "affirm", pending="feedback"))
         assert slot(events, "pending") is None and messages[0]["kind"] == "text"
 
-    def test_foreign_sender_creates_no_ticket(self, runtime: Any) -> None:
+    @pytest.mark.parametrize("sender", ["someone-else", "tz-conversation-1", "tz-conversation-1-x"])
+    def test_foreign_sender_creates_no_ticket(self, runtime: Any, sender: str) -> None:
         foreign = Tracker.from_dict(
             {
-                "sender_id": "someone-else",
+                "sender_id": sender,
                 "slots": {},
                 "latest_message": {"text": "agent"},
                 "events": [],
