@@ -42,8 +42,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        name = "PayloadTooLarge" if exc.status_code == 413 else "HTTPError"
         return JSONResponse(
-            _body("HTTPError", exc.detail), status_code=exc.status_code, headers=exc.headers
+            _body(name, exc.detail), status_code=exc.status_code, headers=exc.headers
         )
 
     @app.exception_handler(OperationalError)

@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 import actions.runtime
+from api.bodylimit import BodyLimit
 from api.desk import keep_queue_announced, keep_routing, keep_timers
 from api.errors import install_error_handlers
 from api.routes import agent, agent_ws, health, help, internal, widget
@@ -172,6 +173,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.tierzero = state
+    from kb.importers import MAX_IMPORT_BYTES
+
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_body_bytes,
+        per_path={"/v1/kb/import": MAX_IMPORT_BYTES + 64 * 1024},  # the file and its form
+    )
     # The widget runs on the company's own site: cross-origin calls carry bearer tokens, never
     # cookies, so credentials stay off and the allowed origins are configurable.
     app.add_middleware(

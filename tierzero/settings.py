@@ -72,6 +72,8 @@ class Settings(BaseSettings):
 
     max_message_chars: int = 4000
     max_frame_bytes: int = 64 * 1024
+    #: Any HTTP request body (the KB import's file has its own 10 MB ceiling).
+    max_body_bytes: int = 1024 * 1024
     messages_per_minute: int = 30  # per conversation, across all of its sockets
     sessions_per_minute: int = 20  # new chat sessions per client IP
     #: Login attempts per minute for one email from one address (a guesser is slowed down;
