@@ -70,6 +70,8 @@ def get_current_agent(
         agent = agents.find_agent(session, claims.subject)
     if agent is None or not agent.active:
         raise Unauthorized("agent no longer active")
+    if claims.version != agent.token_version:
+        raise Unauthorized("this token was revoked (logged out or password changed); log in again")
     return agent
 
 

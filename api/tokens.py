@@ -24,6 +24,8 @@ class Claims:
     subject: int  # customer id or agent id
     conversation_id: int | None
     expires_at: int
+    #: agents: the ``Agent.token_version`` the token was issued under
+    version: int = 0
 
 
 def issue(
@@ -33,6 +35,7 @@ def issue(
     subject: int,
     ttl_seconds: int,
     conversation_id: int | None = None,
+    version: int | None = None,
 ) -> str:
     now = int(time.time())
     payload: dict[str, object] = {
@@ -43,6 +46,8 @@ def issue(
     }
     if conversation_id is not None:
         payload["conv"] = conversation_id
+    if version is not None:
+        payload["ver"] = version
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
 
@@ -55,6 +60,7 @@ def verify(secret: str, token: str, *, kind: Literal["customer", "agent"]) -> Cl
             subject=int(payload["sub"]),
             conversation_id=int(conversation) if conversation is not None else None,
             expires_at=int(payload["exp"]),
+            version=int(payload.get("ver", 0)),
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("token expired") from exc

@@ -95,14 +95,22 @@ def update_agent(session: Session, agent_id: int, **changes: Any) -> Agent:
             if len(value) < 8:
                 raise MessageRejected("password must have at least 8 characters")
             field, value = "password_hash", hash_password(value)
+            revoke_tokens(agent)
         elif field not in ("name", "chat_capacity", "email_capacity", "active"):
             raise MessageRejected(f"unknown agent field {field!r}")
         setattr(agent, field, value)
     if not agent.active:
         agent.presence = Presence.OFFLINE.value
         agent.presence_changed_at = utcnow()
+        revoke_tokens(agent)
     session.flush()
     return agent
+
+
+def revoke_tokens(agent: Agent) -> None:
+    """Every token issued to the agent so far stops working (logout, new password,
+    deactivation); the caller tells their open sockets (a ``revoked`` frame closes them)."""
+    agent.token_version = (agent.token_version or 0) + 1
 
 
 def authenticate(session: Session, *, email: str, password: str) -> Agent:

@@ -88,6 +88,9 @@ class Agent(Base):
     #: the one who waited longest (round robin).
     last_offered_at: Mapped[datetime | None] = mapped_column()
     active: Mapped[bool] = mapped_column(default=True)
+    #: Every token names the version it was issued under; logging out, a new password or
+    #: deactivation bumps it, and every older token stops working at once.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (

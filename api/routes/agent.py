@@ -121,6 +121,7 @@ def login(
         kind="agent",
         subject=agent.id,
         ttl_seconds=settings.agent_token_ttl_seconds,
+        version=agent.token_version,
     )
     return TokenResponse(
         access_token=token,
@@ -130,11 +131,15 @@ def login(
 
 
 @router.post("/logout", status_code=204)
-def logout(agent: CurrentAgent, session: SessionDep) -> Response:
-    """Any logged-in staff member: go offline (open chats are re-queued after the grace time)."""
+def logout(agent: CurrentAgent, session: SessionDep, state: StateDep) -> Response:
+    """Any logged-in staff member: go offline (open chats are re-queued after the grace time);
+    every token of theirs stops working and their open sockets close."""
     from handoff.lifecycle import Presence
 
-    agents.set_presence(session, agents.get_agent(session, agent.id), Presence.OFFLINE)
+    stored = agents.get_agent(session, agent.id)
+    agents.set_presence(session, stored, Presence.OFFLINE)
+    agents.revoke_tokens(stored)
+    state.hub.publish_after_commit(session, agent_topic(agent.id), {"type": "revoked"})
     return Response(status_code=204)
 
 

@@ -135,6 +135,8 @@ def _agent_for(state: AppState, token: str) -> Agent:
         agent = agents.find_agent(session, claims.subject)
     if agent is None or not agent.active or Role(agent.role) not in TICKET_WORKERS:
         raise Unauthorized("this socket is for agents with tickets")
+    if claims.version != agent.token_version:
+        raise Unauthorized("this token was revoked; log in again")
     _ = Tier(agent.tier)
     return agent
 
