@@ -13,7 +13,7 @@ from typing import Any
 from anyio import to_thread
 from fastapi import FastAPI, HTTPException
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 import actions.runtime
@@ -230,6 +230,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             media_type="text/javascript; charset=utf-8",
             headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        """Anyone: no icon (browsers ask on every page; a 204 keeps their consoles clean)."""
+        return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/widget.js", include_in_schema=False)
     def widget_script() -> FileResponse:

@@ -101,6 +101,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Вы {position}-й в очереди. Ожидание: примерно {minutes} мин.",
         "sr": "Vi ste {position}. u redu. Očekivano čekanje: oko {minutes} min.",
     },
+    "agent_joined": {
+        "en": "{name} joined the chat.",
+        "el": "Ο/Η {name} μπήκε στη συνομιλία.",
+        "ru": "{name} подключается к диалогу.",
+        "sr": "{name} se uključuje u razgovor.",
+    },
     "queue_leave": {
         "en": "Leave the queue",
         "el": "Έξοδος από την ουρά",

@@ -348,6 +348,9 @@ def claim(
         raise _already_claimed(ticket, exc) from exc
     _close_offer(session, hub, ticket, accepted_by=agent.id)
     announce(session, hub, ticket, event)
+    # the customer learns who took it (the queue panel just disappearing says nothing)
+    conversation = get_conversation(session, ticket.conversation_id)
+    say_to_customer(session, hub, conversation, "agent_joined", name=agent.name)
     return ticket
 
 

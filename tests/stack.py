@@ -124,6 +124,7 @@ def prepare(var_dir: Path, database_url: str) -> Settings:
         # suite itself (the limits have their own tests)
         sessions_per_minute=100_000,
         logins_per_minute=100_000,
+        logins_per_address_per_minute=100_000,
         clock_file=var_dir / "clock-offset",
         identity_secret=IDENTITY_SECRET,
     )

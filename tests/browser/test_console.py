@@ -78,6 +78,8 @@ def test_an_agent_handles_a_chat_in_the_console(browser: Browser, stack: Stack) 
         offer = agent.get_by_test_id("offer").filter(has_text=f"#{ticket_id} ")
         expect(offer).to_be_visible(timeout=30_000)
         offer.get_by_role("button", name="Accept").click()
+        joined = customer.locator(".tz-msg.tz-system", has_text="Casey Console joined the chat.")
+        expect(joined).to_be_visible(timeout=15_000)  # the customer learns who took it
         transcript = agent.get_by_role("list", name="Transcript")
         expect(transcript).to_contain_text("how do I reset my password", timeout=15_000)
         expect(transcript).to_contain_text(HOSTILE, timeout=15_000)  # as text
@@ -89,7 +91,9 @@ def test_an_agent_handles_a_chat_in_the_console(browser: Browser, stack: Stack) 
         agent.get_by_role("button", name="Send reply").click()
         expect(customer.locator(".tz-msg.tz-agent")).to_contain_text(
             "Forgot password", timeout=15_000
-        )
+        )  # the inserted KB answer's Markdown, formatted like the bot's, not raw **
+        expect(customer.locator(".tz-msg.tz-agent strong").first).to_be_visible()
+        assert "**" not in customer.locator(".tz-msg.tz-agent").first.inner_text()
         agent.get_by_role("button", name="Resolve").click()
         rating = customer.get_by_test_id("tz-csat")
         expect(rating).to_be_visible(timeout=15_000)

@@ -60,7 +60,9 @@ def test_run_serves_and_stops_both_processes(tmp_path: Path, stop_signal: int) -
         assert "TierZero is ready" in text, text
         assert f"http://127.0.0.1:{api_port}/docs" in text
         assert httpx.get(f"http://127.0.0.1:{api_port}/readyz").status_code == 200
-        assert (tmp_path / "demo-accounts.txt").exists()
+        accounts = (tmp_path / "demo-accounts.txt").read_text().splitlines()
+        roles = {line.split("\t")[2] for line in accounts if not line.startswith("#")}
+        assert roles == {"agent", "lead", "editor", "admin"}  # one login per role
 
         process.send_signal(stop_signal)
         rest, _ = process.communicate(timeout=60)

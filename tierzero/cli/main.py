@@ -38,12 +38,15 @@ try:
 except ImportError:  # pragma: no cover - while the KB CLI is being built
     pass
 
+#: One account per role (names are what customers and colleagues see; role and tier are in
+#: var/demo-accounts.txt and the console's header).
 DEMO_ACCOUNTS = (
-    ("agent@nimbus.example", "Alex Agent (L1)", "agent", "L1"),
-    ("l2@nimbus.example", "Sam Specialist (L2)", "agent", "L2"),
-    ("l3@nimbus.example", "Eli Engineer (L3)", "agent", "L3"),
-    ("teamlead@nimbus.example", "Terry Team Lead", "lead", "L2"),
-    ("lead@nimbus.example", "Lee Lead (admin, editor)", "admin", "L2"),
+    ("agent@nimbus.example", "Alex Morgan", "agent", "L1"),
+    ("l2@nimbus.example", "Sam Petrović", "agent", "L2"),
+    ("l3@nimbus.example", "Eli Novak", "agent", "L3"),
+    ("teamlead@nimbus.example", "Terry Lee", "lead", "L2"),
+    ("editor@nimbus.example", "Ena Kovač", "editor", "L1"),
+    ("admin@nimbus.example", "Dana Ilić", "admin", "L2"),
 )
 
 
@@ -79,13 +82,13 @@ def train(
         console.print(f"[green]Rasa model trained in {seconds:.1f} s[/]")
 
 
-def _seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
+def _seed_demo(settings: Settings) -> list[tuple[str, str, str, str]]:
     """First start: import the demo KB and create demo accounts with random passwords."""
     from handoff import agents
     from handoff.lifecycle import Role, Tier
     from kb import service as kb_service
 
-    created: list[tuple[str, str, str]] = []
+    created: list[tuple[str, str, str, str]] = []
     factory = _session_factory(settings)
     with unit_of_work(factory) as session:
         if kb_service.count_articles(session) == 0 and settings.kb_demo_path.exists():
@@ -103,11 +106,14 @@ def _seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
                     session, email=email, name=name, password=password, role=Role(role),
                     tier=Tier(tier), languages=("en", "el", "ru", "sr"),
                 )  # fmt: skip
-                created.append((email, password, role))
+                created.append((email, password, role, tier))
     if created:
+        new_file = not credentials_file.exists()
         with credentials_file.open("a") as handle:
-            for email, password, role in created:
-                handle.write(f"{email}\t{password}\t{role}\n")
+            if new_file:
+                handle.write("# email\tpassword\trole\ttier  (demo accounts made on first start)\n")
+            for email, password, role, tier in created:
+                handle.write(f"{email}\t{password}\t{role}\t{tier}\n")
         credentials_file.chmod(0o600)
     return created
 

@@ -35,6 +35,7 @@ function languagePicker(onChange) {
 // --- log in ---------------------------------------------------------------------------------
 function loginScreen(message) {
   document.title = t("console_title");
+  localiseStatic();
   const email = h("input", { id: "email", type: "email", autocomplete: "username", required: true });
   const password = h("input", { id: "password", type: "password", autocomplete: "current-password", required: true });
   const error = h("p", { class: "error", role: "alert", text: message || "" });
@@ -68,7 +69,13 @@ function logout() {
 }
 
 // --- the shell ------------------------------------------------------------------------------
+function localiseStatic() {
+  const skip = document.querySelector(".skip");
+  if (skip) skip.textContent = t("skip");
+}
+
 function shell(wanted) {
+  localiseStatic();
   const role = session.agent.role;
   const allowed = Object.entries(SCREENS).filter(([, s]) => s.roles.includes(role)).map(([name]) => name);
   screen = allowed.includes(wanted) ? wanted : allowed.includes(screen) ? screen : allowed[0];

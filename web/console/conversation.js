@@ -34,7 +34,7 @@ export function conversation(pane, ticketId, ctx) {
   const warning = h("div", { class: "collision", role: "alert" });
   const status = h("p", { class: "error", role: "alert" });
   const reply = h("textarea", { id: "reply", "aria-label": t("reply_to_customer"), maxlength: "10000" });
-  const note = h("textarea", { id: "note", "aria-label": t("note_label"), maxlength: "10000" });
+  const note = h("textarea", { id: "note", "aria-label": t("note_label"), maxlength: "10000", placeholder: t("note_label") });
   const replyActions = h("div", { class: "actions" });
   const noteActions = h("div", { class: "actions" });
   const canned = h("select", { id: "canned" }, h("option", { value: "", text: t("canned_pick") }));
@@ -208,8 +208,9 @@ export function conversation(pane, ticketId, ctx) {
     return h("div", { class: "suggestion" },
       h("strong", { text: s.title }), h("span", { class: "meta", text: ` ${Math.round(s.confidence * 100)} % · ${s.language}` }),
       h("p", { text: s.answer }),
-      h("button", { class: "quiet", type: "button", text: t("insert"), "aria-label": `${t("insert")}: ${s.title}`,
-        onclick: () => insert(s.answer) }), " ", safeLink(s.url, t("article_link")));
+      h("div", { class: "actions" },
+        h("button", { class: "quiet", type: "button", text: t("insert"), "aria-label": `${t("insert")}: ${s.title}`,
+          onclick: () => insert(s.answer) }), safeLink(s.url, t("article_link"))));
   }
 
   async function searchKb() {
@@ -254,10 +255,11 @@ export function conversation(pane, ticketId, ctx) {
         h("dt", { text: t("email") }), h("dd", { text: c.email || "—" }),
         h("dt", { text: t("plan") }), h("dd", { text: `${e.plan || c.plan}${e.live_support === false ? ` · ${t("no_live_support")}` : ""}` }),
         h("dt", { text: t("language") }), h("dd", { text: c.language || "?" }),
-        h("dt", { text: t("conversations") }), h("dd", { text: Object.entries(byChannel).map(([k, v]) => `${v} ${k}`).join(", ") || "0" }),
+        h("dt", { text: t("conversations") }), h("dd", { text: Object.entries(byChannel).map(([k, v]) => `${v} ${t(`channel_${k}`)}`).join(", ") || "0" }),
         h("dt", { text: t("csat") }), h("dd", { text: rated.length ? `${(rated.reduce((a, x) => a + x.csat_score, 0) / rated.length).toFixed(1)} / 5 (${rated.length})` : "—" })),
       elsewhere.length ? h("p", { class: "due amber", text: t("open_elsewhere", { n: elsewhere.length }) }) : null,
       h("h4", { text: t("tickets") }),
+      s.tickets.length ? null : h("p", { class: "meta", text: t("no_tickets") }),
       h("ul", { class: "story" }, s.tickets.slice(0, 8).map((x) => h("li", {},
         x.id === ticketId ? h("strong", { text: `#${x.id} ` }) : h("button", { type: "button", class: "link", text: `#${x.id}`, onclick: () => ctx.openTicket(x.id) }),
         ` ${x.subject || ""} · ${t(`status_${x.status}`)}${x.end_reason ? ` (${t(`end_${x.end_reason}`)})` : ""}${x.csat_score != null ? ` · ★${x.csat_score}` : ""}`))));
@@ -308,7 +310,7 @@ export function conversation(pane, ticketId, ctx) {
         writeOutbox();
       }
     } finally { flushing = false; }
-    if (!closed) load();
+    if (!closed) { load(); ctx.refresh(); } // the first reply moves the deadline in the queue too
   }
 
   function showCollision(messages, refused) {
@@ -320,8 +322,15 @@ export function conversation(pane, ticketId, ctx) {
   // --- actions --------------------------------------------------------------------------------
   async function change(path, body) {
     await api(`/v1/agent/tickets/${ticketId}/${path}`, { method: "POST", body: { ...body, expected_version: detail.version } });
+    await afterChange();
+  }
+
+  // the queue, the customer's story and the header all show the new state; focus stays here
+  async function afterChange() {
     ctx.refresh();
     await load();
+    loadStory();
+    title.focus();
   }
 
   async function tierChange(path) {
@@ -329,8 +338,7 @@ export function conversation(pane, ticketId, ctx) {
     if (!text) { note.focus(); throw new ApiError(422, { detail: t("note_for_tier") }); }
     await api(`/v1/agent/tickets/${ticketId}/${path}`, { method: "POST", body: { note: text, expected_version: detail.version } });
     note.value = "";
-    ctx.refresh();
-    await load();
+    await afterChange();
   }
 
   async function promote() {

@@ -22,8 +22,10 @@ export function due(ticket) {
   if (!ticket.due_at || ["resolved", "closed", "cancelled"].includes(ticket.status)) return null;
   const minutes = Math.round((new Date(ticket.due_at) - Date.now()) / 60000);
   const cls = minutes < 0 ? "due red" : minutes < 5 ? "due amber" : "due";
-  return h("span", { class: cls, "data-due": ticket.due_at,
-    text: minutes < 0 ? t("overdue_min", { n: -minutes }) : t("due_in_min", { n: minutes }) });
+  const far = Math.abs(minutes) >= 120; // past two hours, whole hours read better
+  const n = far ? Math.round(Math.abs(minutes) / 60) : Math.abs(minutes);
+  const key = minutes < 0 ? (far ? "overdue_h" : "overdue_min") : (far ? "due_in_h" : "due_in_min");
+  return h("span", { class: cls, "data-due": ticket.due_at, text: t(key, { n }) });
 }
 
 export function desk(main, session, logout) {

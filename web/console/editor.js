@@ -10,7 +10,7 @@ const LANGUAGES = ["en", "el", "ru", "sr"];
 let language = "en";
 
 export function articles(container, session) {
-  const q = h("input", { id: "kb-q", type: "search", "aria-label": t("search_articles") });
+  const q = h("input", { id: "kb-q", type: "search" });
   const show = h("select", { id: "kb-show", "aria-label": t("show"), onchange: () => load() },
     [["", "kb_all"], ["draft", "kb_drafts"], ["published", "kb_published"], ["archived", "kb_archived"], ["from_tickets", "kb_from_tickets"]]
       .map(([value, key]) => h("option", { value, text: t(key) })));
@@ -20,8 +20,8 @@ export function articles(container, session) {
   const ctx = { pane, session, reload: () => load() };
   const side = h("nav", { class: "side", "aria-label": t("knowledge_base") },
     h("h2", { text: t("screen_articles") }),
-    h("form", { class: "actions", role: "search", onsubmit: (ev) => { ev.preventDefault(); load(); } },
-      q, h("button", { type: "submit", text: t("search") })),
+    h("form", { class: "toolbar", role: "search", onsubmit: (ev) => { ev.preventDefault(); load(); } },
+      h("label", { for: "kb-q", text: t("search_articles") }), q, h("button", { type: "submit", text: t("search") })),
     h("div", { class: "toolbar" }, show,
       h("button", { type: "button", class: "quiet", text: t("new_article"), onclick: () => newArticle(ctx) })),
     list);
@@ -170,7 +170,7 @@ async function open(id, ctx, wanted, notice) {
   async function loadVersions() {
     let list;
     try { list = (await api(`${path}/versions`)).versions; } catch { return; }
-    const diffBox = h("pre", { class: "diff", role: "region", "aria-live": "polite", tabindex: "0", "aria-label": t("changes") });
+    const diffBox = h("pre", { class: "diff", role: "region", "aria-live": "polite", tabindex: "0", "aria-label": t("changes"), hidden: true });
     fill(versions, h("h3", { text: t("history_versions") }),
       h("ol", { reversed: true }, [...list].reverse().map((v) => h("li", {},
         h("strong", { text: t("version_n", { n: v.number }) }), v.number === tr.published_version ? h("span", { class: "badge", text: t("live") }) : null,
@@ -195,6 +195,7 @@ async function open(id, ctx, wanted, notice) {
 }
 
 function showDiff(box, diff) {
+  box.hidden = false;
   fill(box, ...diff.split("\n").map((line) => h("span", {
     class: line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : "",
     text: `${line}\n` })));

@@ -40,7 +40,7 @@ const en = {
   canned: "Canned response", canned_pick: "choose…", insert: "Insert", search_kb: "Search the KB", search: "Search",
   searching: "Searching…", search_results: "Search results", no_results: "No match.",
   suggested_answers: "Suggested answers", no_suggestions: "No article matches this conversation.",
-  article_link: "article", sending: "sending…", waiting_for_connection: "not sent yet — waiting for the connection",
+  article_link: "open the article", sending: "sending…", waiting_for_connection: "not sent yet — waiting for the connection",
   collision_meanwhile: "New messages arrived since you started writing:",
   collision_refused: "Not sent: new messages arrived since you started writing. Read them; your reply is back in the box.",
   also_viewing: "Also viewing: {names}", customer_typing: "The customer is typing…", colleague_typing: "A colleague is typing…",
@@ -102,6 +102,8 @@ const en = {
   fig_median_first_response: "Median first response", fig_median_resolution: "Median resolution",
   fig_sla_warnings: "SLA warnings", fig_sla_breaches: "SLA breaches", fig_csat: "Satisfaction",
   resolved_by_tier: "Resolved per tier", handoff_reasons: "Why customers were handed over", end_reasons: "How handoffs ended",
+  due_in_h: "due in {n} h", overdue_h: "overdue {n} h", skip: "Skip to content", channel_widget: "chat", channel_email: "email",
+  no_tickets: "No tickets yet.",
 };
 
 // Greek: «αίτημα» for a ticket, «κλιμάκωση» for escalating, «ουρά» for the queue, «πρόταση» for an offer.
@@ -208,6 +210,8 @@ const el = {
   fig_median_first_response: "Διάμεσος χρόνος πρώτης απάντησης", fig_median_resolution: "Διάμεσος χρόνος επίλυσης",
   fig_sla_warnings: "Προειδοποιήσεις SLA", fig_sla_breaches: "Παραβιάσεις SLA", fig_csat: "Ικανοποίηση",
   resolved_by_tier: "Επιλύσεις ανά επίπεδο", handoff_reasons: "Γιατί μεταβιβάστηκαν οι πελάτες", end_reasons: "Πώς έληξαν οι μεταβιβάσεις",
+  due_in_h: "λήγει σε {n} ώρ.", overdue_h: "εκπρόθεσμο κατά {n} ώρ.", skip: "Μετάβαση στο περιεχόμενο", channel_widget: "συνομιλία",
+  channel_email: "ηλ. ταχυδρομείο", no_tickets: "Κανένα αίτημα ακόμη.",
 };
 
 // Russian: «обращение» for a ticket, «эскалировать» for escalating, «очередь» for the queue, «предложение» for an offer,
@@ -313,6 +317,8 @@ const ru = {
   fig_median_first_response: "Медиана первого ответа", fig_median_resolution: "Медиана решения",
   fig_sla_warnings: "Предупреждения SLA", fig_sla_breaches: "Нарушения SLA", fig_csat: "Удовлетворённость",
   resolved_by_tier: "Решено по линиям", handoff_reasons: "Почему клиентов передали операторам", end_reasons: "Чем закончились передачи",
+  due_in_h: "срок через {n} ч", overdue_h: "просрочено на {n} ч", skip: "Перейти к содержимому", channel_widget: "чат",
+  channel_email: "эл. почта", no_tickets: "Обращений пока нет.",
 };
 
 // Serbian (ekavian), written in Latin; the Cyrillic is generated from it below. «tiket» for a ticket, «eskalirati»
@@ -418,6 +424,8 @@ const srLatn = {
   fig_median_first_response: "Medijana prvog odgovora", fig_median_resolution: "Medijana rešavanja",
   fig_sla_warnings: "SLA upozorenja", fig_sla_breaches: "SLA prekoračenja", fig_csat: "Zadovoljstvo",
   resolved_by_tier: "Rešeno po nivou", handoff_reasons: "Zašto su korisnici predati agentu", end_reasons: "Kako su se predaje završile",
+  due_in_h: "rok za {n} h", overdue_h: "kasni {n} h", skip: "Preskoči na sadržaj", channel_widget: "čet", channel_email: "imejl",
+  no_tickets: "Još nema tiketa.",
 };
 
 // Serbian Cyrillic is the Latin text letter for letter (lj, nj and dž are one letter each). {placeholders}, product

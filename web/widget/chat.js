@@ -188,7 +188,8 @@ export function mount(shadow, cfg) {
     var p = frame.payload || {};
     var box = el("div", "tz-msg tz-" + frame.sender);
     if (frame.sender === "agent") box.appendChild(el("span", "tz-who", p.agent_name || T.agent));
-    if (frame.sender === "bot" && p.kind === "answer") box.appendChild(markdown(frame.text || ""));
+    // KB answers, and agents' replies (often an inserted KB answer), in the same safe subset
+    if ((frame.sender === "bot" && p.kind === "answer") || frame.sender === "agent") box.appendChild(markdown(frame.text || ""));
     else box.appendChild(document.createTextNode(frame.text || ""));
     if (p.article && p.article.url) {
       var href = safeUrl(p.article.url);
@@ -208,6 +209,8 @@ export function mount(shadow, cfg) {
     });
     log.insertBefore(box, later);
     if (frame.sender === "system" && p.csat && p.csat.ticket_id) log.insertBefore(csat(p.csat), box.nextSibling);
+    // a person took the chat: the "leave your email" form has done its job
+    if (p.kind === "agent_joined") log.querySelectorAll("[data-testid=tz-email]").forEach(function (f) { f.remove(); });
     if ((frame.sender === "bot" || frame.sender === "system") && p.follow_up && p.follow_up.ask_email) log.insertBefore(emailForm(p.follow_up), box.nextSibling);
     if (frame.sender !== "customer" && Array.isArray(p.buttons) && p.buttons.length) {
       var row = el("div", "tz-buttons");
@@ -371,6 +374,7 @@ export function mount(shadow, cfg) {
         queueEl.classList.toggle("tz-waiting", waiting);
         queueText.textContent = waiting ? String(f.text || "") : "";
         if (f.leave_label) queueLeave.textContent = String(f.leave_label);
+        log.scrollTop = log.scrollHeight; // the panel took room: keep the newest line in view
       } else if (f.type === "typing" && f.sender === "agent") {
         statusEl.textContent = T.typing;
         clearTimeout(typingTimer);

@@ -29,11 +29,12 @@ def make_agent(
     skills: Sequence[str] = (),
     chat_capacity: int = 5,
     presence: Presence = Presence.OFFLINE,
+    name: str = "Test Agent",
 ) -> Agent:
     agent = agents.create_agent(
         session,
         email=f"agent-{uuid.uuid4().hex[:8]}@example.test",
-        name="Test Agent",
+        name=name,
         password="correct horse battery",
         role=role,
         tier=tier,

@@ -148,6 +148,17 @@ class TestClaims:
         assert error.value.data is not None
         assert error.value.data["ticket"]["assignee_id"] == alice.id
 
+    def test_the_customer_is_told_who_took_it_in_their_language(self, session: Session) -> None:
+        ticket = make_ticket(session, language="el", text="θέλω άνθρωπο")
+        agent = make_agent(session, name="Ελένη")
+        tickets.claim(session, HUB, agent=agent, ticket_id=ticket.id)
+        last = session.scalars(
+            select(Message).where(Message.conversation_id == ticket.conversation_id)
+            .order_by(Message.seq.desc())
+        ).first()  # fmt: skip
+        assert last is not None and last.sender == "system"
+        assert last.text == "Ο/Η Ελένη μπήκε στη συνομιλία."
+
     def test_claim_of_unknown_ticket_is_404(self, session: Session) -> None:
         with pytest.raises(TicketNotFound):
             tickets.claim(session, HUB, agent=make_agent(session), ticket_id=999_999)
@@ -215,8 +226,9 @@ class TestEscalation:
         with pytest.raises(TicketNotFound):
             tickets.ticket_for(session, l1, ticket.id)
         detail = tickets.detail(session, l2, ticket.id)
-        assert [m.text for m in detail.transcript][:2] == ["my invoice is wrong",
-                                                           "Checking your invoice"]  # fmt: skip
+        assert [m.text for m in detail.transcript][:3] == [
+            "my invoice is wrong", "Test Agent joined the chat.", "Checking your invoice",
+        ]  # fmt: skip
         kinds = [(e.kind, e.data.get("text") or e.data.get("note")) for e in detail.events]
         assert ("note", "VAT id looks wrong") in kinds
         assert ("escalated", "needs billing L2") in kinds
