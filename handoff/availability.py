@@ -1,6 +1,7 @@
-"""Can a person take this ticket now? The honest answer a customer gets at handoff: live help,
-or — outside business hours, with nobody who could take it online, or on a plan without live
-support — when to expect an answer, with the offer of an email follow-up."""
+"""Can a person take this ticket now? The honest answer a customer gets at handoff: live help
+when someone who could take it is online (routing offers it to them, business hours or not), or
+— on a plan without live support, outside business hours, or with nobody online who could take
+it — when to expect an answer, with the offer of an email follow-up."""
 
 from __future__ import annotations
 
@@ -43,13 +44,15 @@ def availability(session: Session, policy: Policy, ticket: Ticket, now: datetime
     expected = ticket.first_response_due_at
     if not plan.live_support:
         return Availability(Path.EMAIL_ONLY, expected)
+    # someone who could take it is online (even working late): that is the truth to tell, and
+    # routing offers it to them; business hours still set the deadlines
+    need = need_of(ticket)
+    if any(matches(c, need) for c in candidates(session)):
+        return Availability(Path.LIVE, expected)
     team = policy.team
     if not is_open(team, now):
         return Availability(Path.CLOSED, expected, next_opening(team, now))
-    need = need_of(ticket)
-    if not any(matches(c, need) for c in candidates(session)):
-        return Availability(Path.NO_AGENT, expected)
-    return Availability(Path.LIVE, expected)
+    return Availability(Path.NO_AGENT, expected)
 
 
 def remember(ticket: Ticket, found: Availability) -> None:
