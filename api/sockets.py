@@ -7,6 +7,7 @@ import contextlib
 import json
 from collections.abc import Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import WebSocket, WebSocketDisconnect
 
@@ -41,6 +42,23 @@ async def receive_text(websocket: WebSocket, max_bytes: int) -> str | None:
         return None
     text: str = raw
     return text
+
+
+CLOSE_FORBIDDEN_ORIGIN = 4403
+
+
+def origin_allowed(websocket: WebSocket, allowed: list[str]) -> bool:
+    """May a browser page from the handshake's ``Origin`` open this socket? Its own origin (the
+    api's host) always; others only when listed (``"*"``: any). A client that sends no Origin
+    is not a browser, and an Origin check cannot stop it anyway (its token still must be valid).
+    Stops another site's page from opening a socket in a logged-in agent's browser."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    parsed = urlsplit(origin)
+    if parsed.netloc and parsed.netloc == websocket.headers.get("host"):
+        return True
+    return "*" in allowed or origin.rstrip("/") in {a.rstrip("/") for a in allowed}
 
 
 class BadFrame(ValueError):

@@ -68,7 +68,11 @@ class Settings(BaseSettings):
     agent_token_ttl_seconds: int = 8 * 3600
     customer_token_ttl_seconds: int = 30 * 24 * 3600
 
+    #: Sites that embed the widget (its HTTP calls and its socket); "*": any.
     cors_origins: list[str] = ["*"]
+    #: Origins besides the api's own whose pages may open the agent socket (a console served
+    #: elsewhere); by default only the api's own /console.
+    console_origins: list[str] = []
 
     max_message_chars: int = 4000
     max_frame_bytes: int = 64 * 1024

@@ -22,9 +22,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api import tokens
 from api.sockets import (
+    CLOSE_FORBIDDEN_ORIGIN,
     CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORIZED,
     BadFrame,
+    origin_allowed,
     parse_frame,
     receive_text,
     run_pair,
@@ -145,6 +147,9 @@ def _agent_for(state: AppState, token: str) -> Agent:
 async def agent_socket(websocket: WebSocket, token: str = Query("")) -> None:
     """Agents, leads and admins (agent token): live desk events, authorised per event."""
     state: AppState = websocket.app.state.tierzero
+    if not origin_allowed(websocket, state.settings.console_origins):
+        await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)  # before accept: an HTTP 403
+        return
     await websocket.accept()
     try:
         agent = await to_thread.run_sync(_agent_for, state, token)

@@ -17,9 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from api import tokens
 from api.deps import CurrentCustomer, ReadSessionDep, SessionDep, StateDep
 from api.sockets import (
+    CLOSE_FORBIDDEN_ORIGIN,
     CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORIZED,
     BadFrame,
+    origin_allowed,
     parse_frame,
     receive_text,
     run_pair,
@@ -174,6 +176,9 @@ async def chat_socket(
 ) -> None:
     """The token's customer only: their conversation, live, replaying what came after ``since``."""
     state = _state(websocket)
+    if not origin_allowed(websocket, state.settings.cors_origins):
+        await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)  # before accept: an HTTP 403
+        return
     await websocket.accept()
     try:
         claims = tokens.verify(state.settings.secret_key, token, kind="customer")

@@ -1,0 +1,67 @@
+"""A page on another site cannot open a socket in a visitor's browser: the agent socket takes
+the api's own origin (and listed console origins) only, the widget socket the sites that embed
+it. Without an Origin (not a browser) the token alone decides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from api.main import create_app
+from handoff import agents
+from handoff.lifecycle import Role
+from tests.databases import fresh_database
+from tierzero.db import make_engine, make_session_factory, unit_of_work
+from tierzero.settings import Settings
+
+PASSWORD = "socket-origin-password"
+SHOP = "https://shop.example"
+EVIL = "https://evil.example"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    var = tmp_path_factory.mktemp("var")
+    with fresh_database("sqlite", var) as url:
+        with unit_of_work(make_session_factory(make_engine(url))) as session:
+            agents.create_agent(session, email="alice@o.test", name="Alice", password=PASSWORD,
+                                role=Role.AGENT)  # fmt: skip
+        app: FastAPI = create_app(Settings(
+            environment="test", database_url=url, var_dir=var, kb_dense="off",
+            secret_key="socket-origin-test-secret-key-long-enough",
+            internal_token="socket-origin-test-internal-token", cors_origins=[SHOP],
+        ))  # fmt: skip
+        with TestClient(app) as test_client:
+            yield test_client
+
+
+def opens(client: TestClient, path: str, origin: str | None) -> bool:
+    headers = {"origin": origin} if origin else {}
+    try:
+        with client.websocket_connect(path, headers=headers) as socket:
+            socket.receive_json()
+            return True
+    except WebSocketDisconnect as closed:
+        assert closed.code == 4403, closed.code
+        return False
+
+
+def test_the_agent_socket_takes_its_own_origin_only(client: TestClient) -> None:
+    login = client.post("/v1/agent/login", json={"email": "alice@o.test", "password": PASSWORD})
+    path = f"/v1/agent/ws?token={login.json()['access_token']}"
+    assert opens(client, path, "http://testserver")  # the api's own /console
+    assert opens(client, path, None)
+    assert not opens(client, path, EVIL)
+    assert not opens(client, path, SHOP)  # a widget site is no console
+
+
+def test_the_widget_socket_takes_the_sites_that_embed_it(client: TestClient) -> None:
+    session = client.post("/v1/widget/sessions", json={"language": "en"}).json()
+    path = f"/v1/widget/ws?token={session['token']}"
+    assert opens(client, path, SHOP)
+    assert opens(client, path, "http://testserver")
+    assert not opens(client, path, EVIL)
