@@ -299,17 +299,31 @@ def _check_key(key: str) -> str:
     return key
 
 
+#: Something a browser would read as a tag or a comment (``<img …>``, ``</b>``, ``<!--``).
+MARKUP = re.compile(r"<\s*/?\s*[A-Za-z][^>]*>|<!--")
+
+
+def plain(text: str, what: str) -> str:
+    """Titles, questions, tags, categories and notes are plain text everywhere they are shown
+    (widget, console, help centre, exports): markup is refused on the way in, so no consumer
+    has to remember to escape it. Answers are Markdown, sanitised by ``kb.render``."""
+    found = MARKUP.search(text)
+    if found:
+        raise InvalidArticle(f"{what} is plain text: remove the markup {found.group(0)[:40]!r}")
+    return text
+
+
 def _check_category(category: str | None) -> str | None:
     if category is None:
         return None
-    category = " ".join(_clean(category).split())
+    category = plain(" ".join(_clean(category).split()), "the category")
     if len(category) > MAX_CATEGORY_CHARS:
         raise InvalidArticle(f"category is longer than {MAX_CATEGORY_CHARS} characters")
     return category or None
 
 
 def _check_tags(tags: Iterable[str]) -> list[str]:
-    cleaned = [" ".join(_clean(tag).split()) for tag in tags]
+    cleaned = [plain(" ".join(_clean(tag).split()), "a tag") for tag in tags]
     unique = list(dict.fromkeys(tag for tag in cleaned if tag))
     if len(unique) > MAX_TAGS:
         raise InvalidArticle(f"at most {MAX_TAGS} tags")
@@ -327,7 +341,7 @@ class Content:
 
 def check_content(title: str, answer: str, questions: Iterable[str]) -> Content:
     """Limits and safety of one translation's content; raises InvalidArticle / UnsafeContent."""
-    title = " ".join(_clean(title).split())
+    title = plain(" ".join(_clean(title).split()), "the title")
     answer = _clean(answer).strip()
     if not title:
         raise InvalidArticle("title is missing")
@@ -343,7 +357,7 @@ def check_content(title: str, answer: str, questions: Iterable[str]) -> Content:
     seen: set[str] = set()
     kept: list[str] = []
     for question in questions:
-        text = " ".join(_clean(question).split())
+        text = plain(" ".join(_clean(question).split()), "an example question")
         if not text or text.casefold() in seen:
             continue
         if len(text) > MAX_QUESTION_CHARS:
@@ -360,7 +374,7 @@ def check_content(title: str, answer: str, questions: Iterable[str]) -> Content:
 def _check_note(note: str | None) -> str | None:
     if note is None:
         return None
-    note = " ".join(_clean(note).split())
+    note = plain(" ".join(_clean(note).split()), "the note")
     return note[:MAX_NOTE_CHARS] or None
 
 

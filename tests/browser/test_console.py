@@ -112,6 +112,7 @@ def test_an_agent_handles_a_chat_in_the_console(browser: Browser, stack: Stack) 
 QUESTION = "can I bring my parrot to the Nimbus shop in Novi Sad?"
 
 
+TITLE = "Birds in Nimbus shops"
 HOSTILE_TITLE = 'Birds <img src=x onerror="alert(2)"> in Nimbus shops'
 NEW_ANSWER = "Small birds in a **cage** are welcome in every Nimbus shop."
 
@@ -135,7 +136,7 @@ def test_an_editor_changes_an_answer_and_the_bot_and_help_centre_use_it(
     key = f"birds-{uuid.uuid4().hex[:6]}"
     with httpx.Client(base_url=stack.base_url, headers=stack.login("eve"), timeout=30) as kb:
         made = kb.post("/v1/kb/articles", json={
-            "key": key, "title": HOSTILE_TITLE, "category": "shops",
+            "key": key, "title": TITLE, "category": "shops",
             "answer": "Birds stay outside, sorry.",
             "questions": ["can I bring my bird to the shop", "are parrots allowed in Nimbus shops",
                           "may I come to the store with my budgie", "bird policy in your shops",
@@ -156,7 +157,7 @@ def test_an_editor_changes_an_answer_and_the_bot_and_help_centre_use_it(
         trial = page.get_by_label("A customer's question")
         trial.fill(QUESTION)
         expect(page.get_by_text("The bot would answer with:")).to_be_visible(timeout=15_000)
-        expect(page.locator("#kb-pane ol li").first).to_contain_text(HOSTILE_TITLE)  # as text
+        expect(page.locator("#kb-pane ol li").first).to_contain_text(TITLE)
         page.get_by_role("button", name="Save and publish").click()
         expect(page.get_by_role("status")).to_contain_text("Version 2 is live", timeout=15_000)
         assert _bot_answer(stack) == NEW_ANSWER
@@ -170,13 +171,16 @@ def test_an_editor_changes_an_answer_and_the_bot_and_help_centre_use_it(
         page.get_by_role("button", name="Roll back to version 1").click()
         expect(page.get_by_role("status")).to_contain_text("live again", timeout=15_000)
         assert _bot_answer(stack) == "Birds stay outside, sorry."
+        page.get_by_label("Title").fill(HOSTILE_TITLE)  # titles are plain text: refused, said why
+        page.get_by_role("button", name="Save draft").click()
+        expect(page.locator("#kb-pane p.error")).to_contain_text("plain text", timeout=15_000)
         assert page.evaluate("document.querySelectorAll('#kb-pane img').length") == 0
 
         page.goto(stack.base_url + "/")  # the customer's widget shows the title as text
         page.get_by_test_id("tz-launch").click()
         page.get_by_label("Message").fill(QUESTION)
         page.keyboard.press("Enter")
-        expect(page.locator("a.tz-article").last).to_have_text(HOSTILE_TITLE, timeout=30_000)
+        expect(page.locator("a.tz-article").last).to_have_text(TITLE, timeout=30_000)
         shadow = "document.querySelector('[data-tierzero=widget]').shadowRoot"
         assert page.evaluate(f"{shadow}.querySelectorAll('.tz-msg').length") > 0
         assert page.evaluate(f"{shadow}.querySelectorAll('img').length") == 0

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.main import create_app
@@ -19,6 +20,7 @@ from handoff import agents
 from handoff.lifecycle import Role
 from handoff.models import Conversation, Customer
 from kb import service as kb_service
+from kb.models import ArticleTranslation, ArticleVersion
 from tests.databases import backends, fresh_database
 from tierzero.db import make_engine, make_session_factory, unit_of_work
 from tierzero.settings import Settings
@@ -369,9 +371,19 @@ class TestStatsAndTry:
 
 
 class TestPublicPage:
+    def test_markup_in_a_title_is_refused(self, api: Api) -> None:
+        hostile = {**ARTICLE, "title": "<script>alert(1)</script> Reset"}
+        refused = api.client.post("/v1/kb/articles", json=hostile, headers=api.headers)
+        assert refused.status_code == 400, refused.text
+        assert "plain text" in refused.json()["detail"]
+
     def test_page_escapes_text_and_runs_no_script(self, api: Api) -> None:
-        article = api.create({**ARTICLE, "title": "<script>alert(1)</script> Reset"})
+        article = api.create(ARTICLE)
         api.client.post(f"{api.path(article['id'])}/publish", headers=api.headers)
+        # a title stored before titles were checked for markup still renders as text
+        with unit_of_work(api.factory) as session:
+            for model in (ArticleVersion, ArticleTranslation):
+                session.execute(update(model).values(title="<script>alert(1)</script> Reset"))
         moved = api.client.get("/kb/articles/password-reset?lang=ru", follow_redirects=False)
         assert moved.status_code == 301
         assert moved.headers["location"] == "/help/ru/articles/password-reset"

@@ -119,6 +119,37 @@ def found(index: KbIndex, text: str, language: str = "en") -> set[int]:
     return {hit.article_id for hit in index.search(text, language=language, limit=5).hits}
 
 
+class TestPlainText:
+    """Titles, questions, tags, categories and notes are plain text: markup is refused on the way
+    in (answers are Markdown and sanitised when rendered)."""
+
+    @pytest.mark.parametrize(
+        "field,value",
+        [("title", '<img src=x onerror="alert(1)"> Reset'), ("questions", ["how <b>do</b> I"]),
+         ("tags", ["<script>x</script>"]), ("category", "acc<!-- x -->ount")],
+    )  # fmt: skip
+    def test_markup_is_refused_with_the_reason(
+        self, session: Session, field: str, value: object
+    ) -> None:
+        body: dict[str, Any] = {**fields(RESET), "category": "account", "tags": ["password"]}
+        body[field] = value
+        with pytest.raises(InvalidArticle, match="plain text"):
+            service.create_article(session, key="hostile", language="en", author=EDITOR, **body)
+
+    def test_a_note_with_markup_is_refused_and_comparisons_are_fine(self, session: Session) -> None:
+        article_id = make_article(session)
+        changed = {**fields(RESET), "answer": "A new answer."}
+        with pytest.raises(InvalidArticle, match="plain text"):
+            service.update_translation(session, article_id, "en", expected_version=1,
+                                       **changed, author=EDITOR, note="<i>fix</i>")  # fmt: skip
+        saved = service.update_translation(
+            session, article_id, "en", expected_version=1, author=EDITOR,
+            title="Plans under 5 € (< 10 €) and > 3 €", answer=RESET.answer,
+            questions=["is 3 < 5?", "a <- b", "<3 the app"],
+        )  # fmt: skip
+        assert saved.current.title == "Plans under 5 € (< 10 €) and > 3 €"
+
+
 class TestCreateArticle:
     def test_new_article_is_a_draft_at_version_1(self, session: Session) -> None:
         article_id = make_article(session)
