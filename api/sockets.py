@@ -61,6 +61,36 @@ def origin_allowed(websocket: WebSocket, allowed: list[str]) -> bool:
     return "*" in allowed or origin.rstrip("/") in {a.rstrip("/") for a in allowed}
 
 
+#: How long a new socket may take to send its ``auth`` frame.
+AUTH_SECONDS = 10.0
+
+
+async def first_frame_token(websocket: WebSocket, max_bytes: int) -> str | None:
+    """The bearer token from the socket's first frame, ``{"type": "auth", "token": "…"}``.
+
+    Tokens never travel in the URL (reverse proxies and access logs keep URLs). ``None`` when
+    the socket was closed instead: 4401 for anything but an auth frame within ``AUTH_SECONDS``.
+    """
+    try:
+        raw = await asyncio.wait_for(receive_text(websocket, max_bytes), AUTH_SECONDS)
+    except TimeoutError:
+        await websocket.close(code=CLOSE_UNAUTHORIZED, reason="send the auth frame first")
+        return None
+    if raw is None:
+        return None
+    try:
+        frame = parse_frame(raw)
+    except BadFrame:
+        frame = None
+    token = frame.get("token") if isinstance(frame, dict) and frame.get("type") == "auth" else None
+    if not isinstance(token, str) or not token:
+        await websocket.close(
+            code=CLOSE_UNAUTHORIZED, reason='first send {"type": "auth", "token": …}'
+        )
+        return None
+    return token
+
+
 class BadFrame(ValueError):
     """A text frame that is not JSON the server can read (the message says why)."""
 

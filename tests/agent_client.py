@@ -29,7 +29,8 @@ class AgentClient:
 
     def connect(self) -> dict[str, Any]:
         ws_base = str(self.http.base_url).replace("http://", "ws://").rstrip("/")
-        self.socket = connect(f"{ws_base}/v1/agent/ws?token={self.token}", open_timeout=10)
+        self.socket = connect(f"{ws_base}/v1/agent/ws", open_timeout=10)
+        self.socket.send(json.dumps({"type": "auth", "token": self.token}))
         return self.wait_for(lambda f: f["type"] == "hello")
 
     def send(self, frame: dict[str, Any]) -> None:

@@ -39,8 +39,9 @@ class Customer:
         self.token = token
         self.frames: list[dict[str, Any]] = []
         self.socket: ClientConnection = connect(
-            f"{ws_url}?token={token}&since={since}", open_timeout=10, max_size=2**22
+            f"{ws_url}?since={since}", open_timeout=10, max_size=2**22
         )
+        self.socket.send(json.dumps({"type": "auth", "token": token}))  # never in the URL
 
     def close(self) -> None:
         self.socket.close()

@@ -1,14 +1,15 @@
 """The agent WebSocket: offers, queue changes, the viewed tickets' messages, notes, typing and
 who else is looking — each authorised on the server.
 
-Who may call: an agent, lead or admin with a valid agent token (``?token=``). On connect it
-hears its own ``agent:{id}`` topic and the queues of the tiers it may see. Client frames:
-``{"type": "view", "ticket_id": n}`` (only a ticket of a visible tier: its conversation and its
-agent-only topic), ``{"type": "unview", "ticket_id": n}``, ``{"type": "typing", "ticket_id": n}``
-(only the assignee; the customer sees it) and ``{"type": "ping"}``. Every ticket-bearing frame
-is checked again before it is sent: a ticket that left the agent's tiers is dropped from view.
-When an online agent's last socket closes, they go offline (no new offers; their chats are
-re-queued after the grace period unless they come back).
+Who may call: an agent, lead or admin with a valid agent token, sent as the first frame
+(``{"type": "auth", "token": …}``). On connect it hears its own ``agent:{id}`` topic and the
+queues of the tiers it may see. Client frames: ``{"type": "view", "ticket_id": n}`` (only a
+ticket of a visible tier: its conversation and its agent-only topic), ``{"type": "unview",
+"ticket_id": n}``, ``{"type": "typing", "ticket_id": n}`` (only the assignee; the customer sees
+it) and ``{"type": "ping"}``. Every ticket-bearing frame is checked again before it is sent: a
+ticket that left the agent's tiers is dropped from view. When an online agent's last socket
+closes, they go offline (no new offers; their chats are re-queued after the grace period unless
+they come back).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 from typing import Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api import tokens
@@ -26,6 +27,7 @@ from api.sockets import (
     CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORIZED,
     BadFrame,
+    first_frame_token,
     origin_allowed,
     parse_frame,
     receive_text,
@@ -144,13 +146,17 @@ def _agent_for(state: AppState, token: str) -> Agent:
 
 
 @router.websocket("/ws")
-async def agent_socket(websocket: WebSocket, token: str = Query("")) -> None:
-    """Agents, leads and admins (agent token): live desk events, authorised per event."""
+async def agent_socket(websocket: WebSocket) -> None:
+    """Agents, leads and admins (agent token, sent in the first frame: ``{"type": "auth",
+    "token": …}``): live desk events, authorised per event."""
     state: AppState = websocket.app.state.tierzero
     if not origin_allowed(websocket, state.settings.console_origins):
         await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)  # before accept: an HTTP 403
         return
     await websocket.accept()
+    token = await first_frame_token(websocket, state.settings.max_frame_bytes)
+    if token is None:
+        return
     try:
         agent = await to_thread.run_sync(_agent_for, state, token)
     except TierZeroError as exc:

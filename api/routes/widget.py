@@ -21,6 +21,7 @@ from api.sockets import (
     CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORIZED,
     BadFrame,
+    first_frame_token,
     origin_allowed,
     parse_frame,
     receive_text,
@@ -171,15 +172,17 @@ _bot_turns: set[asyncio.Task[None]] = set()
 
 
 @router.websocket("/ws")
-async def chat_socket(
-    websocket: WebSocket, token: str = Query(""), since: int = Query(0, ge=0, le=MAX_DB_INT)
-) -> None:
-    """The token's customer only: their conversation, live, replaying what came after ``since``."""
+async def chat_socket(websocket: WebSocket, since: int = Query(0, ge=0, le=MAX_DB_INT)) -> None:
+    """The token's customer only (sent in the first frame, ``{"type": "auth", "token": …}``):
+    their conversation, live, replaying what came after ``since``."""
     state = _state(websocket)
     if not origin_allowed(websocket, state.settings.cors_origins):
         await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)  # before accept: an HTTP 403
         return
     await websocket.accept()
+    token = await first_frame_token(websocket, state.settings.max_frame_bytes)
+    if token is None:
+        return
     try:
         claims = tokens.verify(state.settings.secret_key, token, kind="customer")
         if claims.conversation_id is None:

@@ -201,7 +201,8 @@ def test_each_socket_opens_for_its_principals_only(world: World, principal: str,
         token = client.post("/v1/agent/login", json=who).json()["access_token"]
     allowed = principal in RULES["WS", path]
     try:
-        with client.websocket_connect(f"{path}?token={token}") as socket:
+        with client.websocket_connect(path) as socket:
+            socket.send_json({"type": "auth", "token": token})
             frame = socket.receive_json()
             opened = frame.get("type") != "error"
     except WebSocketDisconnect as closed:

@@ -32,7 +32,8 @@ def test_deeply_nested_json_from_a_customer_is_a_400_and_the_socket_stays(
 def test_deeply_nested_json_from_an_agent_is_a_400_and_the_socket_stays(stack: Stack) -> None:
     token = stack.login("alice")["Authorization"].split()[1]
     ws_url = stack.ws_url.replace("/v1/widget/ws", "/v1/agent/ws")
-    with connect(f"{ws_url}?token={token}", open_timeout=10) as agent:
+    with connect(ws_url, open_timeout=10) as agent:
+        agent.send(json.dumps({"type": "auth", "token": token}))
         hello = json.loads(agent.recv(timeout=10))
         assert hello["type"] == "hello"
         agent.send("{" + '"a":{' * 10_000 + "}" * 10_001)

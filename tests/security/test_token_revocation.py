@@ -46,7 +46,8 @@ def test_logout_ends_the_token_and_closes_its_sockets(client: TestClient) -> Non
     first, second = login(client, "alice@t.test"), login(client, "alice@t.test")
     assert client.get("/v1/agent/me", headers=first).status_code == 200
     token = first["Authorization"].split()[1]
-    with client.websocket_connect(f"/v1/agent/ws?token={token}") as socket:
+    with client.websocket_connect("/v1/agent/ws") as socket:
+        socket.send_json({"type": "auth", "token": token})
         assert socket.receive_json()["type"] == "hello"
         assert client.post("/v1/agent/logout", headers=first).status_code == 204
         with pytest.raises(WebSocketDisconnect):
@@ -57,8 +58,9 @@ def test_logout_ends_the_token_and_closes_its_sockets(client: TestClient) -> Non
         assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
     with (
         pytest.raises(WebSocketDisconnect) as closed,
-        client.websocket_connect(f"/v1/agent/ws?token={token}") as socket,
+        client.websocket_connect("/v1/agent/ws") as socket,
     ):
+        socket.send_json({"type": "auth", "token": token})
         socket.receive_json()
     assert closed.value.code == 4401
     assert client.get("/v1/agent/me", headers=login(client, "alice@t.test")).status_code == 200

@@ -170,9 +170,10 @@ function send(frame) { const ws = state?.ws; if (ws && ws.readyState === 1) ws.s
 
 function connect() {
   const s = state;
-  const ws = new WebSocket(`${location.origin.replace(/^http/, "ws")}/v1/agent/ws?token=${encodeURIComponent(s.session.token)}`);
+  const ws = new WebSocket(`${location.origin.replace(/^http/, "ws")}/v1/agent/ws`);
   s.ws = ws;
   ws.onopen = () => {
+    ws.send(JSON.stringify({ type: "auth", token: s.session.token })); // never in the URL
     s.retries = 0;
     setLive(t("live"), "ok");
     // whatever happened while the connection was away: read it again

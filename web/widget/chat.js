@@ -340,9 +340,10 @@ export function mount(shadow, cfg) {
   }
 
   function connect() {
-    var url = API.replace(/^http/, "ws") + "/v1/widget/ws?token=" + encodeURIComponent(state.token) + "&since=" + lastSeq;
-    ws = new WebSocket(url);
+    // the token goes in the first frame, never in the URL (proxies log URLs)
+    ws = new WebSocket(API.replace(/^http/, "ws") + "/v1/widget/ws?since=" + lastSeq);
     ws.onopen = function () {
+      ws.send(JSON.stringify({ type: "auth", token: state.token }));
       retry = 0;
       setStatus("online");
       Object.keys(pending).forEach(function (id) { transmit(pending[id]); });
