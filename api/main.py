@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import threading
 import time
@@ -11,7 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from anyio import to_thread
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -20,6 +21,7 @@ import actions.runtime
 from api.bodylimit import BodyLimit
 from api.desk import keep_queue_announced, keep_routing, keep_timers
 from api.errors import install_error_handlers
+from api.metrics import HttpTimer, Metrics
 from api.routes import agent, agent_ws, health, help, internal, widget
 from api.state import AppState, Limits
 from handoff.bot import RasaClient
@@ -29,6 +31,7 @@ from handoff.policy import load as load_policy
 from kb.index import KbIndex
 from tierzero import clock, migrate
 from tierzero.db import make_engine, make_session_factory, unit_of_work
+from tierzero.errors import Forbidden, Unauthorized
 from tierzero.hub import InMemoryHub
 from tierzero.settings import PROJECT_ROOT, Settings, get_settings
 
@@ -173,6 +176,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.tierzero = state
+    state.metrics = Metrics(state)
+    app.add_middleware(HttpTimer, metrics=state.metrics)
     from kb.importers import MAX_IMPORT_BYTES
 
     app.add_middleware(
@@ -230,6 +235,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             media_type="text/javascript; charset=utf-8",
             headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics(request: Request) -> Response:
+        """A Prometheus scraper: with ``Authorization: Bearer <TIERZERO_METRICS_TOKEN>``, or from
+        loopback (not proxied) when no metrics token is set."""
+        token = settings.metrics_token
+        if token:
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                raise Unauthorized("metrics need the metrics token")
+        elif not internal.is_loopback(request.client.host if request.client else None) or any(
+            name in request.headers for name in internal.FORWARDING_HEADERS
+        ):
+            raise Forbidden("metrics are loopback-only without TIERZERO_METRICS_TOKEN")
+        body, content_type = state.metrics.render()
+        return Response(body, media_type=content_type)
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:

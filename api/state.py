@@ -19,6 +19,7 @@ from tierzero.hub import InMemoryHub
 from tierzero.settings import Settings
 
 if TYPE_CHECKING:
+    from api.metrics import Metrics
     from kb.index import KbIndex
 
 
@@ -64,3 +65,5 @@ class AppState:
     customers: Connected = field(default_factory=Connected)
     kb: KbIndex | None = None
     kb_loaded: bool = False
+    #: Prometheus metrics (set by create_app, which needs the state to build them).
+    metrics: Metrics = field(init=False)

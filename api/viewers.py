@@ -52,6 +52,11 @@ class Connected:
         with self._lock:
             self._count[agent_id] += 1
 
+    def total(self) -> int:
+        """Open sockets (all agents, or all conversations)."""
+        with self._lock:
+            return sum(self._count.values())
+
     def closed(self, agent_id: int) -> bool:
         """True when that was the agent's last socket."""
         with self._lock:

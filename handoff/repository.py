@@ -499,6 +499,14 @@ def open_tickets_by_tier(session: Session, now: datetime) -> list[OpenGroup]:
             for t, s, n, oldest, late in rows]  # fmt: skip
 
 
+def handoffs_by_reason(session: Session) -> list[tuple[str, int]]:
+    """Every ticket ever handed off, per handoff reason (the metrics' counter)."""
+    rows = session.execute(
+        select(Ticket.handoff_reason, func.count()).group_by(Ticket.handoff_reason)
+    ).all()
+    return [(str(reason), int(n)) for reason, n in rows]
+
+
 def created_by_reason_and_end(
     session: Session, since: datetime, until: datetime
 ) -> list[tuple[str, str | None, int]]:

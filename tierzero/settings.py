@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     agent_token_ttl_seconds: int = 8 * 3600
     customer_token_ttl_seconds: int = 30 * 24 * 3600
 
+    #: Bearer token a Prometheus scraper sends to GET /metrics; unset: loopback scrapers only.
+    metrics_token: str | None = None
     #: Sites that embed the widget (its HTTP calls and its socket); "*": any.
     cors_origins: list[str] = ["*"]
     #: Origins besides the api's own whose pages may open the agent socket (a console served

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from anyio import to_thread
@@ -171,6 +172,11 @@ def _cancel(state: AppState, conversation_id: int) -> None:
 _bot_turns: set[asyncio.Task[None]] = set()
 
 
+async def _timed(state: AppState, turn: Coroutine[Any, Any, None]) -> None:
+    with state.metrics.bot_turn.time():
+        await turn
+
+
 @router.websocket("/ws")
 async def chat_socket(websocket: WebSocket, since: int = Query(0, ge=0, le=MAX_DB_INT)) -> None:
     """The token's customer only (sent in the first frame, ``{"type": "auth", "token": …}``):
@@ -312,7 +318,7 @@ async def _read(
             ack_frame(incoming.client_msg_id, stored.seq, duplicate=not stored.created)
         )
         if stored.created and stored.bot_mode:
-            task = asyncio.create_task(flow.bot_turn(conversation_id, stored))
+            task = asyncio.create_task(_timed(state, flow.bot_turn(conversation_id, stored)))
             _bot_turns.add(task)
             task.add_done_callback(_bot_turns.discard)
 

@@ -84,6 +84,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/agent/policy"): LEADS, ("GET", "/v1/agent/overview"): LEADS,
     ("WS", "/v1/agent/ws"): WORKERS,
     ("POST", "/internal/rasa/actions"): NOBODY,
+    ("GET", "/metrics"): NOBODY,  # a scraper with the metrics token, or loopback
     # the editors' KB
     ("GET", "/v1/kb/articles"): EDITORS, ("POST", "/v1/kb/articles"): EDITORS,
     ("GET", "/v1/kb/articles/{article_id}"): EDITORS,
