@@ -34,10 +34,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # the shape the OpenAPI schema declares for 422 (FastAPI's HTTPValidationError:
+        # loc, msg and type), plus our "error" name; never the rejected input itself
         problems = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", "")}
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""),
+             "type": e.get("type", "value_error")}
             for e in exc.errors()
-        ]
+        ]  # fmt: skip
         return JSONResponse(_body("ValidationError", problems), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

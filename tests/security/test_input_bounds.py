@@ -104,3 +104,20 @@ def test_huge_numbers_are_422_not_500(
         response = client.request(method, path, json=body, headers=bearer)
     assert response.status_code == 422, response.text  # refused before the database
     assert "Traceback" not in response.text
+
+
+def test_a_validation_error_has_the_shape_the_schema_declares(app: FastAPI) -> None:
+    """The OpenAPI schema promises HTTPValidationError for every 422; clients generated from
+    it must be able to read ours (a probe found ``type`` missing)."""
+    spec = app.openapi()
+    declared = spec["paths"]["/v1/widget/sessions"]["post"]["responses"]["422"]
+    ref = declared["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    envelope = spec["components"]["schemas"][ref]
+    item_ref = envelope["properties"]["detail"]["items"]["$ref"].rsplit("/", 1)[-1]
+    required = set(spec["components"]["schemas"][item_ref]["required"])
+    with TestClient(app) as client:
+        response = client.post("/v1/widget/sessions", json={"language": 5, "page_url": []})
+    assert response.status_code == 422
+    problems = response.json()["detail"]
+    assert problems and all(required <= set(p) for p in problems), (required, problems)
+    assert all(isinstance(p["msg"], str) and isinstance(p["type"], str) for p in problems)
