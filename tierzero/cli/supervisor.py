@@ -67,6 +67,9 @@ class Supervisor:
             sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
             "--host", self.settings.api_host, "--port", str(self.settings.api_port),
             "--log-level", "warning", "--no-server-header",
+            # wsproto answers every upgrade request; uvicorn's websockets implementations left
+            # one with a URL over 8 kB unanswered and the connection held (docs/security.md)
+            "--ws", "wsproto",
         ]  # fmt: skip
         return self._spawn("api", command, env)
 
