@@ -176,6 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.tierzero = state
+    state.flow.policy = policy  # a handoff without the bot (Rasa down) tells the same truth
     state.metrics = Metrics(state)
     app.add_middleware(HttpTimer, metrics=state.metrics)
     from kb.importers import MAX_IMPORT_BYTES

@@ -290,6 +290,51 @@ def hand_off_from_bot(
     return result
 
 
+def hand_off_and_tell(
+    session: Session,
+    hub: Hub,
+    *,
+    conversation_id: int,
+    intent: str | None,
+    language: str | None,
+    policy: Policy | None,
+) -> dict[str, Any]:
+    """Hand off and say what happens next: the ticket, the place in the queue, or — when nobody
+    can take it now — the truth with when to expect an answer and an email follow-up. The
+    message (a bot output's ``custom`` payload) is what the Rasa action sends, and what the
+    flow sends itself when Rasa cannot answer."""
+    from handoff import availability, waiting
+    from tierzero.db import utcnow
+
+    result = hand_off_from_bot(
+        session, hub, conversation_id=conversation_id, intent=intent, policy=policy
+    )
+    ticket_id = result.ticket.id
+    position = waiting.position_of(session, result.ticket)
+    found = (
+        availability.availability(session, policy, result.ticket, utcnow())
+        if policy is not None
+        else None
+    )
+    if found is not None and result.created:
+        availability.remember(result.ticket, found)
+    message: dict[str, Any] = {
+        "kind": "handoff",
+        "text": say("handed_off", language, ticket=ticket_id),
+        "ticket_id": ticket_id,
+        "queue": {"position": position.position, "eta_seconds": position.eta_seconds},
+    }
+    if found is not None and policy is not None and not found.live:
+        # the truth: nobody can take it now; when to expect an answer; email follow-up
+        message["text"] = say(
+            availability.TEXT_KEYS[found.path], language, ticket=ticket_id,
+            when=availability.when(policy, found.expected_by),
+            opens=availability.when(policy, found.opens_at),
+        )  # fmt: skip
+        message["follow_up"] = availability.follow_up(found.path, found.expected_by, language)
+    return message
+
+
 # --- the asynchronous turn ------------------------------------------------------------------
 
 
@@ -313,6 +358,8 @@ class ConversationFlow:
         self._sender_key = sender_key  # signs Rasa's sender ids (handoff.models.rasa_sender_id)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: Counter[int] = Counter()
+        #: The policy (plans, hours) a handoff without the bot is told by; set by the app.
+        self.policy: Policy | None = None
         #: A second opinion on "does this ask for a person?" (the learned model, once loaded);
         #: runs in the bot turn, after the ack, on messages the rules did not flag.
         self.second_opinion: Callable[[str], bool] | None = None
@@ -352,6 +399,20 @@ class ConversationFlow:
                 sender=sender,
             )  # fmt: skip
 
+    def _hand_off_without_bot(self, conversation_id: int, stored: Stored) -> None:
+        """Rasa is slow or down and the customer asked for a person: the flow hands off itself,
+        with the same message the Rasa action would have sent."""
+        log.warning("assistant unavailable: conversation %s handed off without it", conversation_id)
+        with unit_of_work(self._factory) as session:
+            message = hand_off_and_tell(
+                session, self._hub, conversation_id=conversation_id, intent=REQUEST_HUMAN,
+                language=stored.language, policy=self.policy,
+            )  # fmt: skip
+            store_bot_replies(
+                session, self._hub, conversation_id=conversation_id,
+                outputs=[{"custom": message}], sender=Sender.SYSTEM,
+            )  # fmt: skip
+
     async def receive(
         self, conversation_id: int, client_msg_id: str, text: str, intent: str | None = None
     ) -> Stored:
@@ -375,8 +436,12 @@ class ConversationFlow:
                     await self._bot.set_slot(sender_id, "language", stored.language)
                 outputs = await self._bot.send(sender_id, bot_text(stored))
             except BotUnavailable:
+                if stored.intent == REQUEST_HUMAN:  # a person never waits for the bot
+                    await to_thread.run_sync(self._hand_off_without_bot, conversation_id, stored)
+                    return
+                button = {"title": say("talk_to_person", stored.language), "payload": REQUEST_HUMAN}
                 text = say("unavailable", stored.language)
-                outputs = [{"custom": {"kind": "error", "text": text}}]
+                outputs = [{"custom": {"kind": "error", "text": text, "buttons": [button]}}]
                 await to_thread.run_sync(
                     self._store_replies, conversation_id, outputs, Sender.SYSTEM
                 )

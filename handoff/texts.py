@@ -64,10 +64,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "sr": "(Ovaj članak postoji samo na engleskom.)",
     },
     "unavailable": {
-        "en": "Our assistant is not available right now. Please try again in a moment.",
-        "el": "Ο βοηθός μας δεν είναι διαθέσιμος αυτή τη στιγμή. Δοκιμάστε ξανά σε λίγο.",
-        "ru": "Наш помощник сейчас недоступен. Попробуйте ещё раз через минуту.",
-        "sr": "Naš asistent trenutno nije dostupan. Pokušajte ponovo za trenutak.",
+        "en": "We're having trouble answering right now. Would you like to talk to a person?",
+        "el": "Αντιμετωπίζουμε πρόβλημα αυτή τη στιγμή. Θέλετε να μιλήσετε με έναν άνθρωπο;",
+        "ru": "У нас сейчас технические трудности. Хотите поговорить с сотрудником?",
+        "sr": "Trenutno imamo poteškoća sa odgovorima. Želite li da razgovarate sa osobom?",
+    },
+    "talk_to_person": {
+        "en": "Talk to a person",
+        "el": "Μιλήστε με άνθρωπο",
+        "ru": "Позвать сотрудника",
+        "sr": "Razgovor sa osobom",
     },
     "handoff_cancelled": {
         "en": 'You left the queue. I\'m back: ask me anything, or write "agent" to talk to '

@@ -56,7 +56,9 @@ class Settings(BaseSettings):
     rasa_host: str = "127.0.0.1"
     rasa_port: int = 5005
     rasa_python: str = str(PROJECT_ROOT / ".venv-rasa" / "bin" / "python")
-    rasa_timeout_seconds: float = 30.0
+    #: A bot turn slower than this counts as "the assistant is unavailable": the customer is
+    #: offered a person (turns take well under a second; the first after a start a little more).
+    rasa_timeout_seconds: float = 6.0
     rasa_model_dir_override: Path | None = Field(default=None, alias="TIERZERO_RASA_MODEL_DIR")
 
     secret_key: str = ""
