@@ -18,14 +18,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from api.main import create_app
 from handoff import agents
 from handoff.lifecycle import Role, Tier
-from tests.databases import fresh_database
+from tests.security.app import PASSWORD, security_app
 from tierzero.db import make_engine, make_session_factory, unit_of_work
-from tierzero.settings import Settings
 
-PASSWORD = "authorisation-matrix-password"
 STAFF_ROLES = {
     "l1": (Role.AGENT, Tier.L1), "l2": (Role.AGENT, Tier.L2), "l3": (Role.AGENT, Tier.L3),
     "lead": (Role.LEAD, Tier.L2), "editor": (Role.EDITOR, Tier.L1), "admin": (Role.ADMIN, Tier.L2),
@@ -133,20 +130,11 @@ World = tuple[TestClient, dict[str, dict[str, str]]]
 def world(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[World]:
-    var = tmp_path_factory.mktemp("var")
-    with fresh_database("sqlite", var) as url:
+    staff = [(f"{name}@matrix.test", role, tier) for name, (role, tier) in STAFF_ROLES.items()]
+    limits = {"sessions_per_minute": 10_000, "logins_per_minute": 10_000,
+              "logins_per_address_per_minute": 10_000}  # fmt: skip
+    with security_app(tmp_path_factory.mktemp("var"), staff, **limits) as (app, url):
         factory = make_session_factory(make_engine(url))
-        with unit_of_work(factory) as session:
-            for name, (role, tier) in STAFF_ROLES.items():
-                agents.create_agent(session, email=f"{name}@matrix.test", name=name,
-                                    password=PASSWORD, role=role, tier=tier)  # fmt: skip
-        app = create_app(Settings(
-            environment="test", database_url=url, var_dir=var, kb_dense="off",
-            secret_key="authorisation-matrix-secret-key-long-enough",
-            internal_token="authorisation-matrix-internal-token",
-            sessions_per_minute=10_000, logins_per_minute=10_000,
-            logins_per_address_per_minute=10_000,
-        ))  # fmt: skip
         with TestClient(app) as client:
             headers: dict[str, dict[str, str]] = {"anonymous": {}}
             session_token = client.post("/v1/widget/sessions", json={}).json()["token"]

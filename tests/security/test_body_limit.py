@@ -7,25 +7,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.main import create_app
-from tests.databases import fresh_database
-from tierzero.settings import Settings
+from tests.security.app import security_app
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    var = tmp_path_factory.mktemp("var")
-    with fresh_database("sqlite", var) as url:
-        app: FastAPI = create_app(Settings(
-            environment="test", database_url=url, var_dir=var, kb_dense="off",
-            secret_key="body-limit-test-secret-key-long-enough",
-            internal_token="body-limit-test-internal-token",
-        ))  # fmt: skip
-        with TestClient(app) as test_client:
-            yield test_client
+    with security_app(tmp_path_factory.mktemp("var")) as (app, _), TestClient(app) as test_client:
+        yield test_client
 
 
 def test_a_declared_body_over_the_limit_is_413(client: TestClient) -> None:

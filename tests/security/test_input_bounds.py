@@ -12,31 +12,19 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.main import create_app
-from handoff import agents
-from handoff.lifecycle import Role
-from tests.databases import fresh_database
-from tierzero.db import make_engine, make_session_factory, unit_of_work
-from tierzero.settings import Settings
+from handoff.lifecycle import Role, Tier
+from tests.security.app import PASSWORD, security_app
 
 ADMIN = "admin@bounds.test"
-PASSWORD = "input-bounds-password"
 
 MAX_DB_INT = 2**31 - 1
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    var = tmp_path_factory.mktemp("var")
-    with fresh_database("sqlite", var) as url:
-        with unit_of_work(make_session_factory(make_engine(url))) as session:
-            agents.create_agent(session, email=ADMIN, name="Admin", password=PASSWORD,
-                                role=Role.ADMIN)  # fmt: skip
-        yield create_app(Settings(
-            environment="test", database_url=url, var_dir=var, kb_dense="off",
-            secret_key="input-bounds-test-secret-key-long-enough",
-            internal_token="input-bounds-test-internal-token",
-        ))  # fmt: skip
+    staff = [(ADMIN, Role.ADMIN, Tier.L2)]
+    with security_app(tmp_path_factory.mktemp("var"), staff) as (made, _):
+        yield made
 
 
 def _integers(schema: Any, where: str, spec: dict[str, Any]) -> Iterator[tuple[str, Any]]:

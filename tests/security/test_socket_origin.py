@@ -7,36 +7,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from api.main import create_app
-from handoff import agents
-from handoff.lifecycle import Role
-from tests.databases import fresh_database
-from tierzero.db import make_engine, make_session_factory, unit_of_work
-from tierzero.settings import Settings
+from handoff.lifecycle import Role, Tier
+from tests.security.app import PASSWORD, security_app
 
-PASSWORD = "socket-origin-password"
 SHOP = "https://shop.example"
 EVIL = "https://evil.example"
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    var = tmp_path_factory.mktemp("var")
-    with fresh_database("sqlite", var) as url:
-        with unit_of_work(make_session_factory(make_engine(url))) as session:
-            agents.create_agent(session, email="alice@o.test", name="Alice", password=PASSWORD,
-                                role=Role.AGENT)  # fmt: skip
-        app: FastAPI = create_app(Settings(
-            environment="test", database_url=url, var_dir=var, kb_dense="off",
-            secret_key="socket-origin-test-secret-key-long-enough",
-            internal_token="socket-origin-test-internal-token", cors_origins=[SHOP],
-        ))  # fmt: skip
-        with TestClient(app) as test_client:
-            yield test_client
+    staff = [("alice@o.test", Role.AGENT, Tier.L1)]
+    with (
+        security_app(tmp_path_factory.mktemp("var"), staff, cors_origins=[SHOP]) as (app, _),
+        TestClient(app) as test_client,
+    ):
+        yield test_client
 
 
 def opens(client: TestClient, path: str, token: str, origin: str | None) -> bool:

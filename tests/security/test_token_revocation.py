@@ -6,34 +6,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from api.main import create_app
-from handoff import agents
-from handoff.lifecycle import Role
-from tests.databases import fresh_database
-from tierzero.db import make_engine, make_session_factory, unit_of_work
-from tierzero.settings import Settings
-
-PASSWORD = "token-revocation-password"
+from handoff.lifecycle import Role, Tier
+from tests.security.app import PASSWORD, security_app
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    var = tmp_path_factory.mktemp("var")
-    with fresh_database("sqlite", var) as url:
-        with unit_of_work(make_session_factory(make_engine(url))) as session:
-            for email, role in (("alice@t.test", Role.AGENT), ("admin@t.test", Role.ADMIN)):
-                agents.create_agent(session, email=email, name=email, password=PASSWORD, role=role)
-        app: FastAPI = create_app(Settings(
-            environment="test", database_url=url, var_dir=var, kb_dense="off",
-            secret_key="token-revocation-test-secret-key-long-enough",
-            internal_token="token-revocation-test-internal-token",
-        ))  # fmt: skip
-        with TestClient(app) as test_client:
-            yield test_client
+    staff = [("alice@t.test", Role.AGENT, Tier.L1), ("admin@t.test", Role.ADMIN, Tier.L2)]
+    with (
+        security_app(tmp_path_factory.mktemp("var"), staff) as (app, _),
+        TestClient(app) as test_client,
+    ):
+        yield test_client
 
 
 def login(client: TestClient, email: str, password: str = PASSWORD) -> dict[str, str]:
