@@ -140,10 +140,12 @@ def write_runtime_files(settings: Settings) -> tuple[Path, Path]:
 
 # Rasa takes its API token only as a command-line flag; this launcher adds it from the environment
 # so the token never shows in the process list. One "--auth-token=…" argument, because a random
-# token may start with "-", which argparse would read as the next option.
+# token may start with "-", which argparse would read as the next option. It also installs
+# bot/speedups.py (the same Rasa, without re-checking a JSON schema on every action call).
 LAUNCHER = (
     "import os, sys; "
     "sys.argv = ['rasa', *sys.argv[1:], '--auth-token=' + os.environ.pop('TIERZERO_RASA_TOKEN')]; "
+    "import bot.speedups; bot.speedups.install(); "
     "from rasa.__main__ import main; main()"
 )
 
