@@ -9,7 +9,8 @@ import pytest
 
 from tierzero.cli.rasa_files import LAUNCHER
 
-RUN_RASA = "from rasa.__main__ import main; main()"
+# what runs inside Rasa's own environment (the speed-ups need its jsonschema and rasa)
+RUN_RASA = "import bot.speedups; bot.speedups.install(); from rasa.__main__ import main; main()"
 
 
 @pytest.mark.parametrize("token", ["plainToken123", "-starts-with-a-dash", "--looks-like-a-flag"])
