@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import threading
 import time
@@ -241,13 +240,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def metrics(request: Request) -> Response:
         """A Prometheus scraper: with ``Authorization: Bearer <TIERZERO_METRICS_TOKEN>``, or from
         loopback (not proxied) when no metrics token is set."""
-        token = settings.metrics_token
-        if token:
-            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not hmac.compare_digest(given.encode(), token.encode()):
+        if settings.metrics_token:
+            if not internal.bearer_matches(request.headers, settings.metrics_token):
                 raise Unauthorized("metrics need the metrics token")
-        elif not internal.is_loopback(request.client.host if request.client else None) or any(
-            name in request.headers for name in internal.FORWARDING_HEADERS
+        elif not internal.is_direct_loopback(
+            request.client.host if request.client else None, request.headers
         ):
             raise Forbidden("metrics are loopback-only without TIERZERO_METRICS_TOKEN")
         body, content_type = state.metrics.render()

@@ -91,6 +91,17 @@ async def first_frame_token(websocket: WebSocket, max_bytes: int) -> str | None:
     return token
 
 
+async def open_socket(websocket: WebSocket, origins: list[str], max_bytes: int) -> str | None:
+    """What both sockets do first: refuse another site's page (before accept: an HTTP 403),
+    accept, and read the token from the first frame. ``None`` when the socket was refused or
+    closed (the caller just returns)."""
+    if not origin_allowed(websocket, origins):
+        await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
+        return None
+    await websocket.accept()
+    return await first_frame_token(websocket, max_bytes)
+
+
 class BadFrame(ValueError):
     """A text frame that is not JSON the server can read (the message says why)."""
 

@@ -23,12 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api import tokens
 from api.sockets import (
-    CLOSE_FORBIDDEN_ORIGIN,
     CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORIZED,
     BadFrame,
-    first_frame_token,
-    origin_allowed,
+    open_socket,
     parse_frame,
     receive_text,
     run_pair,
@@ -150,11 +148,8 @@ async def agent_socket(websocket: WebSocket) -> None:
     """Agents, leads and admins (agent token, sent in the first frame: ``{"type": "auth",
     "token": …}``): live desk events, authorised per event."""
     state: AppState = websocket.app.state.tierzero
-    if not origin_allowed(websocket, state.settings.console_origins):
-        await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)  # before accept: an HTTP 403
-        return
-    await websocket.accept()
-    token = await first_frame_token(websocket, state.settings.max_frame_bytes)
+    settings = state.settings
+    token = await open_socket(websocket, settings.console_origins, settings.max_frame_bytes)
     if token is None:
         return
     try:

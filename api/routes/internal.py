@@ -42,12 +42,22 @@ def is_loopback(host: str | None) -> bool:
     return bool((mapped or address).is_loopback)
 
 
+def is_direct_loopback(host: str | None, headers: Mapping[str, str]) -> bool:
+    """A loopback peer that was not proxied (a proxy on this host would look local)."""
+    return is_loopback(host) and not any(name in headers for name in FORWARDING_HEADERS)
+
+
+def bearer_matches(headers: Mapping[str, str], token: str | None) -> bool:
+    """The request's ``Authorization: Bearer`` is ``token`` (compared in constant time)."""
+    given = headers.get("authorization", "").removeprefix("Bearer ").strip()
+    return bool(token) and hmac.compare_digest(given.encode(), str(token).encode())
+
+
 def authorise(host: str | None, headers: Mapping[str, str], token: str) -> None:
     """Only the local Rasa server: a loopback peer that was not proxied, with the service token."""
-    if not is_loopback(host) or any(name in headers for name in FORWARDING_HEADERS):
+    if not is_direct_loopback(host, headers):
         raise Forbidden("internal endpoint is loopback-only")
-    given = headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not token or not hmac.compare_digest(given.encode(), token.encode()):
+    if not bearer_matches(headers, token):
         raise Forbidden("invalid internal token")
 
 

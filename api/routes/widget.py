@@ -18,12 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from api import tokens
 from api.deps import CurrentCustomer, ReadSessionDep, SessionDep, StateDep
 from api.sockets import (
-    CLOSE_FORBIDDEN_ORIGIN,
     CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORIZED,
     BadFrame,
-    first_frame_token,
-    origin_allowed,
+    open_socket,
     parse_frame,
     receive_text,
     run_pair,
@@ -182,11 +180,8 @@ async def chat_socket(websocket: WebSocket, since: int = Query(0, ge=0, le=MAX_D
     """The token's customer only (sent in the first frame, ``{"type": "auth", "token": …}``):
     their conversation, live, replaying what came after ``since``."""
     state = _state(websocket)
-    if not origin_allowed(websocket, state.settings.cors_origins):
-        await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)  # before accept: an HTTP 403
-        return
-    await websocket.accept()
-    token = await first_frame_token(websocket, state.settings.max_frame_bytes)
+    settings = state.settings
+    token = await open_socket(websocket, settings.cors_origins, settings.max_frame_bytes)
     if token is None:
         return
     try:
