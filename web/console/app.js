@@ -18,7 +18,7 @@ function save() { sessionStorage.setItem(STORE, JSON.stringify(session)); }
 
 // which screens each role may open (the API checks again on every call)
 const SCREENS = {
-  desk: { label: "screen_desk", roles: ["agent", "lead", "admin"], draw: (main) => desk(main, session, logout) },
+  desk: { label: "screen_desk", roles: ["agent", "lead", "admin"], draw: (main) => desk(main, session, logout, save) },
   articles: { label: "screen_articles", roles: ["editor", "admin"], draw: (main) => articles(main, session) },
   team: { label: "screen_team", roles: ["lead", "admin"], draw: (main) => team(main, session) },
   plans: { label: "screen_plans", roles: ["lead", "admin"], draw: (main) => plans(main) },

@@ -28,9 +28,9 @@ export function due(ticket) {
   return h("span", { class: cls, "data-due": ticket.due_at, text: t(key, { n }) });
 }
 
-export function desk(main, session, logout) {
+export function desk(main, session, logout, saveSession) {
   leaveDesk();
-  const s = state = { session, logout, tickets: [], offers: new Map(), ws: null, view: null, filter: "all", tier: "",
+  const s = state = { session, logout, saveSession, tickets: [], offers: new Map(), ws: null, view: null, filter: "all", tier: "",
     refreshTimer: null, tick: null, retries: 0 };
   const presence = h("select", { id: "presence", onchange: async (ev) => {
     try {
@@ -206,7 +206,7 @@ async function reloadMe() {
   try {
     const me = await api("/v1/agent/me");
     s.session.agent = me;
-    sessionStorage.setItem("tierzero.console", JSON.stringify(s.session));
+    s.saveSession();
     location.reload();
   } catch (e) { if (!(e instanceof ApiError)) setLive(t("reconnecting"), "warn"); }
 }
