@@ -427,10 +427,10 @@ def suggestions(
     confidence."""
     ticket = tickets.ticket_for(session, agent, ticket_id)
     conversation = conversations.get_conversation(session, ticket.conversation_id)
+    query = (q or "").strip() or None
     return copilot.suggestions(
-        session, kb, ticket, script=conversation.script, limit=5 if q else 3,
-        query=q.strip() or None if q else None,
-    )  # fmt: skip
+        session, kb, ticket, script=conversation.script, limit=5 if query else 3, query=query
+    )
 
 
 @router.get("/customers/{customer_id}")
