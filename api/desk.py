@@ -90,7 +90,7 @@ def _left_queue(state: AppState, ticket: dict[str, object]) -> None:
     frame = queue_position_frame(
         ticket_id if isinstance(ticket_id, int) else None, str(status), None, None, None
     )
-    state.hub.publish(conversation_topic(conversation_id), frame)
+    state.hub.publish_local(conversation_topic(conversation_id), frame)  # each worker its own
 
 
 async def keep_queue_announced(state: AppState) -> None:
@@ -101,7 +101,8 @@ async def keep_queue_announced(state: AppState) -> None:
         with unit_of_work(state.session_factory, read_only=True) as session:
             frames = [f for tier in sorted(tiers) for f in waiting.frames_for_tier(session, tier)]
         for conversation_id, frame in frames:
-            state.hub.publish(conversation_topic(conversation_id), frame)
+            # every worker computes the positions: each tells its own sockets only
+            state.hub.publish_local(conversation_topic(conversation_id), frame)
 
     dirty: set[str] = set()
     last_full = 0.0

@@ -29,6 +29,7 @@ from handoff.offers import Timing
 from handoff.policy import load as load_policy
 from kb.index import KbIndex
 from tierzero import clock, migrate
+from tierzero.cluster import Cluster
 from tierzero.db import make_engine, make_session_factory, unit_of_work
 from tierzero.errors import Forbidden, Unauthorized
 from tierzero.hub import InMemoryHub
@@ -120,9 +121,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     policy = load_policy(settings.policy_path)  # a bad policy stops the start, naming the line
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
-    hub = InMemoryHub()
+    cluster = Cluster.start(settings) if settings.redis_url else None
+    hub = cluster.hub if cluster is not None else InMemoryHub()
     rasa = RasaClient(
-        settings.rasa_url, token=settings.internal_token, timeout=settings.rasa_timeout_seconds
+        settings.rasa_urls, token=settings.internal_token, timeout=settings.rasa_timeout_seconds
     )
     state = AppState(
         settings=settings,
@@ -145,6 +147,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         policy=policy,
     )
+    if cluster is not None:
+        cluster.share(state)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -156,11 +160,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(keep_queue_announced(state)),
             asyncio.create_task(keep_timers(state)),
         ]
+        if cluster is not None:
+            background += [asyncio.create_task(c) for c in cluster.background()]
         try:
             yield
         finally:
             for task in background:
                 task.cancel()
+            if cluster is not None:
+                await cluster.stop()
             from kb.index import thaw_long_lived_objects
 
             thaw_long_lived_objects()

@@ -1,65 +1,61 @@
-"""A sliding-window limit of messages per connection (flood protection for the widget)."""
+"""Rate limits per key (client address, conversation, login email, agent) with the ``limits``
+library: a moving window in the api's memory for one worker, or in Redis (``TIERZERO_REDIS_URL``)
+so several workers share one count. Redis down: each worker limits on its own until it is back
+(a limit that holds per worker beats none, and beats refusing every request)."""
 
 from __future__ import annotations
 
-import threading
+import logging
 import time
-from collections import deque
-from collections.abc import Callable
+
+from limits import RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.strategies import MovingWindowRateLimiter
+
+log = logging.getLogger("tierzero.ratelimit")
+
+#: How long a worker keeps limiting on its own after Redis failed, before trying it again.
+RETRY_REDIS_SECONDS = 5.0
 
 
-class SlidingWindow:
-    def __init__(
-        self, limit: int, window_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._limit = limit
-        self._window = window_seconds
-        self._clock = clock
-        self._hits: deque[float] = deque()
-
-    def allow(self) -> bool:
-        now = self._clock()
-        while self._hits and now - self._hits[0] >= self._window:
-            self._hits.popleft()
-        if len(self._hits) >= self._limit:
-            return False
-        self._hits.append(now)
-        return True
+def storage_for(redis_url: str, namespace: str) -> Storage:
+    if not redis_url:
+        return MemoryStorage()
+    return RedisStorage(
+        redis_url,
+        key_prefix=f"{namespace}:limits",
+        wrap_exceptions=True,
+        socket_timeout=0.5,
+        socket_connect_timeout=0.5,
+    )
 
 
 class KeyedLimiter:
-    """One sliding window per key (client IP, conversation, login email); idle keys are pruned.
+    """At most ``limit`` hits per ``window_seconds`` for each key."""
 
-    In-process: with several api workers each enforces its own share (Redis comes with scale-out).
-    """
-
-    def __init__(
-        self,
-        limit: int,
-        window_seconds: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 100_000,
-    ) -> None:
-        self._limit = limit
-        self._window = window_seconds
-        self._clock = clock
-        self._max_keys = max_keys
-        self._windows: dict[str, SlidingWindow] = {}
-        self._last_seen: dict[str, float] = {}
-        self._lock = threading.Lock()
+    def __init__(self, name: str, limit: int, storage: Storage, window_seconds: int = 60) -> None:
+        self._name = name
+        self._item = RateLimitItemPerSecond(limit, window_seconds)
+        self._shared = MovingWindowRateLimiter(storage)
+        self._alone = (
+            self._shared
+            if isinstance(storage, MemoryStorage)
+            else MovingWindowRateLimiter(MemoryStorage())
+        )
+        self._shared_failed_at: float | None = None
 
     def allow(self, key: str) -> bool:
-        with self._lock:
-            now = self._clock()
-            if len(self._windows) >= self._max_keys:
-                self._prune(now)
-            window = self._windows.get(key)
-            if window is None:
-                window = self._windows[key] = SlidingWindow(self._limit, self._window, self._clock)
-            self._last_seen[key] = now
-            return window.allow()
-
-    def _prune(self, now: float) -> None:
-        for key, seen in list(self._last_seen.items()):
-            if now - seen >= self._window:
-                del self._last_seen[key], self._windows[key]
+        failed_at = self._shared_failed_at
+        if failed_at is None or time.monotonic() - failed_at > RETRY_REDIS_SECONDS:
+            try:
+                allowed = self._shared.hit(self._item, self._name, key)
+                self._shared_failed_at = None
+                return allowed
+            except StorageError as exc:
+                if failed_at is None:
+                    log.warning(
+                        "rate limit %r counted per worker: Redis failed (%s)", self._name, exc
+                    )
+                self._shared_failed_at = time.monotonic()
+        return self._alone.hit(self._item, self._name, key)

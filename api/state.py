@@ -9,18 +9,19 @@ from rasa_sdk.executor import ActionExecutor
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.ratelimit import KeyedLimiter
-from api.viewers import Connected, Viewers
+from api.ratelimit import KeyedLimiter, storage_for
 from handoff.bot import RasaClient
 from handoff.flows import ConversationFlow
 from handoff.offers import Timing
 from handoff.policy import Policy
 from tierzero.hub import InMemoryHub
+from tierzero.presence import Connected, Viewers
 from tierzero.settings import Settings
 
 if TYPE_CHECKING:
     from api.metrics import Metrics
     from kb.index import KbIndex
+    from tierzero.cluster import Cluster
 
 
 @dataclass
@@ -35,15 +36,18 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
+        storage = storage_for(settings.redis_url, settings.redis_namespace)
         return cls(
-            messages=KeyedLimiter(settings.messages_per_minute),
-            sessions=KeyedLimiter(settings.sessions_per_minute),
-            logins=KeyedLimiter(settings.logins_per_minute),
-            login_addresses=KeyedLimiter(settings.logins_per_address_per_minute),
-            agent_actions=KeyedLimiter(settings.agent_actions_per_minute),
+            messages=KeyedLimiter("messages", settings.messages_per_minute, storage),
+            sessions=KeyedLimiter("sessions", settings.sessions_per_minute, storage),
+            logins=KeyedLimiter("logins", settings.logins_per_minute, storage),
+            login_addresses=KeyedLimiter(
+                "login-addresses", settings.logins_per_address_per_minute, storage
+            ),
+            agent_actions=KeyedLimiter("agent-actions", settings.agent_actions_per_minute, storage),
             # typing indicators are cheap but fan out to every agent viewing the ticket
-            typing=KeyedLimiter(4 * settings.messages_per_minute),
-            feedback=KeyedLimiter(settings.help_votes_per_minute),
+            typing=KeyedLimiter("typing", 4 * settings.messages_per_minute, storage),
+            feedback=KeyedLimiter("feedback", settings.help_votes_per_minute, storage),
         )
 
 
@@ -67,3 +71,5 @@ class AppState:
     kb_loaded: bool = False
     #: Prometheus metrics (set by create_app, which needs the state to build them).
     metrics: Metrics = field(init=False)
+    #: This worker's part in a scale-out deployment (``TIERZERO_REDIS_URL``), else None.
+    cluster: Cluster | None = None

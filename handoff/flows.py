@@ -13,9 +13,9 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
@@ -338,6 +338,10 @@ def hand_off_and_tell(
 # --- the asynchronous turn ------------------------------------------------------------------
 
 
+class SharedTurns(Protocol):
+    def hold(self, conversation_id: int) -> AbstractAsyncContextManager[None]: ...
+
+
 class ConversationFlow:
     """What a channel calls: ``receive`` stores and acknowledges, ``bot_turn`` lets the bot
     answer (in bot mode), one turn at a time per conversation."""
@@ -363,6 +367,9 @@ class ConversationFlow:
         #: A second opinion on "does this ask for a person?" (the learned model, once loaded);
         #: runs in the bot turn, after the ack, on messages the rules did not flag.
         self.second_opinion: Callable[[str], bool] | None = None
+        #: With several api workers: a lock per conversation they all share (taken after this
+        #: worker's own; ``tierzero.cluster.turns``).
+        self.shared_turns: SharedTurns | None = None
 
     @asynccontextmanager
     async def _turn(self, conversation_id: int) -> AsyncIterator[None]:
@@ -370,7 +377,11 @@ class ConversationFlow:
         self._users[conversation_id] += 1
         try:
             async with lock:
-                yield
+                if self.shared_turns is None:
+                    yield
+                else:
+                    async with self.shared_turns.hold(conversation_id):
+                        yield
         finally:
             self._users[conversation_id] -= 1
             if not self._users[conversation_id]:

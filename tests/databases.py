@@ -26,3 +26,16 @@ def fresh_database(backend: str, directory: Path) -> Iterator[str]:
         return
     with migrate.throwaway_postgres(os.environ["TIERZERO_TEST_DATABASE_URL"], "tz_test") as url:
         yield url
+
+
+def redis_for_tests() -> str | None:
+    """A Redis URL when one answers (``TIERZERO_TEST_REDIS_URL``, else the local default on a
+    database of its own); None: the scale-out tests skip."""
+    import redis
+
+    url = os.environ.get("TIERZERO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5).ping()
+    except (redis.RedisError, OSError):
+        return None
+    return url

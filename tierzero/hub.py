@@ -115,6 +115,10 @@ class InMemoryHub:
         """Publish once the session's transaction commits: only what is really stored."""
         after_commit(session, lambda: self.publish(topic, frame))
 
+    def publish_local(self, topic: str, frame: Frame) -> None:
+        """To this process's subscribers only (with one process: the same as ``publish``)."""
+        self.publish(topic, frame)
+
     def publish(self, topic: str, frame: Frame) -> None:
         with self._lock:
             targets = list(self._subscribers.get(topic, ()))

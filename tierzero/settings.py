@@ -60,6 +60,20 @@ class Settings(BaseSettings):
     #: offered a person (turns take well under a second; the first after a start a little more).
     rasa_timeout_seconds: float = 6.0
     rasa_model_dir_override: Path | None = Field(default=None, alias="TIERZERO_RASA_MODEL_DIR")
+    #: Rasa's conversation trackers (SQL). Unset: var/rasa_tracker.db with SQLite, and the
+    #: api's own PostgreSQL database (Rasa's ``events`` table beside TierZero's) with PostgreSQL.
+    rasa_tracker_url: str = ""
+    #: Rasa servers to start and to share the bot turns (ports ``rasa_port`` upwards). More
+    #: than one needs PostgreSQL and Redis: they share the tracker store and a Redis lock store.
+    rasa_instances: int = Field(default=1, ge=1, le=8)
+
+    #: Scale-out: ``redis://host:port/db``. Live frames cross api workers by Redis pub/sub, rate
+    #: limits and who-is-connected are shared, one conversation's bot turns take a Redis lock.
+    redis_url: str = ""
+    #: Prefix of every Redis key and channel (several deployments can share one Redis).
+    redis_namespace: str = Field(default="tierzero", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    #: api worker processes; more than one needs PostgreSQL and Redis.
+    workers: int = Field(default=1, ge=1, le=64)
 
     secret_key: str = ""
     internal_token: str = ""
@@ -132,6 +146,19 @@ class Settings(BaseSettings):
                 "TIERZERO_SECRET_KEY and TIERZERO_INTERNAL_TOKEN must be set in production "
                 f"(at least {MIN_SECRET_CHARS} characters each)"
             )
+        if (self.workers > 1 or self.rasa_instances > 1) and (
+            self.database_url.startswith("sqlite") or not self.redis_url
+        ):
+            raise ValueError(
+                "several api workers or Rasa servers need PostgreSQL and Redis: set "
+                "TIERZERO_DATABASE_URL=postgresql://… and TIERZERO_REDIS_URL=redis://…"
+            )
+        if not self.rasa_tracker_url:
+            self.rasa_tracker_url = (
+                f"sqlite:///{self.var_dir / 'rasa_tracker.db'}"
+                if self.database_url.startswith("sqlite")
+                else self.database_url
+            )
         if not self.secret_key:
             self.secret_key = _persisted_secret(self.var_dir, "secret_key")
         if not self.internal_token:
@@ -168,9 +195,9 @@ class Settings(BaseSettings):
         return env
 
     @property
-    def rasa_tracker_url(self) -> str:
-        """Rasa keeps trackers in SQL so a restart forgets no conversation."""
-        return f"sqlite:///{self.var_dir / 'rasa_tracker.db'}"
+    def rasa_urls(self) -> list[str]:
+        """Every Rasa server the api may send a turn to."""
+        return [f"http://{self.rasa_host}:{self.rasa_port + i}" for i in range(self.rasa_instances)]
 
 
 @lru_cache

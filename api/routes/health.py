@@ -40,4 +40,8 @@ async def readyz(state: StateDep) -> JSONResponse:
         # the learned "asks for a person?" second opinion (the rules work without it)
         "person_model": "ready" if state.flow.second_opinion is not None else "loading_or_off",
     }
+    if state.cluster is not None:
+        # Redis down degrades (frames and limits per worker) but does not stop serving: a
+        # balancer that took every worker out over it would turn a degradation into an outage
+        body["redis"] = "ok" if await to_thread.run_sync(state.cluster.redis_ok) else "degraded"
     return JSONResponse(body, status_code=200 if ready else 503)

@@ -48,10 +48,11 @@ def clear_errors() -> Iterator[None]:
         raise fail(f"unexpected {type(exc).__name__}: {exc}") from None
 
 
-def load_settings() -> Settings:
-    """The settings, or one clear line saying which environment variable is wrong."""
+def load_settings(**overrides: object) -> Settings:
+    """The settings (command-line options over ``TIERZERO_*``), or one clear line saying which
+    is wrong."""
     with clear_errors():
-        return get_settings()
+        return Settings(**overrides) if overrides else get_settings()  # type: ignore[arg-type]
 
 
 def migrated_database() -> sessionmaker[Session]:

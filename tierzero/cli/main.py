@@ -136,9 +136,22 @@ def _print_ready(settings: Settings, seconds: float) -> None:
 @app.command()
 def run(
     train_model: Annotated[bool, typer.Option("--train/--no-train")] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="api worker processes (needs PostgreSQL and Redis)."),
+    ] = None,
+    rasa_instances: Annotated[
+        int | None,
+        typer.Option(min=1, max=8, help="Rasa servers (needs PostgreSQL and Redis)."),
+    ] = None,
 ) -> None:
     """Migrate, import the demo KB on first start, train if needed, start Rasa and the api."""
-    settings = load_settings()
+    overrides = {
+        name: value
+        for name, value in (("workers", workers), ("rasa_instances", rasa_instances))
+        if value is not None
+    }
+    settings = load_settings(**overrides)
     started = time.monotonic()
     with clear_errors():
         settings.var_dir.mkdir(parents=True, exist_ok=True)
@@ -157,7 +170,7 @@ def run(
     try:  # whatever happens from here on (Ctrl-C while starting too), both children stop
         with clear_errors():
             supervisor.start_api()
-            supervisor.start_rasa()
+            supervisor.start_rasa_servers()
             with console.status("starting Rasa and the api…"):
                 supervisor.wait_ready()
         _print_ready(settings, time.monotonic() - started)

@@ -97,8 +97,9 @@ def train(settings: Settings, *, force: bool = False) -> float | None:
 
 
 def tracker_store(settings: Settings) -> dict[str, object]:
-    """Rasa's trackers live in SQL so a Rasa restart forgets no conversation."""
-    url = os.environ.get("TIERZERO_RASA_TRACKER_URL", settings.rasa_tracker_url)
+    """Rasa's trackers live in SQL so a Rasa restart forgets no conversation (and several Rasa
+    servers share them)."""
+    url = settings.rasa_tracker_url
     if url.startswith("sqlite:///"):
         return {"type": "SQL", "dialect": "sqlite", "db": url.removeprefix("sqlite:///")}
     parts = urlsplit(url)
@@ -116,6 +117,23 @@ def tracker_store(settings: Settings) -> dict[str, object]:
     return store
 
 
+def lock_store(settings: Settings) -> dict[str, object]:
+    """Several Rasa servers take a conversation's turns one at a time through Redis (Rasa's own
+    ``RedisLockStore``; without it each server locks only its own turns)."""
+    parts = urlsplit(settings.redis_url)
+    store: dict[str, object] = {
+        "type": "redis",
+        "url": parts.hostname or "127.0.0.1",
+        "port": parts.port or 6379,
+        "db": int(parts.path.lstrip("/") or 0),
+        # Rasa takes an alphanumeric prefix only
+        "key_prefix": "".join(c for c in settings.redis_namespace if c.isalnum()) + "rasa",
+    }
+    if parts.password:
+        store["password"] = parts.password
+    return store
+
+
 def write_runtime_files(settings: Settings) -> tuple[Path, Path]:
     """endpoints.yml carries the internal token, so it is written to var/ (0600), never to git."""
     directory = settings.var_dir / "rasa"
@@ -127,6 +145,8 @@ def write_runtime_files(settings: Settings) -> tuple[Path, Path]:
         },
         "tracker_store": tracker_store(settings),
     }
+    if settings.redis_url:
+        endpoints["lock_store"] = lock_store(settings)
     # the only input channel: Rasa's REST protocol behind the internal token (bot/channel.py)
     credentials = {"bot.channel.TierZeroInput": {"token": settings.internal_token}}
     endpoints_path = directory / "endpoints.yml"
@@ -154,7 +174,7 @@ def server_env(settings: Settings) -> dict[str, str]:
     return {**rasa_env(), "TIERZERO_RASA_TOKEN": settings.internal_token}
 
 
-def server_command(settings: Settings) -> list[str]:
+def server_command(settings: Settings, port: int | None = None) -> list[str]:
     endpoints, credentials = write_runtime_files(settings)
     rasa_executable(settings)  # clear error when Rasa is not installed
     return [
@@ -166,7 +186,7 @@ def server_command(settings: Settings) -> list[str]:
         "--endpoints", str(endpoints),
         "--credentials", str(credentials),
         "--interface", "127.0.0.1",
-        "--port", str(settings.rasa_port),
+        "--port", str(port or settings.rasa_port),
         "--enable-api",
         "--quiet",
     ]  # fmt: skip

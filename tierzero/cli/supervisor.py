@@ -55,23 +55,37 @@ class Supervisor:
         self.children.append(child)
         return child
 
-    def start_rasa(self) -> Child:
-        command = rasa_files.server_command(self.settings)
-        return self._spawn("rasa", command, rasa_files.server_env(self.settings))
+    def start_rasa(self, index: int = 0) -> Child:
+        """Rasa server ``index`` (port ``rasa_port + index``; several share the tracker store
+        and a Redis lock store)."""
+        command = rasa_files.server_command(self.settings, self.settings.rasa_port + index)
+        name = "rasa" if index == 0 else f"rasa-{index + 1}"
+        return self._spawn(name, command, rasa_files.server_env(self.settings))
 
-    def start_api(self) -> Child:
+    def start_rasa_servers(self) -> list[Child]:
+        return [self.start_rasa(i) for i in range(self.settings.rasa_instances)]
+
+    def start_api(self, port: int | None = None, *, workers: int | None = None) -> Child:
+        """The api: ``workers`` processes behind one port (uvicorn's process manager; the
+        settings' ``workers`` by default), or one process on another ``port`` (tests start
+        several that way, as a reverse proxy would see them)."""
+        port = port or self.settings.api_port
+        workers = workers or (self.settings.workers if port == self.settings.api_port else 1)
         # OpenMP threads that spin while idle slow the embedding model's single-query encode
         # ~3x on 2 cores (measured in bench/kb_search.py); set before any library loads OpenMP.
         env = {"OMP_WAIT_POLICY": "PASSIVE", **os.environ, **self.settings.as_env()}
         command = [
             sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
-            "--host", self.settings.api_host, "--port", str(self.settings.api_port),
+            "--host", self.settings.api_host, "--port", str(port),
             "--log-level", "warning", "--no-server-header",
             # wsproto answers every upgrade request; uvicorn's websockets implementations left
             # one with a URL over 8 kB unanswered and the connection held (docs/security.md)
             "--ws", "wsproto",
         ]  # fmt: skip
-        return self._spawn("api", command, env)
+        if workers > 1:
+            command += ["--workers", str(workers)]
+        name = "api" if port == self.settings.api_port else f"api-{port}"
+        return self._spawn(name, command, env)
 
     def wait_ready(self, timeout: float = 300.0) -> None:
         deadline = time.monotonic() + timeout

@@ -1,5 +1,5 @@
-"""Who is looking at which ticket right now, and which agents have a socket open (per api
-process; the multi-worker deployment moves this to Redis)."""
+"""Who is looking at which ticket right now, and which agents (and customers) have a socket open,
+in one api process; ``tierzero.cluster.presence`` shares them across workers through Redis."""
 
 from __future__ import annotations
 
