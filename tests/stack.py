@@ -111,8 +111,10 @@ class Stack:
         return make_session_factory(make_engine(self.settings.database_url))
 
 
-def prepare(var_dir: Path, database_url: str) -> Settings:
-    settings = Settings(
+def prepare(var_dir: Path, database_url: str, **overrides: Any) -> Settings:
+    """Settings for a test stack on ``database_url`` (``overrides``: any other settings), the
+    trained model, the demo KB and the test agents."""
+    fields: dict[str, Any] = dict(
         environment="test",
         var_dir=var_dir,
         database_url=database_url,
@@ -128,6 +130,7 @@ def prepare(var_dir: Path, database_url: str) -> Settings:
         clock_file=var_dir / "clock-offset",
         identity_secret=IDENTITY_SECRET,
     )
+    settings = Settings(**{**fields, **overrides})
     rasa_files.train(settings)  # no-op when `make test` has trained it already
     factory = make_session_factory(make_engine(database_url))
     with unit_of_work(factory) as session:
