@@ -194,7 +194,7 @@ def record_answer(
     from kb import service as kb_service
 
     conversation = conversations.get_conversation(session, conversation_id)
-    article = kb_repo.get_article(session, article_id)
+    category = kb_repo.article_category(session, article_id)
     conversations.remember(
         session,
         conversation,
@@ -203,7 +203,7 @@ def record_answer(
             "language": article_language,
             "title": title,
             "version": version,
-            "category": article.category if article is not None else None,
+            "category": category,
             "confidence": float(confidence),
             "query": query[:500],
         },

@@ -25,6 +25,11 @@ def get_article(session: Session, article_id: int) -> Article | None:
     return _article_where(session, Article.id == article_id)
 
 
+def article_category(session: Session, article_id: int) -> str | None:
+    """Just the category (what a bot answer records about its article, every turn)."""
+    return session.scalar(select(Article.category).where(Article.id == article_id))
+
+
 def get_article_by_key(session: Session, key: str) -> Article | None:
     return _article_where(session, Article.key == key)
 
