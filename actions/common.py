@@ -15,8 +15,13 @@ def conversation_of(tracker: Tracker) -> int | None:
 
 
 def language_of(tracker: Tracker) -> str:
-    value = tracker.get_slot("language")
-    return value if isinstance(value, str) and value else "en"
+    """The customer's language: sent by the api with every message (``metadata``), so no
+    separate call sets it; the slot for turns that carry none (older trackers, Rasa's own)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    for value in (metadata.get("language"), tracker.get_slot("language")):
+        if isinstance(value, str) and value:
+            return value
+    return "en"
 
 
 def intent_of(tracker: Tracker) -> str | None:

@@ -443,9 +443,10 @@ class ConversationFlow:
             ):
                 stored = replace(stored, intent=REQUEST_HUMAN)
             try:
-                if stored.language_changed and stored.language:
-                    await self._bot.set_slot(sender_id, "language", stored.language)
-                outputs = await self._bot.send(sender_id, bot_text(stored))
+                # the language rides with every message (the actions read it there): no
+                # separate call to set a slot before a conversation's first turn
+                metadata = {"language": stored.language} if stored.language else None
+                outputs = await self._bot.send(sender_id, bot_text(stored), metadata=metadata)
             except BotUnavailable:
                 if stored.intent == REQUEST_HUMAN:  # a person never waits for the bot
                     await to_thread.run_sync(self._hand_off_without_bot, conversation_id, stored)

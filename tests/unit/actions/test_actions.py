@@ -139,3 +139,13 @@ class TestFeedbackAndHandoff:
         run(ActionHandoff(), foreign)
         with unit_of_work(runtime.session_factory) as session:
             assert session.scalar(select(func.count()).select_from(Ticket)) == before
+
+
+def test_the_language_comes_with_the_message_and_the_slot_is_the_fallback() -> None:
+    from actions.common import language_of
+
+    told = tracker(1, "Γεια", "greet", language="en")
+    told.latest_message["metadata"] = {"language": "el"}
+    assert language_of(told) == "el"  # the api's metadata wins over an older slot
+    assert language_of(tracker(1, "hi", "greet", language="ru")) == "ru"
+    assert language_of(tracker(1, "hi", "greet", language=None)) == "en"
