@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     #: elsewhere); by default only the api's own /console.
     console_origins: list[str] = []
 
+    #: A connection must send its request line and headers within this (api/slowclients.py).
+    request_head_seconds: float = Field(default=10.0, gt=0)
     max_message_chars: int = 4000
     max_frame_bytes: int = 64 * 1024
     #: Any HTTP request body (the KB import's file has its own 10 MB ceiling).

@@ -81,6 +81,8 @@ class Supervisor:
             # wsproto answers every upgrade request; uvicorn's websockets implementations left
             # one with a URL over 8 kB unanswered and the connection held (docs/security.md)
             "--ws", "wsproto",
+            # uvicorn's HTTP with a deadline for the request head (api/slowclients.py)
+            "--http", "api.slowclients:HeadDeadline",
         ]  # fmt: skip
         if workers > 1:
             command += ["--workers", str(workers)]
