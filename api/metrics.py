@@ -6,20 +6,30 @@
   queues now, read from the database at scrape time (the same for every worker);
 - ``tierzero_handoffs_total{reason}``: tickets ever handed off, from the database (a counter
   that survives restarts and adds up across workers);
-- ``tierzero_websockets{kind}``: this worker's open customer and agent sockets.
+- ``tierzero_websockets{kind}``: open customer and agent sockets.
 
 Who may call: a scraper with ``Authorization: Bearer <TIERZERO_METRICS_TOKEN>``; with no token
-configured, loopback peers only (not proxied). The in-process histograms are per worker: with
-several workers, scrape each (or put them behind one address each).
+configured, loopback peers only (not proxied). With several workers behind one port
+(``tierzero run --workers N``) the supervisor gives them one ``PROMETHEUS_MULTIPROC_DIR``:
+prometheus-client's multiprocess mode adds up every worker's histograms and sockets, so any
+worker's answer covers them all.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,6 +38,8 @@ from tierzero.db import unit_of_work, utcnow
 if TYPE_CHECKING:
     from api.state import AppState
 
+#: prometheus-client's multiprocess mode: where the workers keep their values.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 TURN_BUCKETS = (0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0, 10.0)
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -43,10 +55,25 @@ class Metrics:
             "tierzero_bot_turn_seconds", "A customer message's bot turn, stored reply included",
             buckets=TURN_BUCKETS, registry=self.registry,
         )  # fmt: skip
-        self.registry.register(_DeskCollector(state))
+        # livesum: in multiprocess mode, the sum over the workers that are alive
+        self.websockets = Gauge(
+            "tierzero_websockets", "Open sockets", ["kind"], registry=self.registry,
+            multiprocess_mode="livesum",
+        )  # fmt: skip
+        for kind, counter in (("customer", state.customers), ("agent", state.connected)):
+            counter.on_change = self.websockets.labels(kind).inc
+            self.websockets.labels(kind).set(0)
+        self._desk = _DeskCollector(state)
+        self.registry.register(self._desk)
 
     def render(self) -> tuple[bytes, str]:
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        if not os.environ.get(MULTIPROCESS_DIR):
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        # every worker's histograms and gauges, from the shared directory, plus the database's
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        registry.register(self._desk)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
 class _DeskCollector:
@@ -77,11 +104,7 @@ class _DeskCollector:
                     oldest.add_metric([group.tier], (now - group.oldest_created_at).total_seconds())
             for reason, count in repo.handoffs_by_reason(session):
                 handoffs.add_metric([reason], count)
-        sockets = GaugeMetricFamily("tierzero_websockets", "Open sockets on this worker",
-                                    labels=["kind"])  # fmt: skip
-        sockets.add_metric(["customer"], self.state.customers.total())
-        sockets.add_metric(["agent"], self.state.connected.total())
-        yield from (queue, oldest, handoffs, sockets)
+        yield from (queue, oldest, handoffs)
 
 
 class HttpTimer:

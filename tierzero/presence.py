@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Callable
 
 
 class Viewers:
@@ -47,10 +48,14 @@ class Connected:
     def __init__(self) -> None:
         self._count: Counter[int] = Counter()
         self._lock = threading.Lock()
+        #: Told +1 / -1 as sockets open and close (the metrics' gauge).
+        self.on_change: Callable[[int], None] | None = None
 
     def opened(self, agent_id: int) -> None:
         with self._lock:
             self._count[agent_id] += 1
+        if self.on_change is not None:
+            self.on_change(1)
 
     def total(self) -> int:
         """Open sockets (all agents, or all conversations)."""
@@ -59,6 +64,8 @@ class Connected:
 
     def closed(self, agent_id: int) -> bool:
         """True when that was the agent's last socket."""
+        if self.on_change is not None:
+            self.on_change(-1)
         with self._lock:
             self._count[agent_id] -= 1
             if self._count[agent_id] <= 0:

@@ -144,6 +144,16 @@ def test_run_starts_the_scale_out_topology(tmp_path: Path) -> None:
                 if "uvicorn" in Path(f"/proc/{pid}/cmdline").read_text()
             ]
             assert len(_children(manager)) >= 2  # the worker processes
+            # any worker's /metrics counts the requests every worker served
+            for _ in range(12):
+                httpx.get(f"http://127.0.0.1:{api_port}/healthz", timeout=5)
+            metrics = httpx.get(f"http://127.0.0.1:{api_port}/metrics", timeout=10).text
+            served = next(
+                float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                if line.startswith("tierzero_http_request_seconds_count")
+                and 'route="/healthz"' in line
+            )  # fmt: skip
+            assert served == 12
             for port in (rasa_port, rasa_port + 1):
                 assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
             process.send_signal(signal.SIGINT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -86,6 +87,12 @@ class Supervisor:
         ]  # fmt: skip
         if workers > 1:
             command += ["--workers", str(workers)]
+            # one directory for prometheus-client's multiprocess mode: any worker's /metrics
+            # adds up all of them (fresh each start: values of a previous run do not count)
+            metrics_dir = self.settings.var_dir / "metrics" / str(port)
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         name = "api" if port == self.settings.api_port else f"api-{port}"
         return self._spawn(name, command, env)
 
