@@ -3,16 +3,60 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tierzero.errors import TierZeroError
 
 log = logging.getLogger("tierzero.api")
+
+
+class Problem(BaseModel):
+    """The body of every refusal but a 422: the error's name (``TicketNotFound``,
+    ``PayloadTooLarge``…) and what went wrong in words; some conflicts carry the fresh state."""
+
+    error: str
+    detail: str
+    data: Any = None
+
+
+#: What each refusal means, whichever route answers it (a 422 is FastAPI's own declaration:
+#: a list of problems with ``loc``, ``msg`` and ``type``).
+REFUSALS: dict[int, str] = {
+    400: "The input breaks a rule the schema cannot express; `detail` says which.",
+    401: "No valid token (missing, expired, revoked or of the wrong kind), or wrong credentials.",
+    403: "The caller's role, or their relation to the row, does not allow this.",
+    404: "No such row, or none the caller may see.",
+    409: "The state changed or does not allow this; nothing was written.",
+    413: "The request body is larger than the limit.",
+    429: "Too many of these in a minute; wait and try again.",
+    503: "The knowledge-base index is not loaded yet; try again shortly.",
+}
+
+
+def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a router or route: the refusals it may answer, in the ``Problem``
+    format, so the OpenAPI schema (and schemathesis, which checks the app against it) knows
+    them."""
+    return {code: {"model": Problem, "description": REFUSALS[code]} for code in codes}
+
+
+def _problems(errors: Iterable[Mapping[str, Any]], name: str = "ValidationError") -> JSONResponse:
+    """A 422 in the shape the OpenAPI schema declares for it (FastAPI's HTTPValidationError:
+    loc, msg and type), plus our "error" name; never the rejected input itself."""
+    problems = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""),
+         "type": e.get("type", "value_error")}
+        for e in errors
+    ]  # fmt: skip
+    return JSONResponse(_body(name, problems), status_code=422)
 
 
 def _body(error: str, detail: object, data: object = None) -> dict[str, object]:
@@ -25,6 +69,9 @@ def _body(error: str, detail: object, data: object = None) -> dict[str, object]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TierZeroError)
     async def _domain(_: Request, exc: TierZeroError) -> JSONResponse:
+        if exc.status_code == 422:  # a value no schema could refuse (a period out of order…)
+            problem = {"loc": getattr(exc, "loc", ()), "msg": exc.message, "type": "value_error"}
+            return _problems([problem], type(exc).__name__)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse(
             _body(type(exc).__name__, exc.message, getattr(exc, "data", None)),
@@ -34,17 +81,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        # the shape the OpenAPI schema declares for 422 (FastAPI's HTTPValidationError:
-        # loc, msg and type), plus our "error" name; never the rejected input itself
-        problems = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""),
-             "type": e.get("type", "value_error")}
-            for e in exc.errors()
-        ]  # fmt: skip
-        return JSONResponse(_body("ValidationError", problems), status_code=422)
+        return _problems(exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+            # FastAPI could not even decode the body (not UTF-8): malformed, like bad JSON
+            problem = {"loc": ["body"], "msg": "the body is not UTF-8 JSON", "type": "json_invalid"}
+            return _problems([problem])
         name = "PayloadTooLarge" if exc.status_code == 413 else "HTTPError"
         return JSONResponse(
             _body(name, exc.detail), status_code=exc.status_code, headers=exc.headers

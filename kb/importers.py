@@ -137,7 +137,28 @@ def parse(text: str, fmt: Format) -> ParsedFile:
             where = f" (line {mark.line + 1})" if mark is not None else ""
             problem = getattr(exc, "problem", None) or "syntax error"
             raise ImportFormatError(f"not valid YAML: {problem}{where}") from exc
+    _require_text(document)
     return _parse_document(document)
+
+
+def _require_text(document: object) -> None:
+    """JSON and YAML escapes can spell half a UTF-16 pair (``"\\ud800"``): no database, page or
+    report can hold that (it was a 500), so such a file is unreadable like any other."""
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ImportFormatError(
+                    "not valid text: an escape spells half a character (a lone surrogate)"
+                ) from exc
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 def _as_text(value: object) -> str | None:

@@ -28,6 +28,7 @@ from api.deps import (
     StateDep,
     TicketWorkerDep,
 )
+from api.errors import refusals
 from api.state import AppState
 from handoff import (
     agents,
@@ -83,7 +84,8 @@ from tierzero.db import utcnow
 from tierzero.errors import InvalidInput, TooManyRequests
 from tierzero.hub import agent_topic
 
-router = APIRouter(prefix="/v1/agent", tags=["agent"])
+# every route needs a staff token (login answers 401 to wrong credentials)
+router = APIRouter(prefix="/v1/agent", tags=["agent"], responses=refusals(401, 413))
 
 #: A row id in a path: a positive 32-bit integer (anything else is a 422, never a 500).
 DbId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -99,11 +101,18 @@ def _throttled(agent: TicketWorkerDep, state: StateDep) -> Agent:
 #: Agents, leads and admins changing something (rate-limited per agent).
 ChangingWorker = Annotated[Agent, Depends(_throttled)]
 
+#: What a change to one ticket may answer besides success: a rule of the input (400), not the
+#: caller's to change (403), not visible (404), changed meanwhile or in the wrong state (409,
+#: with the ticket as it is now), too many changes (429).
+TICKET_CHANGE = refusals(400, 403, 404, 409, 429)
+#: Reading one row of the desk: outside the caller's role (403) or tiers (404).
+ONE_ROW = refusals(403, 404)
+
 
 # --- session ---------------------------------------------------------------------------------
 
 
-@router.post("/login")
+@router.post("/login", responses=refusals(429))
 def login(
     body: LoginRequest, session: ReadSessionDep, state: StateDep, request: Request
 ) -> TokenResponse:
@@ -160,7 +169,7 @@ def set_presence(body: PresenceUpdate, agent: CurrentAgent, session: SessionDep)
 # --- queues ----------------------------------------------------------------------------------
 
 
-@router.get("/tickets")
+@router.get("/tickets", responses=refusals(400, 403))
 def list_tickets(
     agent: TicketWorkerDep,
     session: ReadSessionDep,
@@ -187,7 +196,7 @@ def list_tickets(
     return TicketPage(items=[TicketRead.model_validate(t) for t in page], next_cursor=next_cursor)
 
 
-@router.get("/tickets/mine")
+@router.get("/tickets/mine", responses=refusals(403))
 def my_tickets(agent: TicketWorkerDep, session: ReadSessionDep) -> list[TicketRead]:
     """Agents, leads, admins: the tickets they are working on."""
     page, _ = tickets.queue(
@@ -197,15 +206,18 @@ def my_tickets(agent: TicketWorkerDep, session: ReadSessionDep) -> list[TicketRe
     return [TicketRead.model_validate(t) for t in page]
 
 
-@router.post("/tickets/next")
+@router.post(
+    "/tickets/next",
+    response_model=TicketRead,
+    responses={204: {"description": "The queue is empty."}, **refusals(403, 409, 429)},
+)
 def claim_next(
-    agent: ChangingWorker, session: SessionDep, state: StateDep, response: Response
-) -> TicketRead | None:
+    agent: ChangingWorker, session: SessionDep, state: StateDep
+) -> TicketRead | Response:
     """Agents, leads, admins: claim the next ticket of their queue (204 when it is empty)."""
     ticket = tickets.claim_next(session, state.hub, agent=agent)
     if ticket is None:
-        response.status_code = 204
-        return None
+        return Response(status_code=204)  # no body, so no JSON content type either
     return TicketRead.model_validate(ticket)
 
 
@@ -234,14 +246,14 @@ def _detail(session: Session, agent: Agent, ticket_id: DbId) -> TicketDetail:
     )
 
 
-@router.get("/tickets/{ticket_id}")
+@router.get("/tickets/{ticket_id}", responses=ONE_ROW)
 def get_ticket(ticket_id: DbId, agent: TicketWorkerDep, session: ReadSessionDep) -> TicketDetail:
     """Agents who may see the ticket's tier: the ticket with its handoff packet, customer,
     full transcript, internal notes, event history and the customer's earlier tickets."""
     return _detail(session, agent, ticket_id)
 
 
-@router.get("/tickets/{ticket_id}/events")
+@router.get("/tickets/{ticket_id}/events", responses=ONE_ROW)
 def ticket_events(
     ticket_id: DbId, agent: TicketWorkerDep, session: ReadSessionDep
 ) -> list[TicketEventRead]:
@@ -251,7 +263,7 @@ def ticket_events(
     ]
 
 
-@router.post("/tickets/{ticket_id}/claim")
+@router.post("/tickets/{ticket_id}/claim", responses=TICKET_CHANGE)
 def claim(
     ticket_id: DbId,
     agent: ChangingWorker,
@@ -267,7 +279,7 @@ def claim(
     return TicketRead.model_validate(ticket)
 
 
-@router.post("/tickets/{ticket_id}/release")
+@router.post("/tickets/{ticket_id}/release", responses=TICKET_CHANGE)
 def release(
     ticket_id: DbId,
     agent: ChangingWorker,
@@ -284,7 +296,7 @@ def release(
     return TicketRead.model_validate(ticket)
 
 
-@router.post("/tickets/{ticket_id}/transfer")
+@router.post("/tickets/{ticket_id}/transfer", responses=TICKET_CHANGE)
 def transfer(
     ticket_id: DbId,
     body: TransferRequest,
@@ -314,7 +326,7 @@ def _change_tier(
     return TicketRead.model_validate(ticket)
 
 
-@router.post("/tickets/{ticket_id}/escalate")
+@router.post("/tickets/{ticket_id}/escalate", responses=TICKET_CHANGE)
 def escalate(
     ticket_id: DbId, body: TierChangeRequest, agent: ChangingWorker, session: SessionDep,
     state: StateDep,
@@ -323,7 +335,7 @@ def escalate(
     return _change_tier(Action.ESCALATE, ticket_id, body, agent, state, session)
 
 
-@router.post("/tickets/{ticket_id}/de-escalate")
+@router.post("/tickets/{ticket_id}/de-escalate", responses=TICKET_CHANGE)
 def de_escalate(
     ticket_id: DbId, body: TierChangeRequest, agent: ChangingWorker, session: SessionDep,
     state: StateDep,
@@ -332,7 +344,7 @@ def de_escalate(
     return _change_tier(Action.DE_ESCALATE, ticket_id, body, agent, state, session)
 
 
-@router.post("/tickets/{ticket_id}/resolve")
+@router.post("/tickets/{ticket_id}/resolve", responses=TICKET_CHANGE)
 def resolve(
     ticket_id: DbId,
     agent: ChangingWorker,
@@ -349,7 +361,7 @@ def resolve(
     return TicketRead.model_validate(ticket)
 
 
-@router.post("/tickets/{ticket_id}/return-to-bot")
+@router.post("/tickets/{ticket_id}/return-to-bot", responses=TICKET_CHANGE)
 def return_to_bot(
     ticket_id: DbId,
     agent: ChangingWorker,
@@ -367,7 +379,7 @@ def return_to_bot(
     return TicketRead.model_validate(ticket)
 
 
-@router.post("/tickets/{ticket_id}/reopen")
+@router.post("/tickets/{ticket_id}/reopen", responses=TICKET_CHANGE)
 def reopen(
     ticket_id: DbId,
     agent: ChangingWorker,
@@ -384,7 +396,7 @@ def reopen(
     return TicketRead.model_validate(ticket)
 
 
-@router.post("/tickets/{ticket_id}/messages", status_code=201)
+@router.post("/tickets/{ticket_id}/messages", status_code=201, responses=TICKET_CHANGE)
 def reply(
     ticket_id: DbId,
     body: AgentReply,
@@ -401,7 +413,7 @@ def reply(
     return MessageRead.model_validate(message)
 
 
-@router.post("/tickets/{ticket_id}/notes", status_code=201)
+@router.post("/tickets/{ticket_id}/notes", status_code=201, responses=TICKET_CHANGE)
 def add_note(
     ticket_id: DbId,
     body: NoteCreate,
@@ -414,7 +426,7 @@ def add_note(
     return TicketEventRead.model_validate(event)
 
 
-@router.get("/tickets/{ticket_id}/suggestions")
+@router.get("/tickets/{ticket_id}/suggestions", responses=refusals(403, 404, 503))
 def suggestions(
     ticket_id: DbId,
     agent: TicketWorkerDep,
@@ -433,7 +445,7 @@ def suggestions(
     )
 
 
-@router.get("/customers/{customer_id}")
+@router.get("/customers/{customer_id}", responses=ONE_ROW)
 def customer_story(
     customer_id: DbId, agent: TicketWorkerDep, session: ReadSessionDep, state: StateDep
 ) -> CustomerStoryRead:
@@ -460,7 +472,7 @@ def customer_story(
     )
 
 
-@router.patch("/customers/{customer_id}")
+@router.patch("/customers/{customer_id}", responses=refusals(400, 403, 404))
 def update_customer(
     customer_id: DbId, body: CustomerUpdate, _: LeadDep, session: SessionDep, state: StateDep
 ) -> CustomerRead:
@@ -472,7 +484,7 @@ def update_customer(
     return CustomerRead.model_validate(customer)
 
 
-@router.put("/customers/external/{external_id}")
+@router.put("/customers/external/{external_id}", responses=refusals(400, 403))
 def set_customer_by_external_id(
     external_id: Annotated[str, Path(min_length=1, max_length=200)],
     body: CustomerUpdate,
@@ -489,7 +501,7 @@ def set_customer_by_external_id(
     return CustomerRead.model_validate(customer)
 
 
-@router.post("/tickets/{ticket_id}/promote", status_code=201)
+@router.post("/tickets/{ticket_id}/promote", status_code=201, responses=TICKET_CHANGE)
 def promote_to_kb(
     ticket_id: DbId,
     agent: ChangingWorker,
@@ -514,7 +526,7 @@ def promote_to_kb(
 # --- canned responses ------------------------------------------------------------------------
 
 
-@router.get("/canned")
+@router.get("/canned", responses=refusals(403))
 def list_canned(
     _: TicketWorkerDep, session: ReadSessionDep, language: str | None = Query(None, max_length=8)
 ) -> list[CannedRead]:
@@ -522,14 +534,14 @@ def list_canned(
     return [CannedRead.model_validate(c) for c in canned.list_canned(session, language=language)]
 
 
-@router.post("/canned", status_code=201)
+@router.post("/canned", status_code=201, responses=refusals(400, 403, 409))
 def create_canned(body: CannedCreate, lead: LeadDep, session: SessionDep) -> CannedRead:
     """Leads and admins: a new canned response ({customer_name}, {agent_name}, {ticket_id})."""
     saved = canned.save_canned(session, author=lead, **body.model_dump())
     return CannedRead.model_validate(saved)
 
 
-@router.put("/canned/{canned_id}")
+@router.put("/canned/{canned_id}", responses=refusals(400, 403, 404, 409))
 def replace_canned(
     canned_id: DbId, body: CannedCreate, lead: LeadDep, session: SessionDep
 ) -> CannedRead:
@@ -538,14 +550,14 @@ def replace_canned(
     return CannedRead.model_validate(saved)
 
 
-@router.delete("/canned/{canned_id}", status_code=204)
+@router.delete("/canned/{canned_id}", status_code=204, responses=ONE_ROW)
 def delete_canned(canned_id: DbId, _: LeadDep, session: SessionDep) -> Response:
     """Leads and admins: remove a canned response."""
     canned.delete_canned(session, canned_id)
     return Response(status_code=204)
 
 
-@router.get("/tickets/{ticket_id}/canned/{canned_id}")
+@router.get("/tickets/{ticket_id}/canned/{canned_id}", responses=ONE_ROW)
 def fill_canned(
     ticket_id: DbId, canned_id: DbId, agent: TicketWorkerDep, session: ReadSessionDep
 ) -> CannedFilled:
@@ -559,13 +571,13 @@ def fill_canned(
 # --- offers ----------------------------------------------------------------------------------
 
 
-@router.get("/offers")
+@router.get("/offers", responses=refusals(403))
 def my_offers(agent: TicketWorkerDep, session: ReadSessionDep) -> list[OfferRead]:
     """Agents, leads, admins: the tickets offered to them right now."""
     return [OfferRead.from_offer(o, t) for o, t in offers.pending_for(session, agent)]
 
 
-@router.post("/offers/{offer_id}/accept")
+@router.post("/offers/{offer_id}/accept", responses=refusals(403, 404, 409))
 def accept_offer(
     offer_id: DbId, agent: TicketWorkerDep, session: SessionDep, state: StateDep
 ) -> TicketRead:
@@ -574,7 +586,7 @@ def accept_offer(
     return TicketRead.model_validate(ticket)
 
 
-@router.post("/offers/{offer_id}/decline", status_code=204)
+@router.post("/offers/{offer_id}/decline", status_code=204, responses=refusals(403, 404, 409))
 def decline_offer(
     offer_id: DbId,
     agent: TicketWorkerDep,
@@ -593,20 +605,20 @@ def decline_offer(
 # --- administration ---------------------------------------------------------------------------
 
 
-@router.get("/agents")
+@router.get("/agents", responses=refusals(403))
 def list_agents(_: LeadDep, session: ReadSessionDep) -> list[AgentRead]:
     """Leads and admins: every agent with tier, skills, languages, capacity and presence."""
     return [AgentRead.model_validate(a) for a in agents.list_agents(session)]
 
 
-@router.post("/agents", status_code=201)
+@router.post("/agents", status_code=201, responses=refusals(400, 403, 409))
 def create_agent(body: AgentCreate, _: AdminDep, session: SessionDep) -> AgentRead:
     """Admins: a new agent account."""
     agent = agents.create_agent(session, **body.model_dump())
     return AgentRead.model_validate(agent)
 
 
-@router.patch("/agents/{agent_id}")
+@router.patch("/agents/{agent_id}", responses=refusals(400, 403, 404))
 def update_agent(
     agent_id: DbId, body: AgentUpdate, _: AdminDep, session: SessionDep, state: StateDep
 ) -> AgentRead:
@@ -621,7 +633,7 @@ def update_agent(
 # --- the leads' screens -----------------------------------------------------------------------
 
 
-@router.get("/policy")
+@router.get("/policy", responses=refusals(403))
 def show_policy(_: LeadDep, state: StateDep) -> PolicyRead:
     """Leads and admins: the support policy the desk runs on — plans with their entitlement
     and targets per priority (business minutes), each team's hours, time zone and holidays
@@ -629,7 +641,7 @@ def show_policy(_: LeadDep, state: StateDep) -> PolicyRead:
     return PolicyRead.from_policy(state.policy, utcnow())
 
 
-@router.get("/overview")
+@router.get("/overview", responses=refusals(403))
 def show_overview(
     _: LeadDep,
     session: ReadSessionDep,

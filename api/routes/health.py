@@ -17,7 +17,15 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={
+        503: {
+            "description": "Not ready: the same body, naming the failing check.",
+            "content": {"application/json": {}},
+        }
+    },
+)
 async def readyz(state: StateDep) -> JSONResponse:
     def _db() -> bool:
         try:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from api.deps import EditorDep, KbDep, SessionDep
+from api.errors import refusals
 from kb import importers
 from kb import service as kb_service
 from kb.errors import ImportFormatError, ImportTooLarge
@@ -44,14 +45,49 @@ from kb.schemas import (
 )
 from tierzero.db import MAX_DB_INT
 
-router = APIRouter(prefix="/v1/kb", tags=["kb"])
+router = APIRouter(prefix="/v1/kb", tags=["kb"], responses=refusals(413))
 ArticleId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 page_router = APIRouter(tags=["kb"])
+
+#: An editor changing one translation: a rule of the text (400), no such article or translation
+#: (404), someone saved meanwhile or the state refuses it (409), the live index not loaded (503).
+TRANSLATION_CHANGE = refusals(400, 401, 403, 404, 409, 503)
 
 MEDIA_TYPES: dict[str, str] = {
     "yaml": "application/yaml; charset=utf-8",
     "json": "application/json; charset=utf-8",
     "csv": "text/csv; charset=utf-8",
+}
+_TRANSLATION_FILE = {
+    "type": "object",
+    "required": ["title", "answer"],
+    "properties": {
+        "title": {"type": "string"},
+        "answer": {"type": "string"},
+        "questions": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_ARTICLE_FILE = {
+    "type": "object",
+    "required": ["key", "translations"],
+    "properties": {
+        "key": {"type": "string"},
+        "category": {"type": ["string", "null"]},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "translations": {"type": "object", "additionalProperties": _TRANSLATION_FILE},
+    },
+}
+_KB_FILE = {
+    "type": "object",
+    "required": ["articles"],
+    "properties": {"articles": {"type": "array", "items": _ARTICLE_FILE}},
+}
+#: A KB file as the OpenAPI schema shows it (kb/importers.py reads and writes it): YAML or JSON
+#: of the same shape, or CSV text with the header row ``importers.CSV_COLUMNS``.
+KB_FILE_CONTENT = {
+    "application/yaml": {"schema": _KB_FILE},
+    "application/json": {"schema": _KB_FILE},
+    "text/csv": {"schema": {"type": "string"}},
 }
 _FORMAT_BY_MEDIA_TYPE: dict[str, importers.Format] = {
     "application/yaml": "yaml",
@@ -84,7 +120,7 @@ UploadDep = Annotated[bytes, Depends(_upload)]
 # --- articles --------------------------------------------------------------------------------
 
 
-@router.get("/articles")
+@router.get("/articles", responses=refusals(400, 401, 403))
 def list_articles(
     editor: EditorDep,
     session: SessionDep,
@@ -110,7 +146,9 @@ def list_articles(
     return ArticleList.of(page)
 
 
-@router.post("/articles", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/articles", status_code=status.HTTP_201_CREATED, responses=refusals(400, 401, 403, 409)
+)
 def create_article(body: ArticleCreate, editor: EditorDep, session: SessionDep) -> ArticleRead:
     """Editor/admin: a new article with its first translation, as a draft (version 1)."""
     view = kb_service.create_article(
@@ -129,13 +167,13 @@ def create_article(body: ArticleCreate, editor: EditorDep, session: SessionDep) 
     return ArticleRead.of(view)
 
 
-@router.get("/articles/{article_id}")
+@router.get("/articles/{article_id}", responses=refusals(401, 403, 404))
 def get_article(article_id: ArticleId, editor: EditorDep, session: SessionDep) -> ArticleRead:
     """Editor/admin: the article with every translation's newest version."""
     return ArticleRead.of(kb_service.get_article(session, article_id))
 
 
-@router.patch("/articles/{article_id}")
+@router.patch("/articles/{article_id}", responses=refusals(400, 401, 403, 404, 503))
 def update_article(
     article_id: ArticleId, body: ArticleUpdate, editor: EditorDep, session: SessionDep, kb: KbDep
 ) -> ArticleRead:
@@ -146,7 +184,9 @@ def update_article(
     return ArticleRead.of(view)
 
 
-@router.put("/articles/{article_id}/translations/{language}")
+@router.put(
+    "/articles/{article_id}/translations/{language}", responses=refusals(400, 401, 403, 404, 409)
+)
 def save_translation(
     article_id: ArticleId,
     language: Language,
@@ -173,7 +213,7 @@ def save_translation(
     return TranslationRead.of(view)
 
 
-@router.post("/articles/{article_id}/translations/{language}/publish")
+@router.post("/articles/{article_id}/translations/{language}/publish", responses=TRANSLATION_CHANGE)
 def publish(
     article_id: ArticleId,
     language: Language,
@@ -194,7 +234,7 @@ def publish(
     return TranslationRead.of(view)
 
 
-@router.post("/articles/{article_id}/translations/{language}/archive")
+@router.post("/articles/{article_id}/translations/{language}/archive", responses=TRANSLATION_CHANGE)
 def archive(
     article_id: ArticleId,
     language: Language,
@@ -215,7 +255,9 @@ def archive(
     return TranslationRead.of(view)
 
 
-@router.post("/articles/{article_id}/translations/{language}/rollback")
+@router.post(
+    "/articles/{article_id}/translations/{language}/rollback", responses=TRANSLATION_CHANGE
+)
 def rollback(
     article_id: ArticleId,
     language: Language,
@@ -239,7 +281,9 @@ def rollback(
     return TranslationRead.of(view)
 
 
-@router.get("/articles/{article_id}/translations/{language}/versions")
+@router.get(
+    "/articles/{article_id}/translations/{language}/versions", responses=refusals(401, 403, 404)
+)
 def list_versions(
     article_id: ArticleId, language: Language, editor: EditorDep, session: SessionDep
 ) -> VersionList:
@@ -250,7 +294,9 @@ def list_versions(
     )
 
 
-@router.get("/articles/{article_id}/translations/{language}/diff")
+@router.get(
+    "/articles/{article_id}/translations/{language}/diff", responses=refusals(401, 403, 404)
+)
 def diff_versions(
     article_id: ArticleId,
     language: Language,
@@ -266,7 +312,7 @@ def diff_versions(
     return DiffRead(from_version=from_version, to_version=to_version, diff=diff)
 
 
-@router.get("/articles/{article_id}/stats")
+@router.get("/articles/{article_id}/stats", responses=refusals(401, 403, 404))
 def article_stats(
     article_id: ArticleId, editor: EditorDep, session: SessionDep
 ) -> ArticleStatsRead:
@@ -277,7 +323,12 @@ def article_stats(
 # --- import / export / try -------------------------------------------------------------------
 
 
-@router.post("/import")
+@router.post(
+    "/import",
+    responses=refusals(400, 401, 403, 503),
+    # the body is the file itself, read raw (any of the formats, with the import's own limit)
+    openapi_extra={"requestBody": {"required": True, "content": KB_FILE_CONTENT}},
+)
 def import_articles(
     request: Request,
     data: UploadDep,
@@ -308,7 +359,14 @@ def import_articles(
     return ImportReportRead.of(report)
 
 
-@router.get("/export")
+@router.get(
+    "/export",
+    response_class=Response,
+    responses={
+        200: {"description": "The KB file.", "content": KB_FILE_CONTENT},
+        **refusals(401, 403),
+    },
+)
 def export_articles(
     editor: EditorDep,
     session: SessionDep,
@@ -325,7 +383,7 @@ def export_articles(
     )
 
 
-@router.post("/preview")
+@router.post("/preview", responses=refusals(400, 401, 403))
 def preview(body: PreviewRequest, editor: EditorDep) -> PreviewRead:
     """Editor/admin: the Markdown answer rendered exactly as readers will see it (the help
     centre's renderer: allowlisted tags, http/https/mailto links only)."""
@@ -334,7 +392,7 @@ def preview(body: PreviewRequest, editor: EditorDep) -> PreviewRead:
     return PreviewRead(html=render_html(body.answer))
 
 
-@router.post("/try")
+@router.post("/try", responses=refusals(401, 403, 503))
 def try_question(body: TryRequest, editor: EditorDep, session: SessionDep, kb: KbDep) -> TryResult:
     """Editor/admin: would the bot answer this? The top matches, confidence and the decision."""
     result = kb.search(body.text, language=body.language, limit=3)
@@ -366,13 +424,18 @@ def try_question(body: TryRequest, editor: EditorDep, session: SessionDep, kb: K
 LangQuery = Annotated[str | None, Query(max_length=16)]
 
 
-@router.get("/public/articles/{key}")
+@router.get("/public/articles/{key}", responses=refusals(404))
 def public_article(key: str, session: SessionDep, lang: LangQuery = None) -> PublicArticleRead:
     """Anyone: a published article as sanitised HTML, in ``lang`` or explicitly in English."""
     return PublicArticleRead.of(kb_service.public_article(session, key, lang))
 
 
-@page_router.get("/kb/articles/{key}")
+@page_router.get(
+    "/kb/articles/{key}",
+    response_class=RedirectResponse,
+    status_code=301,
+    responses={301: {"description": "Moved to the article's help-centre page."}},
+)
 def article_page(key: str, lang: LangQuery = None) -> RedirectResponse:
     """Anyone: the old article link; the article lives in the help centre now."""
     from kb.public import article_path

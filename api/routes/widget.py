@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api import tokens
 from api.deps import CurrentCustomer, ReadSessionDep, SessionDep, StateDep
+from api.errors import refusals
 from api.sockets import (
     CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORIZED,
@@ -40,7 +41,8 @@ from tierzero.db import MAX_DB_INT, unit_of_work, utcnow
 from tierzero.errors import InvalidInput, TierZeroError, TooManyRequests, Unauthorized
 from tierzero.hub import OVERFLOW, Subscription, conversation_topic
 
-router = APIRouter(prefix="/v1/widget", tags=["widget"])
+# every route but /sessions needs the customer token (a wrong signed identity there is 401 too)
+router = APIRouter(prefix="/v1/widget", tags=["widget"], responses=refusals(401, 413))
 log = logging.getLogger("tierzero.widget")
 
 
@@ -61,7 +63,7 @@ class ClientControl(BaseModel):
     type: str = Field(max_length=20)
 
 
-@router.post("/sessions", status_code=201)
+@router.post("/sessions", status_code=201, responses=refusals(400, 429))
 def create_session(
     body: SessionCreate, session: SessionDep, state: StateDep, request: Request
 ) -> SessionCreated:
@@ -116,7 +118,7 @@ def history(
     return [MessageRead.model_validate(m) for m in messages]
 
 
-@router.post("/csat", status_code=204)
+@router.post("/csat", status_code=204, responses=refusals(400, 404, 409))
 def rate(body: CsatCreate, customer: CurrentCustomer, session: SessionDep, state: StateDep) -> None:
     """The token's customer: rate a resolved request of their conversation (1–5, a comment); a
     second rating replaces the first."""
@@ -127,7 +129,7 @@ def rate(body: CsatCreate, customer: CurrentCustomer, session: SessionDep, state
     )  # fmt: skip
 
 
-@router.post("/contact", status_code=204)
+@router.post("/contact", status_code=204, responses=refusals(400))
 def leave_contact(
     body: ContactCreate, customer: CurrentCustomer, session: SessionDep, state: StateDep
 ) -> None:
@@ -138,7 +140,7 @@ def leave_contact(
     )
 
 
-@router.post("/handoff/cancel", status_code=204)
+@router.post("/handoff/cancel", status_code=204, responses=refusals(404, 409))
 def cancel_waiting(customer: CurrentCustomer, session: SessionDep, state: StateDep) -> None:
     """The token's customer: leave the queue for a person and go back to the bot (409 once an
     agent has taken the conversation)."""

@@ -198,6 +198,8 @@ articles:
             ("kb.yaml", "just: a mapping\n", "'articles' list"),
             ("kb.yaml", "a: &x [1]\narticles: *x\n", "aliases"),
             ("kb.json", "{nope", "not valid JSON"),
+            ("kb.json", '{"articles": [{"key": "\\ud800"}]}', "lone surrogate"),
+            ("kb.yaml", 'articles:\n- {key: x, category: "\\udfff"}\n', "lone surrogate"),
             ("kb.csv", "key,title\nx,y\n", "lacks column(s): language, answer"),
             ("kb.csv", "key,language,title,answer,colour\n", "unknown column(s): colour"),
             ("kb.txt", "whatever", "cannot tell the format"),
