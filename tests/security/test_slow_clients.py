@@ -54,9 +54,13 @@ def _answers(port: int) -> bool:
 
 
 def _closed_by_server(sock: socket.socket) -> bool:
+    """Has the server closed it? (what it sent before closing, e.g. the rest of a response
+    that arrived in two pieces, is read past)"""
     sock.settimeout(0.05)
     try:
-        return sock.recv(1024) == b""
+        while sock.recv(1024):
+            pass
+        return True
     except TimeoutError:
         return False
     except OSError:  # reset
