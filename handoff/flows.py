@@ -96,6 +96,8 @@ def receive_customer_message(
                 intent = REQUEST_HUMAN
         if intent:
             message.payload = {"intent": intent}
+        if bot_mode:  # the bot owes it a turn (finished with the turn's stored replies)
+            repo.add_pending_bot_turn(session, conversation_id, message.seq)
         # The bot learns the language when it first hears from the customer and whenever it
         # differs from what the bot was last told (also after a stretch with a person).
         told = conversation.context.get("bot_language")
@@ -335,6 +337,15 @@ def hand_off_and_tell(
     return message
 
 
+def _told_of_handoff(session: Session, conversation_id: int, handoff_seq: int) -> bool:
+    """Was the customer told of the handoff made at ``handoff_seq`` (its message comes after)?"""
+    return any(
+        m.payload.get("kind") == "handoff"
+        for m in repo.messages_since(session, conversation_id, handoff_seq)
+        if m.sender != Sender.CUSTOMER.value
+    )
+
+
 # --- the asynchronous turn ------------------------------------------------------------------
 
 
@@ -396,19 +407,42 @@ class ConversationFlow:
                 client_msg_id=client_msg_id, text=text, max_chars=self._max_chars, intent=intent,
             )  # fmt: skip
 
-    def _in_bot_mode(self, conversation_id: int) -> bool:
+    def _due(self, conversation_id: int, stored: Stored) -> bool:
+        """Does the bot still owe this message its turn? Not when another turn finished it (a
+        turn run again after a reconnect), nor once the conversation is with a person (another
+        tab's message handed off while this one waited): then the message is settled here."""
         with unit_of_work(self._factory, read_only=True) as session:
+            if not repo.is_bot_turn_pending(session, conversation_id, stored.seq):
+                return False
             conversation = repo.get_conversation(session, conversation_id)
-            return conversation is not None and conversation.mode == ConversationMode.BOT.value
+            if conversation is not None and conversation.mode == ConversationMode.BOT.value:
+                return True
+        with unit_of_work(self._factory) as session:
+            ticket = repo.open_ticket_for_conversation(session, conversation_id)
+            if ticket is not None and not _told_of_handoff(
+                session, conversation_id, ticket.handoff_seq
+            ):
+                # the turn that handed off was cut off before its message was stored
+                message = hand_off_and_tell(
+                    session, self._hub, conversation_id=conversation_id, intent=stored.intent,
+                    language=stored.language, policy=self.policy,
+                )  # fmt: skip
+                store_bot_replies(
+                    session, self._hub, conversation_id=conversation_id,
+                    outputs=[{"custom": message}], sender=Sender.SYSTEM,
+                )  # fmt: skip
+            repo.finish_bot_turn(session, conversation_id, stored.seq)
+        return False
 
     def _store_replies(
-        self, conversation_id: int, outputs: list[dict[str, Any]], sender: Sender
+        self, conversation_id: int, seq: int, outputs: list[dict[str, Any]], sender: Sender
     ) -> None:
         with unit_of_work(self._factory) as session:
             store_bot_replies(
                 session, self._hub, conversation_id=conversation_id, outputs=outputs,
                 sender=sender,
             )  # fmt: skip
+            repo.finish_bot_turn(session, conversation_id, seq)
 
     def _hand_off_without_bot(self, conversation_id: int, stored: Stored) -> None:
         """Rasa is slow or down and the customer asked for a person: the flow hands off itself,
@@ -423,6 +457,29 @@ class ConversationFlow:
                 session, self._hub, conversation_id=conversation_id,
                 outputs=[{"custom": message}], sender=Sender.SYSTEM,
             )  # fmt: skip
+            repo.finish_bot_turn(session, conversation_id, stored.seq)
+
+    def _unfinished(self, conversation_id: int) -> list[Stored]:
+        with unit_of_work(self._factory, read_only=True) as session:
+            conversation = repo.get_conversation(session, conversation_id)
+            if conversation is None:
+                return []
+            turns = []
+            for message in repo.pending_bot_turns(session, conversation_id):
+                intent = message.payload.get("intent")
+                stored = Stored(
+                    seq=message.seq, created=False, bot_mode=True, text=message.text,
+                    intent=intent if isinstance(intent, str) else None,
+                    language=conversation.language, language_changed=False,
+                )  # fmt: skip
+                turns.append(stored)
+            return turns
+
+    async def unfinished_turns(self, conversation_id: int) -> list[Stored]:
+        """Customer messages whose bot turn a stop of the api cut off (stored and acked, never
+        answered), oldest first: the channel runs their turns again when the customer is back.
+        A turn still running elsewhere finishes first, and the one run again then does nothing."""
+        return await to_thread.run_sync(self._unfinished, conversation_id)
 
     async def receive(
         self, conversation_id: int, client_msg_id: str, text: str, intent: str | None = None
@@ -432,8 +489,7 @@ class ConversationFlow:
     async def bot_turn(self, conversation_id: int, stored: Stored) -> None:
         sender_id = rasa_sender_id(conversation_id, self._sender_key)
         async with self._turn(conversation_id):
-            # An earlier turn (another tab) may have handed off while this one waited.
-            if not await to_thread.run_sync(self._in_bot_mode, conversation_id):
+            if not await to_thread.run_sync(self._due, conversation_id, stored):
                 return
             second = self.second_opinion
             if (
@@ -455,7 +511,9 @@ class ConversationFlow:
                 text = say("unavailable", stored.language)
                 outputs = [{"custom": {"kind": "error", "text": text, "buttons": [button]}}]
                 await to_thread.run_sync(
-                    self._store_replies, conversation_id, outputs, Sender.SYSTEM
+                    self._store_replies, conversation_id, stored.seq, outputs, Sender.SYSTEM
                 )
                 return
-            await to_thread.run_sync(self._store_replies, conversation_id, outputs, Sender.BOT)
+            await to_thread.run_sync(
+                self._store_replies, conversation_id, stored.seq, outputs, Sender.BOT
+            )

@@ -21,9 +21,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    exists,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from handoff.lifecycle import (
     OPEN_STATUSES,
@@ -123,6 +124,18 @@ class Conversation(Base):
     __table_args__ = (CheckConstraint(f"mode in {sql_in(ConversationMode)}", name="mode"),)
 
 
+class PendingBotTurn(Base):
+    """A customer message (``seq``) whose bot turn has not finished: added when the message is
+    stored in bot mode, deleted in the transaction that stores the turn's replies. A turn cut off
+    (the api stopped mid-turn) leaves its row, and runs again when the customer reconnects."""
+
+    __tablename__ = "pending_bot_turns"
+
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Message(Base):
     __tablename__ = "messages"
 
@@ -135,6 +148,13 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Its bot turn has not finished (see PendingBotTurn); read only when asked for.
+    bot_pending: Mapped[bool] = column_property(
+        exists().where(
+            PendingBotTurn.conversation_id == conversation_id, PendingBotTurn.seq == seq
+        ),
+        deferred=True,
+    )
 
     __table_args__ = (
         UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from handoff.lifecycle import (
@@ -24,6 +24,7 @@ from handoff.models import (
     Conversation,
     Customer,
     Message,
+    PendingBotTurn,
     Ticket,
     TicketEvent,
     TicketOffer,
@@ -78,6 +79,36 @@ def messages_since(
     if until is not None:
         query = query.where(Message.seq <= until)
     return session.scalars(query if limit is None else query.limit(limit)).all()
+
+
+def add_pending_bot_turn(session: Session, conversation_id: int, seq: int) -> None:
+    session.add(PendingBotTurn(conversation_id=conversation_id, seq=seq, created_at=utcnow()))
+
+
+def pending_bot_turns(session: Session, conversation_id: int) -> Sequence[Message]:
+    """Customer messages whose bot turn has not finished, oldest first."""
+    return session.scalars(
+        select(Message)
+        .join(
+            PendingBotTurn,
+            (PendingBotTurn.conversation_id == Message.conversation_id)
+            & (PendingBotTurn.seq == Message.seq),
+        )
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.seq)
+    ).all()
+
+
+def is_bot_turn_pending(session: Session, conversation_id: int, seq: int) -> bool:
+    return session.get(PendingBotTurn, (conversation_id, seq)) is not None
+
+
+def finish_bot_turn(session: Session, conversation_id: int, seq: int) -> None:
+    session.execute(
+        delete(PendingBotTurn).where(
+            PendingBotTurn.conversation_id == conversation_id, PendingBotTurn.seq == seq
+        )
+    )
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket | None:

@@ -29,6 +29,7 @@ from api.sockets import (
 )
 from api.state import AppState
 from handoff import conversations, identity, tickets, timers, waiting
+from handoff.flows import Stored
 from handoff.frames import ack_frame, error_frame, message_frame, typing_frame
 from handoff.schemas import (
     ContactCreate,
@@ -177,6 +178,12 @@ async def _timed(state: AppState, turn: Coroutine[Any, Any, None]) -> None:
         await turn
 
 
+def _start_turn(state: AppState, conversation_id: int, stored: Stored) -> None:
+    task = asyncio.create_task(_timed(state, state.flow.bot_turn(conversation_id, stored)))
+    _bot_turns.add(task)
+    task.add_done_callback(_bot_turns.discard)
+
+
 @router.websocket("/ws")
 async def chat_socket(websocket: WebSocket, since: int = Query(0, ge=0, le=MAX_DB_INT)) -> None:
     """The token's customer only (sent in the first frame, ``{"type": "auth", "token": …}``):
@@ -194,6 +201,11 @@ async def chat_socket(websocket: WebSocket, since: int = Query(0, ge=0, le=MAX_D
     except TierZeroError as exc:
         await websocket.close(code=CLOSE_UNAUTHORIZED, reason=exc.message)
         return
+    if not state.kb_loaded:
+        # still starting: the bot's actions need the KB index, so a turn now would fail (the
+        # widget keeps unsent messages and reconnects)
+        await websocket.close(code=CLOSE_TRY_AGAIN, reason="starting; reconnect in a moment")
+        return
 
     # Subscribe first, then replay: a message committed in between is in the queue, the replay,
     # or both (sent once: the writer skips seqs already sent) — never in neither.
@@ -210,6 +222,9 @@ async def chat_socket(websocket: WebSocket, since: int = Query(0, ge=0, le=MAX_D
             await websocket.send_json(frame)
             if frame.get("type") == "message":
                 sent.add(frame["seq"])
+        # turns a stop of the api cut off (their messages acked, never answered) run again
+        for stored in await state.flow.unfinished_turns(conversation_id):
+            _start_turn(state, conversation_id, stored)
         await run_pair(
             _read(websocket, state, conversation_id, subscription),
             _write(websocket, subscription, sent),
@@ -315,9 +330,7 @@ async def _read(
             ack_frame(incoming.client_msg_id, stored.seq, duplicate=not stored.created)
         )
         if stored.created and stored.bot_mode:
-            task = asyncio.create_task(_timed(state, flow.bot_turn(conversation_id, stored)))
-            _bot_turns.add(task)
-            task.add_done_callback(_bot_turns.discard)
+            _start_turn(state, conversation_id, stored)
 
 
 async def _control(
