@@ -6,9 +6,9 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anyio import to_thread
 from fastapi import FastAPI, HTTPException, Request
@@ -35,6 +35,9 @@ from tierzero.errors import Forbidden, Unauthorized
 from tierzero.hub import InMemoryHub
 from tierzero.settings import PROJECT_ROOT, Settings, get_settings
 
+if TYPE_CHECKING:
+    from kb.dense import Embedder
+
 log = logging.getLogger("tierzero.api")
 WEB_DIR = PROJECT_ROOT / "web"
 #: Front-end libraries the pages import, installed from package-lock.json by the Makefile and
@@ -59,6 +62,7 @@ def load_kb(state: AppState) -> Any:
         count = sync.poll(session)
     freeze_long_lived_objects()
     if index.embedder is not None:
+        state.flow.prefetch = warm_query(index.embedder)
         threading.Thread(
             target=load_person_model, args=(state, index), name="person-model", daemon=True
         ).start()
@@ -69,6 +73,19 @@ def load_kb(state: AppState) -> Any:
     state.kb_loaded = True
     log.info("knowledge base index loaded: %d translations", count)
     return sync
+
+
+def warm_query(embedder: Embedder) -> Callable[[str], object]:
+    """What a customer message will be embedded as — e5's query vector (the person-request
+    model and the KB search), and MiniLM's for Latin-script text (an English KB query) — computed
+    into the embedder's memory as the message arrives."""
+    from handoff.language import LATIN, script_of
+
+    def warm(text: str) -> object:
+        english = "en" if script_of(text) == LATIN else None
+        return embedder.embed_mixed([(text, english, "query")], persist=False)
+
+    return warm
 
 
 def load_person_model(state: AppState, index: KbIndex) -> None:

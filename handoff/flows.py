@@ -10,6 +10,7 @@ time, in arrival order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -37,6 +38,8 @@ from tierzero.hub import Hub, conversation_topic
 log = logging.getLogger("tierzero.flow")
 
 #: Button payloads a client may send as intents; anything else it sends is plain text.
+#: Embeddings being computed ahead of their bot turn (a turn that never runs leaves one).
+MAX_WARMING = 1000
 ALLOWED_INTENT_PAYLOADS = frozenset({"/affirm", "/deny", "/request_human"})
 REQUEST_HUMAN = "/request_human"
 
@@ -378,6 +381,9 @@ class ConversationFlow:
         #: A second opinion on "does this ask for a person?" (the learned model, once loaded);
         #: runs in the bot turn, after the ack, on messages the rules did not flag.
         self.second_opinion: Callable[[str], bool] | None = None
+        #: Computes (and caches) a message's embedding, started as the message arrives.
+        self.prefetch: Callable[[str], object] | None = None
+        self._warming: dict[tuple[int, int], asyncio.Future[object]] = {}
         #: With several api workers: a lock per conversation they all share (taken after this
         #: worker's own; ``tierzero.cluster.turns``).
         self.shared_turns: SharedTurns | None = None
@@ -484,14 +490,30 @@ class ConversationFlow:
     async def receive(
         self, conversation_id: int, client_msg_id: str, text: str, intent: str | None = None
     ) -> Stored:
-        return await to_thread.run_sync(self._receive, conversation_id, client_msg_id, text, intent)
+        # the message's embedding is computed while it is stored (the second opinion and the KB
+        # search need it next): the encode overlaps the write instead of following it
+        warming = None
+        if intent is None and self.prefetch is not None:
+            warming = asyncio.get_running_loop().run_in_executor(None, self.prefetch, text)
+        stored = await to_thread.run_sync(
+            self._receive, conversation_id, client_msg_id, text, intent
+        )
+        if warming is not None and stored.created and stored.bot_mode:
+            if len(self._warming) > MAX_WARMING:  # turns that never ran: forget the oldest
+                self._warming.pop(next(iter(self._warming)))
+            self._warming[(conversation_id, stored.seq)] = warming
+        return stored
 
     async def bot_turn(self, conversation_id: int, stored: Stored) -> None:
         sender_id = rasa_sender_id(conversation_id, self._sender_key)
+        warming = self._warming.pop((conversation_id, stored.seq), None)
         async with self._turn(conversation_id):
             if not await to_thread.run_sync(self._due, conversation_id, stored):
                 return
             second = self.second_opinion
+            if warming is not None:
+                with contextlib.suppress(Exception):  # a failed warm-up is computed again
+                    await warming
             if (
                 stored.intent is None
                 and second is not None
