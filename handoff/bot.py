@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import time
 from typing import Any, Protocol
 
 import httpx
@@ -28,8 +27,6 @@ class Bot(Protocol):
     async def send(
         self, sender_id: str, text: str, *, metadata: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]: ...
-
-    async def set_slot(self, sender_id: str, name: str, value: Any) -> None: ...
 
 
 class RasaClient:
@@ -74,18 +71,6 @@ class RasaClient:
         )
         data = response.json()
         return data if isinstance(data, list) else []
-
-    async def set_slot(self, sender_id: str, name: str, value: Any) -> None:
-        # Rasa stamps an appended event when it parses the request, before it starts the
-        # conversation's session; its SQL tracker store then drops events older than the session
-        # start, so the slot would be lost on a new conversation. A stamp just ahead avoids that
-        # (events are replayed in insertion order, so the slot still precedes the next message).
-        event = {"event": "slot", "name": name, "value": value, "timestamp": time.time() + 1.0}
-        await self._post(
-            f"/conversations/{sender_id}/tracker/events",
-            params={"token": self._token, "include_events": "NONE"},
-            json=event,
-        )
 
     async def healthy(self) -> bool:
         """At least one server is up with a model (the others' turns fail over to it)."""

@@ -52,7 +52,6 @@ class Stored:
     text: str  # as stored (cleaned); what the bot gets
     intent: str | None
     language: str | None
-    language_changed: bool
 
 
 def bot_text(stored: Stored) -> str:
@@ -85,7 +84,6 @@ def receive_customer_message(
     )  # fmt: skip
     message = received.message
     bot_mode = conversation.mode == ConversationMode.BOT.value
-    tell_bot = False
     if received.created:
         if intent is None:
             language, script = next_language(
@@ -101,12 +99,6 @@ def receive_customer_message(
             message.payload = {"intent": intent}
         if bot_mode:  # the bot owes it a turn (finished with the turn's stored replies)
             repo.add_pending_bot_turn(session, conversation_id, message.seq)
-        # The bot learns the language when it first hears from the customer and whenever it
-        # differs from what the bot was last told (also after a stretch with a person).
-        told = conversation.context.get("bot_language")
-        if bot_mode and conversation.language and told != conversation.language:
-            tell_bot = True
-            conversation.context = {**conversation.context, "bot_language": conversation.language}
         session.flush()
         hub.publish_after_commit(
             session, conversation_topic(conversation_id), message_frame(message)
@@ -123,7 +115,6 @@ def receive_customer_message(
         text=message.text,
         intent=intent,
         language=conversation.language,
-        language_changed=tell_bot,
     )
 
 
@@ -476,7 +467,7 @@ class ConversationFlow:
                 stored = Stored(
                     seq=message.seq, created=False, bot_mode=True, text=message.text,
                     intent=intent if isinstance(intent, str) else None,
-                    language=conversation.language, language_changed=False,
+                    language=conversation.language,
                 )  # fmt: skip
                 turns.append(stored)
             return turns

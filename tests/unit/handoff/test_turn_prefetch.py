@@ -28,9 +28,6 @@ class RecordingBot:
         self.sent.append((text, metadata))
         return [{"text": "Here is how."}]
 
-    async def set_slot(self, sender_id: str, name: str, value: Any) -> None:
-        raise AssertionError("the language travels with the message")
-
 
 async def test_the_embedding_is_warmed_during_the_store_and_awaited_by_the_turn(
     engine: Engine,
