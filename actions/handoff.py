@@ -31,5 +31,11 @@ class ActionHandoff(Action):
                 session, runtime.hub, conversation_id=conversation_id, intent=intent_of(tracker),
                 language=language, policy=runtime.policy,
             )  # fmt: skip
-        dispatcher.utter_message(json_message=message)
+            # stored with the ticket, in one transaction: no agent can take the ticket (and say
+            # they joined) before the customer has been told it was made
+            flows.store_bot_replies(
+                session, runtime.hub, conversation_id=conversation_id,
+                outputs=[{"custom": message}],
+            )  # fmt: skip
+        dispatcher.utter_message(json_message={**message, flows.ALREADY_STORED: True})
         return [SlotSet("pending", None)]

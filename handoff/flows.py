@@ -38,6 +38,8 @@ from tierzero.hub import Hub, conversation_topic
 log = logging.getLogger("tierzero.flow")
 
 #: Button payloads a client may send as intents; anything else it sends is plain text.
+#: Marks a bot output an action has stored itself (in the transaction of what it did).
+ALREADY_STORED = "stored"
 #: Embeddings being computed ahead of their bot turn (a turn that never runs leaves one).
 MAX_WARMING = 1000
 ALLOWED_INTENT_PAYLOADS = frozenset({"/affirm", "/deny", "/request_human"})
@@ -130,6 +132,8 @@ def store_bot_replies(
     conversation = conversations.get_conversation(session, conversation_id)
     for output in outputs:
         custom = output.get("custom")
+        if isinstance(custom, dict) and custom.get(ALREADY_STORED):
+            continue  # an action stored it itself, with what it did (the handoff)
         if isinstance(custom, dict):
             key = custom.get("key")
             if isinstance(key, str) and key in TEXTS and not custom.get("text"):

@@ -13,11 +13,13 @@ from sqlalchemy.engine import Engine
 
 import actions.runtime
 from actions import ActionAnswerFromKb, ActionFeedback, ActionHandoff
-from handoff import conversations
+from handoff import conversations, flows
+from handoff import repository as repo
 from handoff.models import Conversation, Ticket, rasa_sender_id
 from kb import service as kb_service
 from kb.index import KbIndex
 from tierzero.db import make_session_factory, unit_of_work
+from tierzero.hub import NullHub
 from tierzero.settings import PROJECT_ROOT
 
 DEMO_KB = PROJECT_ROOT / "kb" / "demo" / "articles.yaml"
@@ -110,6 +112,15 @@ class TestFeedbackAndHandoff:
         assert slot(events, "pending") == "handoff_offer" and messages[0]["kind"] == "offer_person"
 
         first = run(ActionHandoff(), tracker(conv, "Yes", "affirm", pending="handoff_offer"))[1]
+        with unit_of_work(runtime.session_factory) as session:
+            # the customer's "you are in the queue" is committed with the ticket, before any
+            # agent can take it (and the flow does not store it a second time)
+            told = repo.messages_since(session, conv)
+            assert told[-1].payload["kind"] == "handoff" and first[0]["stored"] is True
+            flows.store_bot_replies(
+                session, NullHub(), conversation_id=conv, outputs=[{"custom": first[0]}]
+            )
+            assert len(repo.messages_since(session, conv)) == len(told)
         retried = run(ActionHandoff(), tracker(conv, "Yes", "affirm", pending="handoff_offer"))[1]
         assert first[0]["ticket_id"] == retried[0]["ticket_id"]
         with unit_of_work(runtime.session_factory) as session:
