@@ -94,6 +94,17 @@ def vary(text: str, round_: int = 0) -> str:
     return OPENERS[round_ % len(OPENERS)] + text.rstrip("?.! ").lower()
 
 
+def demo_questions() -> list[str]:
+    """Every English example question of the demo KB, in its order."""
+    articles = yaml.safe_load((PROJECT_ROOT / "kb" / "demo" / "articles.yaml").read_text())
+    pool: list[str] = []
+    for article in articles["articles"]:
+        english = article.get("translations", {}).get("en")
+        if english:
+            pool.extend(str(q) for q in english.get("questions", []))
+    return pool
+
+
 def load_questions(
     count: int, seed: int, phrasing: str = "new"
 ) -> tuple[list[str], list[str], int]:
@@ -105,12 +116,7 @@ def load_questions(
     TierZero's cache (the KB and the person-request model are built from them), so its turns
     skip the ~20 ms query encode a customer's own words cost. ``"new"`` (the default) asks
     each in a wording of its own, as customers do: the encode is paid on every turn."""
-    articles = yaml.safe_load((PROJECT_ROOT / "kb" / "demo" / "articles.yaml").read_text())
-    pool: list[str] = []
-    for article in articles["articles"]:
-        english = article.get("translations", {}).get("en")
-        if english:
-            pool.extend(str(q) for q in english.get("questions", []))
+    pool = demo_questions()
     eligible = [q for q in dict.fromkeys(pool) if not asks_for_person(q)]
     left_out = len(pool) - len(eligible)
     rng = random.Random(seed)

@@ -66,12 +66,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
-import yaml
 from sqlalchemy import select, text
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
-from bench.chat_latency import environment
+from bench.chat_latency import demo_questions, environment
 from handoff import agents as agent_service
 from handoff.lifecycle import Role, Tier
 from handoff.models import Message
@@ -80,7 +79,7 @@ from tests.databases import fresh_database, redis_for_tests
 from tests.stack import free_port, prepare
 from tierzero.cli.supervisor import Child, Supervisor
 from tierzero.db import make_engine, make_session_factory, unit_of_work
-from tierzero.settings import PROJECT_ROOT, Settings
+from tierzero.settings import Settings
 
 ACK_TIMEOUT = 15.0
 REPLY_TIMEOUT = 30.0
@@ -122,13 +121,7 @@ def stats(values: list[float]) -> dict[str, Any]:
 
 def load_questions() -> list[str]:
     """The demo KB's English example questions, less those that ask for a person."""
-    articles = yaml.safe_load((PROJECT_ROOT / "kb" / "demo" / "articles.yaml").read_text())
-    pool: list[str] = []
-    for article in articles["articles"]:
-        english = article.get("translations", {}).get("en")
-        if english:
-            pool.extend(str(q) for q in english.get("questions", []))
-    return [q for q in dict.fromkeys(pool) if not asks_for_person(q)]
+    return [q for q in dict.fromkeys(demo_questions()) if not asks_for_person(q)]
 
 
 class Questions:

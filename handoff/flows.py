@@ -424,16 +424,22 @@ class ConversationFlow:
                 session, conversation_id, ticket.handoff_seq
             ):
                 # the turn that handed off was cut off before its message was stored
-                message = hand_off_and_tell(
-                    session, self._hub, conversation_id=conversation_id, intent=stored.intent,
-                    language=stored.language, policy=self.policy,
-                )  # fmt: skip
-                store_bot_replies(
-                    session, self._hub, conversation_id=conversation_id,
-                    outputs=[{"custom": message}], sender=Sender.SYSTEM,
-                )  # fmt: skip
+                self._tell_handoff(session, conversation_id, stored, stored.intent)
             repo.finish_bot_turn(session, conversation_id, stored.seq)
         return False
+
+    def _tell_handoff(
+        self, session: Session, conversation_id: int, stored: Stored, intent: str | None
+    ) -> None:
+        """Hand off (or find the open ticket) and tell the customer, as the Rasa action would."""
+        message = hand_off_and_tell(
+            session, self._hub, conversation_id=conversation_id, intent=intent,
+            language=stored.language, policy=self.policy,
+        )  # fmt: skip
+        store_bot_replies(
+            session, self._hub, conversation_id=conversation_id,
+            outputs=[{"custom": message}], sender=Sender.SYSTEM,
+        )  # fmt: skip
 
     def _store_replies(
         self, conversation_id: int, seq: int, outputs: list[dict[str, Any]], sender: Sender
@@ -450,14 +456,7 @@ class ConversationFlow:
         with the same message the Rasa action would have sent."""
         log.warning("assistant unavailable: conversation %s handed off without it", conversation_id)
         with unit_of_work(self._factory) as session:
-            message = hand_off_and_tell(
-                session, self._hub, conversation_id=conversation_id, intent=REQUEST_HUMAN,
-                language=stored.language, policy=self.policy,
-            )  # fmt: skip
-            store_bot_replies(
-                session, self._hub, conversation_id=conversation_id,
-                outputs=[{"custom": message}], sender=Sender.SYSTEM,
-            )  # fmt: skip
+            self._tell_handoff(session, conversation_id, stored, REQUEST_HUMAN)
             repo.finish_bot_turn(session, conversation_id, stored.seq)
 
     def _unfinished(self, conversation_id: int) -> list[Stored]:
