@@ -43,7 +43,9 @@ class RedisHub(InMemoryHub):
     def publish(self, topic: str, frame: Frame) -> None:
         if self.connected:
             try:
-                self._redis.publish(self._channel, json.dumps({"topic": topic, "frame": frame}))
+                # default=str: a frame carries what the in-process hub would hand over as is
+                data = json.dumps({"topic": topic, "frame": frame}, default=str)
+                self._redis.publish(self._channel, data)
                 return  # delivered here too, by the listener, in the order Redis gives
             except redis.RedisError as exc:
                 self._lost(exc)
