@@ -79,5 +79,6 @@ class Cluster:
             return False
 
     async def stop(self) -> None:
+        self.hub.stop()
         await to_thread.run_sync(self.workers.leave)
         await self.turns.close()

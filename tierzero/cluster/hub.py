@@ -35,6 +35,12 @@ class RedisHub(InMemoryHub):
         #: Is the subscription live? Until it is (and while Redis is down) frames stay local.
         self.connected = False
         self.outages = 0
+        self._stopped = False
+
+    def stop(self) -> None:
+        """End ``listen`` (also when the client library swallows a task's cancellation, as
+        redis-py's reads under a timeout can)."""
+        self._stopped = True
 
     @property
     def channel(self) -> str:
@@ -73,7 +79,7 @@ class RedisHub(InMemoryHub):
     async def listen(self) -> None:
         """Run for the worker's lifetime: deliver the channel's frames to local subscribers."""
         had_outage = False
-        while True:
+        while not self._stopped:
             client: Any = aioredis.Redis.from_url(self._url, decode_responses=True)
             try:
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
@@ -83,8 +89,8 @@ class RedisHub(InMemoryHub):
                     log.warning("Redis pub/sub is back: local sockets replay what they missed")
                     self._resync_everyone()
                     had_outage = False
-                while True:
-                    message = await pubsub.get_message(timeout=5.0)
+                while not self._stopped:
+                    message = await pubsub.get_message(timeout=1.0)
                     if message is None:
                         await client.ping()  # notice a dead connection while all is quiet
                         continue
@@ -96,6 +102,8 @@ class RedisHub(InMemoryHub):
             except asyncio.CancelledError:
                 raise
             except (redis.RedisError, OSError) as exc:
+                if self._stopped:
+                    return
                 self._lost(exc)
                 had_outage = True  # frames other workers publish meanwhile do not arrive
                 await asyncio.sleep(RETRY_SECONDS)

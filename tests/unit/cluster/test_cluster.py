@@ -56,9 +56,12 @@ async def two_hubs(namespace: str) -> AsyncIterator[tuple[RedisHub, RedisHub]]:
             break
         await asyncio.sleep(0.02)
     yield hubs
+    for hub in hubs:
+        hub.stop()
     for task in tasks:
         task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    _, pending = await asyncio.wait(tasks, timeout=10)
+    assert not pending  # the listeners end when asked
 
 
 async def test_a_frame_published_on_one_worker_reaches_sockets_on_both(
