@@ -161,11 +161,17 @@ def _plan_target(
                    due_at=due, data=data)  # fmt: skip
 
 
+def waiting_ticket(session: Session, conversation_id: int) -> Ticket | None:
+    """The customer's ticket while they wait in the queue (open, not yet taken), else None."""
+    ticket = repo.open_ticket_for_conversation(session, conversation_id)
+    return ticket if ticket is not None and ticket.status == TicketStatus.QUEUED.value else None
+
+
 def customer_left(session: Session, policy: Policy, conversation_id: int, now: datetime) -> bool:
     """The customer's last chat window closed: if they are waiting in the queue, they count as
     gone after the policy's grace period unless they come back (True if that was planned)."""
-    ticket = repo.open_ticket_for_conversation(session, conversation_id)
-    if ticket is None or ticket.status != TicketStatus.QUEUED.value:
+    ticket = waiting_ticket(session, conversation_id)
+    if ticket is None:
         return False
     return scheduler.plan(
         session, kind=ABANDON, key=f"{ABANDON}:{conversation_id}:{_stamp(now)}",

@@ -253,6 +253,11 @@ async def _left(state: AppState, conversation_id: int) -> None:
     counts as gone (the scheduler decides after the policy's grace period)."""
 
     def plan() -> None:
+        # read first: most customers who leave are not waiting in the queue, and a write
+        # transaction per closed window would queue behind every other writer for nothing
+        with unit_of_work(state.session_factory, read_only=True) as session:
+            if timers.waiting_ticket(session, conversation_id) is None:
+                return
         with unit_of_work(state.session_factory) as session:
             timers.customer_left(session, state.policy, conversation_id, utcnow())
 
