@@ -37,11 +37,11 @@ from tierzero.hub import Hub, conversation_topic
 
 log = logging.getLogger("tierzero.flow")
 
-#: Button payloads a client may send as intents; anything else it sends is plain text.
 #: Marks a bot output an action has stored itself (in the transaction of what it did).
 ALREADY_STORED = "stored"
 #: Embeddings being computed ahead of their bot turn (a turn that never runs leaves one).
 MAX_WARMING = 1000
+#: Button payloads a client may send as intents; anything else it sends is plain text.
 ALLOWED_INTENT_PAYLOADS = frozenset({"/affirm", "/deny", "/request_human"})
 REQUEST_HUMAN = "/request_human"
 
