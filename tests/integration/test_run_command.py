@@ -26,17 +26,23 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
-def test_run_serves_and_stops_both_processes(tmp_path: Path, stop_signal: int) -> None:
-    api_port, rasa_port = free_port(), free_port()
-    env = {
+def _run_env(var_dir: Path, api_port: int, rasa_port: int) -> dict[str, str]:
+    """`tierzero run`'s environment in a test: its own var/ and ports, the trained model and the
+    embedding cache of the checkout."""
+    return {
         **os.environ,
-        "TIERZERO_VAR_DIR": str(tmp_path),
+        "TIERZERO_VAR_DIR": str(var_dir),
         "TIERZERO_API_PORT": str(api_port),
         "TIERZERO_RASA_PORT": str(rasa_port),
         "TIERZERO_RASA_MODEL_DIR": str(PROJECT_ROOT / "var" / "models"),
         "TIERZERO_KB_CACHE_DIR": str(PROJECT_ROOT / "var" / "cache" / "kb"),
     }
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_run_serves_and_stops_both_processes(tmp_path: Path, stop_signal: int) -> None:
+    api_port, rasa_port = free_port(), free_port()
+    env = _run_env(tmp_path, api_port, rasa_port)
     env.pop("TIERZERO_DATABASE_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "tierzero.cli.main", "run"],
@@ -111,12 +117,7 @@ def test_run_starts_the_scale_out_topology(tmp_path: Path) -> None:
     assert redis_url is not None
     with fresh_database("postgresql", tmp_path) as database_url:
         env = {
-            **os.environ,
-            "TIERZERO_VAR_DIR": str(tmp_path),
-            "TIERZERO_API_PORT": str(api_port),
-            "TIERZERO_RASA_PORT": str(rasa_port),
-            "TIERZERO_RASA_MODEL_DIR": str(PROJECT_ROOT / "var" / "models"),
-            "TIERZERO_KB_CACHE_DIR": str(PROJECT_ROOT / "var" / "cache" / "kb"),
+            **_run_env(tmp_path, api_port, rasa_port),
             "TIERZERO_DATABASE_URL": database_url,
             "TIERZERO_REDIS_URL": redis_url,
             "TIERZERO_REDIS_NAMESPACE": f"run-{api_port}",
