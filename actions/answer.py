@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_of, language_of, yes_no_buttons
+from actions.handoff import hand_off
 from actions.runtime import get_runtime
 from handoff import flows
 from handoff.texts import say
@@ -24,6 +25,12 @@ class ActionAnswerFromKb(Action):
     ) -> list[dict[str, Any]]:
         runtime = get_runtime()
         text = str(tracker.latest_message.get("text") or "")
+        second = runtime.second_opinion
+        if second is not None and second(text):
+            # the learned model hears a request for a person the rules and Rasa's NLU missed:
+            # asking for a person wins over an answer. Asked here, beside the search that needs
+            # the same embedding, so the turn never waits for the encode before Rasa starts.
+            return hand_off(dispatcher, tracker, flows.REQUEST_HUMAN)
         # the api keeps the conversation's language (sticky on short replies) in the slot
         language = language_of(tracker)
         result = runtime.kb.search(text, language=language)

@@ -6,6 +6,7 @@ the KB index and no extra process.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,9 @@ class Runtime:
     kb: Any  # kb.index.KbIndex
     hub: Hub = field(default_factory=NullHub)
     policy: Policy | None = None
+    #: The learned "does this ask for a person?" model, once loaded (``handoff.person_model``):
+    #: a second opinion the KB action asks before answering; the rules work without it.
+    second_opinion: Callable[[str], bool] | None = None
 
 
 _runtime: Runtime | None = None
@@ -30,6 +34,10 @@ _runtime: Runtime | None = None
 def configure(runtime: Runtime | None) -> None:
     global _runtime
     _runtime = runtime
+
+
+def current() -> Runtime | None:
+    return _runtime
 
 
 def get_runtime() -> Runtime:

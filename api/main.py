@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from anyio import to_thread
@@ -61,15 +62,15 @@ def load_kb(state: AppState) -> Any:
     with unit_of_work(state.session_factory, read_only=True) as session:
         count = sync.poll(session)
     freeze_long_lived_objects()
+    state.kb = index
+    actions.runtime.configure(
+        actions.runtime.Runtime(state.session_factory, index, state.hub, state.policy)
+    )
     if index.embedder is not None:
         state.flow.prefetch = warm_query(index.embedder)
         threading.Thread(
             target=load_person_model, args=(state, index), name="person-model", daemon=True
         ).start()
-    state.kb = index
-    actions.runtime.configure(
-        actions.runtime.Runtime(state.session_factory, index, state.hub, state.policy)
-    )
     state.kb_loaded = True
     log.info("knowledge base index loaded: %d translations", count)
     return sync
@@ -102,7 +103,10 @@ def load_person_model(state: AppState, index: KbIndex) -> None:
             questions = [q for article in indexed_articles(session) for q in article.questions]
         started = time.monotonic()
         model = PersonModel.load(embedder, extra_negatives=[*small_talk_examples(), *questions])
-        state.flow.second_opinion = model.asks_for_person
+        runtime = actions.runtime.current()
+        if runtime is not None and runtime.kb is index:  # not once this app has stopped
+            actions.runtime.configure(replace(runtime, second_opinion=model.asks_for_person))
+            state.flow.second_opinion = model.asks_for_person
         log.info(
             "person-request model ready in %.1f s (%d requests, %d other messages)",
             time.monotonic() - started, *model.trained_on,

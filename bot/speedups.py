@@ -1,6 +1,6 @@
 """Rasa 3.6, run faster without changing what it does (loaded by TierZero's Rasa launcher).
 
-Three costs found with py-spy on a running turn (bench/chat_latency.py, docs/benchmarks.md):
+Costs found with py-spy on a running turn (bench/chat_latency.py, docs/benchmarks.md):
 
 1. ``RemoteAction._validate_action_result`` calls ``jsonschema.validate`` for every custom action's
 response, which builds a validator and re-checks the schema itself each time: ~20 ms of every
@@ -15,6 +15,14 @@ one validator is kept; a response is accepted or refused exactly as before, with
    a third of the tracker store's time was its commit. It gets the settings TierZero's own
    database has (WAL, ``synchronous=NORMAL``: durable when a process crashes, as every commit
    is on disk in the log; a power cut may lose the last commits, as for the api's database).
+4. The same store opened and closed a SQLite connection for each of the two or three sessions a
+   turn makes (SQLAlchemy 1.4 pools no connections for a SQLite file): a pool keeps them open.
+5. Every turn read the whole session back (each event's JSON parsed and replayed into a new
+   tracker) although this process had saved that very tracker at the end of the previous turn.
+   The tracker saved last is kept and handed back when the database shows that nothing was
+   written since (same number of events in the session, same last id): any other writer
+   (another Rasa server, a turn that failed before saving) makes the next read a full read,
+   exactly as before. The kept tracker is handed out once, so two readers never share it.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ def install() -> None:
     _validate_once()
     _resolve_event_types_once()
     _sqlite_tracker_in_wal()
+    _reuse_saved_trackers()
 
 
 def _validate_once() -> None:
@@ -72,8 +81,11 @@ def _resolve_event_types_once() -> None:
 
 
 def _sqlite_tracker_in_wal() -> None:
+    import sqlalchemy as sa
     from rasa.core.tracker_store import SQLTrackerStore
     from sqlalchemy import event
+    from sqlalchemy.orm import sessionmaker
+    from sqlalchemy.pool import QueuePool
 
     original_init = SQLTrackerStore.__init__
 
@@ -89,6 +101,85 @@ def _sqlite_tracker_in_wal() -> None:
             cursor.close()
 
         self.engine.dispose()  # connections made while creating the tables get the settings too
+        # a pool: SQLAlchemy 1.4 opens (and sets up) a new SQLite connection for every session
+        self.engine = sa.create_engine(
+            self.engine.url, poolclass=QueuePool, connect_args={"check_same_thread": False}
+        )
         event.listen(self.engine, "connect", on_connect)
+        self.sessionmaker = sessionmaker(bind=self.engine)
 
     SQLTrackerStore.__init__ = __init__  # type: ignore[method-assign]
+
+
+def _reuse_saved_trackers() -> None:
+    import itertools
+    import json
+
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted
+    from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+    original_retrieve = SQLTrackerStore._retrieve
+    Event = SQLTrackerStore.SQLEvent
+    #: per store: sender id → (tracker as saved, events in its session, id of the last one)
+    kept_by_store: dict[int, dict[str, tuple[Any, int, int]]] = {}
+
+    def kept(store: SQLTrackerStore) -> dict[str, tuple[Any, int, int]]:
+        return kept_by_store.setdefault(id(store), {})
+
+    def session_state(store: SQLTrackerStore, session: Any, sender_id: str) -> tuple[int, int]:
+        query = store._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+        count, last = (
+            query.order_by(None).with_entities(sa.func.count(Event.id), sa.func.max(Event.id)).one()
+        )
+        return int(count), int(last or 0)
+
+    async def _retrieve(
+        self: SQLTrackerStore, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> Any:
+        saved = kept(self).pop(sender_id, None)  # handed out once, whatever happens next
+        if saved is not None and not fetch_events_from_all_sessions:
+            tracker, count, last = saved
+            if len(tracker.events) == count:
+                with self.session_scope() as session:
+                    if session_state(self, session, sender_id) == (count, last):
+                        return tracker
+        return await original_retrieve(self, sender_id, fetch_events_from_all_sessions)
+
+    async def save(self: SQLTrackerStore, tracker: Any) -> None:
+        """Rasa 3.6's ``SQLTrackerStore.save``, which also learns the new rows' ids (to keep the
+        tracker for the next turn)."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            stored = self._event_query(
+                session, tracker.sender_id, fetch_events_from_all_sessions=False
+            ).count()
+            new = list(itertools.islice(tracker.events, stored, len(tracker.events)))
+            rows = []
+            for one in new:
+                data = one.as_dict()
+                intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
+                row = Event(
+                    sender_id=tracker.sender_id, type_name=one.type_name,
+                    timestamp=data.get("timestamp"), intent_name=intent,
+                    action_name=data.get("name"), data=json.dumps(data),
+                )  # fmt: skip
+                rows.append(row)
+            session.add_all(rows)
+            session.flush()
+            last = rows[-1].id if rows else None
+            session.commit()
+        kept(self).pop(tracker.sender_id, None)
+        # a new session in these events changes what "this session" counts: read it next time
+        if last is not None and not any(isinstance(e, SessionStarted) for e in new):
+            kept(self)[tracker.sender_id] = (tracker, stored + len(new), last)
+            if len(kept(self)) > _KEPT_TRACKERS:
+                kept(self).pop(next(iter(kept(self))))
+
+    SQLTrackerStore._retrieve = _retrieve  # type: ignore[method-assign]
+    SQLTrackerStore.save = save  # type: ignore[method-assign]
+
+
+#: Trackers kept per store (the conversations active lately); older ones are read again.
+_KEPT_TRACKERS = 2000

@@ -10,7 +10,6 @@ time, in arrival order.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -39,11 +38,17 @@ log = logging.getLogger("tierzero.flow")
 
 #: Marks a bot output an action has stored itself (in the transaction of what it did).
 ALREADY_STORED = "stored"
-#: Embeddings being computed ahead of their bot turn (a turn that never runs leaves one).
-MAX_WARMING = 1000
 #: Button payloads a client may send as intents; anything else it sends is plain text.
 ALLOWED_INTENT_PAYLOADS = frozenset({"/affirm", "/deny", "/request_human"})
 REQUEST_HUMAN = "/request_human"
+#: Replies of the KB action, which asks the learned person-request model itself (actions/answer.py)
+KB_ACTION_KINDS = frozenset({"answer", "clarify", "offer_person", "handoff"})
+
+
+def _consume(future: asyncio.Future[object]) -> None:
+    """A warm-up that failed is computed again by the search that needs it: nothing to log."""
+    if not future.cancelled():
+        future.exception()
 
 
 @dataclass(frozen=True)
@@ -373,12 +378,13 @@ class ConversationFlow:
         self._users: Counter[int] = Counter()
         #: The policy (plans, hours) a handoff without the bot is told by; set by the app.
         self.policy: Policy | None = None
-        #: A second opinion on "does this ask for a person?" (the learned model, once loaded);
-        #: runs in the bot turn, after the ack, on messages the rules did not flag.
+        #: The learned "does this ask for a person?" model, once loaded. The KB action asks it
+        #: before answering; the flow asks it after a turn Rasa gave to small talk or a yes/no.
         self.second_opinion: Callable[[str], bool] | None = None
-        #: Computes (and caches) a message's embedding, started as the message arrives.
+        #: Computes (and caches) a message's embedding, started as the message arrives: the bot
+        #: turn does not wait for it; the KB action (and its person-request second opinion)
+        #: picks the vector up, or waits for the encode still running (``kb.dense``).
         self.prefetch: Callable[[str], object] | None = None
-        self._warming: dict[tuple[int, int], asyncio.Future[object]] = {}
         #: With several api workers: a lock per conversation they all share (taken after this
         #: worker's own; ``tierzero.cluster.turns``).
         self.shared_turns: SharedTurns | None = None
@@ -484,41 +490,37 @@ class ConversationFlow:
     async def receive(
         self, conversation_id: int, client_msg_id: str, text: str, intent: str | None = None
     ) -> Stored:
-        # the message's embedding is computed while it is stored (the second opinion and the KB
-        # search need it next): the encode overlaps the write instead of following it
-        warming = None
+        # the message's embedding is computed while it is stored and while Rasa reads it (the
+        # KB action needs it next): the encode overlaps the write and Rasa's own work
         if intent is None and self.prefetch is not None:
             warming = asyncio.get_running_loop().run_in_executor(None, self.prefetch, text)
-        stored = await to_thread.run_sync(
-            self._receive, conversation_id, client_msg_id, text, intent
-        )
-        if warming is not None and stored.created and stored.bot_mode:
-            if len(self._warming) > MAX_WARMING:  # turns that never ran: forget the oldest
-                self._warming.pop(next(iter(self._warming)))
-            self._warming[(conversation_id, stored.seq)] = warming
-        return stored
+            warming.add_done_callback(_consume)
+        return await to_thread.run_sync(self._receive, conversation_id, client_msg_id, text, intent)
+
+    async def _missed_person_request(self, stored: Stored, outputs: list[dict[str, Any]]) -> bool:
+        second = self.second_opinion
+        if second is None or stored.intent is not None:
+            return False
+        kinds = {o["custom"].get("kind") for o in outputs if isinstance(o.get("custom"), dict)}
+        if kinds & KB_ACTION_KINDS:
+            return False  # the KB action asked the model (or handed off) itself
+        return bool(await to_thread.run_sync(second, stored.text))
 
     async def bot_turn(self, conversation_id: int, stored: Stored) -> None:
         sender_id = rasa_sender_id(conversation_id, self._sender_key)
-        warming = self._warming.pop((conversation_id, stored.seq), None)
         async with self._turn(conversation_id):
             if not await to_thread.run_sync(self._due, conversation_id, stored):
                 return
-            second = self.second_opinion
-            if warming is not None:
-                with contextlib.suppress(Exception):  # a failed warm-up is computed again
-                    await warming
-            if (
-                stored.intent is None
-                and second is not None
-                and await to_thread.run_sync(second, stored.text)
-            ):
-                stored = replace(stored, intent=REQUEST_HUMAN)
             try:
                 # the language rides with every message (the actions read it there): no
                 # separate call to set a slot before a conversation's first turn
                 metadata = {"language": stored.language} if stored.language else None
                 outputs = await self._bot.send(sender_id, bot_text(stored), metadata=metadata)
+                if await self._missed_person_request(stored, outputs):
+                    # Rasa took it for small talk or a yes/no, so the KB action never asked the
+                    # learned model: that reply is not sent, the customer gets a person
+                    stored = replace(stored, intent=REQUEST_HUMAN)
+                    outputs = await self._bot.send(sender_id, bot_text(stored), metadata=metadata)
             except BotUnavailable:
                 if stored.intent == REQUEST_HUMAN:  # a person never waits for the bot
                     await to_thread.run_sync(self._hand_off_without_bot, conversation_id, stored)

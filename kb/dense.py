@@ -205,6 +205,8 @@ class Embedder:
         }
         self._memory: OrderedDict[bytes, FloatArray] = OrderedDict()
         self._memory_lock = threading.Lock()
+        #: live (not persisted) texts being encoded now, by key: a second caller waits for them
+        self._in_flight: dict[bytes, Future[FloatArray]] = {}
         self.encoded = 0  # texts actually sent to the model (for benchmarks)
         self.encode_seconds = 0.0
 
@@ -284,7 +286,51 @@ class Embedder:
                 if v is not None:
                     for i in missing.pop(k):
                         out[i] = v
-        todo = list(missing)
+        if persist:
+            self._encode_missing(prepared, missing, list(missing), kind, out, progress, True)
+            return out
+        # A live text another thread is encoding right now (the message's warm-up, while the
+        # bot turn already searches): wait for its vector instead of encoding it a second time.
+        mine: dict[bytes, Future[FloatArray]] = {}
+        others: dict[bytes, Future[FloatArray]] = {}
+        with self._memory_lock:
+            for k in missing:
+                running = self._in_flight.get(k)
+                if running is None:
+                    mine[k] = self._in_flight[k] = Future()
+                else:
+                    others[k] = running
+        try:
+            self._encode_missing(prepared, missing, list(mine), kind, out, progress, False)
+        except BaseException as exc:
+            for future in mine.values():
+                future.set_exception(exc)
+            raise
+        finally:
+            with self._memory_lock:
+                for k in mine:
+                    self._in_flight.pop(k, None)
+        for k in mine:
+            mine[k].set_result(out[missing[k][0]])
+        for k, future in others.items():
+            try:
+                vec = future.result()
+            except Exception:  # the other encode failed: try once more here
+                vec = self._encode([prepared[missing[k][0]]], kind, None)[0]
+            for i in missing[k]:
+                out[i] = vec
+        return out
+
+    def _encode_missing(
+        self,
+        prepared: Sequence[str],
+        missing: dict[bytes, list[int]],
+        todo: Sequence[bytes],
+        kind: Kind,
+        out: FloatArray,
+        progress: Callable[[int, int], None] | None,
+        persist: bool,
+    ) -> None:
         for start in range(0, len(todo), _PERSIST_EVERY):  # an interrupted run keeps its work
             part = todo[start : start + _PERSIST_EVERY]
             texts_todo = [prepared[missing[k][0]] for k in part]
@@ -296,7 +342,6 @@ class Embedder:
                 self.caches[kind].put(part, vecs)
             else:
                 self._remember(part, vecs)
-        return out
 
     def flush(self) -> None:
         """Wait until every persisted vector is written to the disk cache."""

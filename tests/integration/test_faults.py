@@ -108,6 +108,9 @@ class Widget:
         self.texts: dict[str, str] = {}
         self.pending: dict[str, dict[str, Any]] = {}
         self.acks: dict[str, int] = {}
+        #: seqs of the widget's own messages as echoed back (a kill between the echo and the
+        #: ack leaves only the echo, which settles the message for the widget too)
+        self.echoed: dict[str, int] = {}
         self.messages: dict[int, dict[str, Any]] = {}
         self.errors: list[dict[str, Any]] = []
         self.connects = 0
@@ -152,6 +155,7 @@ class Widget:
             self.messages[int(frame["seq"])] = frame
             if frame.get("client_msg_id"):
                 self.pending.pop(frame["client_msg_id"], None)
+                self.echoed[frame["client_msg_id"]] = int(frame["seq"])
         elif kind == "ack":
             self.acks[frame["client_msg_id"]] = int(frame["seq"])
             self.pending.pop(frame["client_msg_id"], None)
@@ -298,7 +302,10 @@ def check(faults: Faults, widget: Widget, *, handed_off: bool) -> list[Message]:
     customer_rows = [m for m in rows if m.sender == "customer"]
     assert [m.client_msg_id for m in customer_rows] == widget.sent, where
     assert [m.text for m in customer_rows] == [widget.texts[i] for i in widget.sent], where
-    assert widget.acks == {m.client_msg_id: m.seq for m in customer_rows}, where
+    # each is confirmed (an ack, or at least the echo of the stored message) with its own seq
+    seqs = {m.client_msg_id: m.seq for m in customer_rows}
+    assert {i: widget.acks.get(i, widget.echoed.get(i)) for i in seqs} == seqs, where
+    assert all(seqs[i] == seq for i, seq in widget.acks.items()), where
     # seqs are gapless, and the widget, after its reconnects, holds exactly what is stored
     assert [m.seq for m in rows] == list(range(1, len(rows) + 1)), where
     assert {m.seq: (m.sender, m.text) for m in rows} == {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -116,3 +117,81 @@ def test_events_resolve_and_trackers_round_trip_as_before_on_a_wal_store() -> No
     assert any(str(v).startswith("error") for v in outcomes)
     assert result["round_trip"] is True
     assert (result["journal_mode"], result["synchronous"]) == ("wal", 1)  # 1: NORMAL
+
+
+TRACKER_SCRIPT = r"""
+import asyncio, json, sqlite3, sys
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+
+db = sys.argv[1]
+domain = Domain.load("domain.yml")
+rasa_retrieve, rasa_save = SQLTrackerStore._retrieve, SQLTrackerStore.save
+import bot.speedups
+bot.speedups.install()
+a, b = SQLTrackerStore(domain, db=db), SQLTrackerStore(domain, db=db)
+
+async def turn(store, sender, text, save=None):
+    tracker = await store.get_or_create_tracker(sender)
+    tracker.update(UserUttered(text, {"name": "ask_question", "confidence": 1.0}))
+    tracker.update(ActionExecuted("action_answer_from_kb"))
+    tracker.update(BotUttered(f"answer to {text}"))
+    tracker.update(SlotSet("pending", "feedback"))
+    tracker.update(ActionExecuted("action_listen"))
+    await (save or store.save)(tracker)
+    return tracker
+
+def events(tracker):
+    return [e.as_dict() for e in tracker.events]
+
+async def main():
+    out = {}
+    async def read(store, sender):
+        return await rasa_retrieve(store, sender, False)
+    first = await turn(a, "s1", "one")
+    second = await turn(a, "s1", "two")
+    again = await a.retrieve("s1")
+    out["kept_after_own_save"] = again is second
+    out["kept_equals_database"] = events(again) == events(await read(a, "s1"))
+    await a.save(again)  # nothing new: saved as before
+    await turn(b, "s1", "three from another server")
+    after_other = await a.retrieve("s1")
+    out["reread_after_other_writer"] = after_other is not second
+    out["reread_equals_database"] = events(after_other) == events(await read(a, "s1"))
+    await a.save(after_other)
+    mutated = await a.retrieve("s1")
+    mutated.update(UserUttered("a turn that failed before saving"))
+    fresh = await a.retrieve("s1")
+    out["unsaved_change_not_reused"] = fresh is not mutated
+    out["after_failure_equals_database"] = events(fresh) == events(await read(a, "s1"))
+    out["handed_out_once"] = (await a.retrieve("s1")) is not fresh
+    # the rows written equal Rasa's own save, turn for turn (timestamps aside)
+    for text in ("one", "two", "three"):
+        await turn(a, "rasa", text, save=lambda t: rasa_save(a, t))
+        await turn(a, "patched", text)
+    rows = {}
+    with sqlite3.connect(db) as con:
+        for sender in ("rasa", "patched"):
+            found = con.execute(
+                "select type_name, intent_name, action_name, data from events "
+                "where sender_id = ? order by id", (sender,)).fetchall()
+            rows[sender] = [
+                (t, i, n, {k: v for k, v in json.loads(d).items() if k != "timestamp"})
+                for t, i, n, d in found]
+    out["rows_as_rasa_writes_them"] = rows["rasa"] == rows["patched"] and len(rows["rasa"]) > 10
+    print(json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(not RASA_PYTHON.exists(), reason="Rasa's environment is not set up")
+def test_a_kept_tracker_is_reused_only_when_the_database_holds_exactly_it(tmp_path: Any) -> None:
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", TRACKER_SCRIPT, str(tmp_path / "tracker.db")],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == dict.fromkeys(result, True) and len(result) == 8, result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -102,6 +103,36 @@ class TestAnswerFromKb:
         assert not [e for e in events if e.get("name") == "language"]
         assert messages[0]["article"]["language"] == "ru"
         assert messages[0]["article"]["version"] >= 1
+
+    def test_the_learned_second_opinion_hands_off_instead_of_answering(
+        self, runtime: actions.runtime.Runtime
+    ) -> None:
+        """The person-request model runs in the KB action, before the search: a message it
+        hears as a request for a person gets the ticket, not the article Rasa's NLU led to."""
+        heard: list[str] = []
+
+        def second_opinion(text: str) -> bool:
+            heard.append(text)
+            return "colleague" in text
+
+        actions.runtime.configure(replace(runtime, second_opinion=second_opinion))
+        try:
+            conv = conversation(runtime)
+            text = "reset my password with a colleague of yours"
+            events, messages = run(ActionAnswerFromKb(), tracker(conv, text, "ask_question"))
+            assert heard == [text]
+            assert messages[0]["kind"] == "handoff" and slot(events, "pending") is None
+            with unit_of_work(runtime.session_factory) as session:
+                ticket = repo.open_ticket_for_conversation(session, conv)
+                assert ticket is not None
+            # a message the model does not flag is answered as before
+            events, messages = run(
+                ActionAnswerFromKb(),
+                tracker(conversation(runtime), "how do I reset my password", "ask_question"),
+            )
+            assert messages[0]["kind"] == "answer"
+        finally:
+            actions.runtime.configure(runtime)
 
 
 class TestFeedbackAndHandoff:
