@@ -8,12 +8,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import conversation_of, language_of, yes_no_buttons
+from actions.common import language_of, yes_no_buttons
 from actions.handoff import hand_off
 from actions.runtime import get_runtime
 from handoff import flows
 from handoff.texts import say
-from tierzero.db import unit_of_work
 
 
 class ActionAnswerFromKb(Action):
@@ -34,8 +33,6 @@ class ActionAnswerFromKb(Action):
         # the api keeps the conversation's language (sticky on short replies) in the slot
         language = language_of(tracker)
         result = runtime.kb.search(text, language=language)
-        conversation_id = conversation_of(tracker)
-
         if result.decision == "answer" and result.best is not None:
             hit = result.best
             note = say("fallback_note", language) if hit.language != language else ""
@@ -54,15 +51,19 @@ class ActionAnswerFromKb(Action):
                     },
                     "question": say("did_it_help", language),
                     "buttons": yes_no_buttons(language),
+                    # recorded by the flow with the stored reply (feedback refers to it)
+                    flows.RECORD: {
+                        "answer": {
+                            "query": text,
+                            "article_id": hit.article_id,
+                            "language": hit.language,
+                            "title": hit.title,
+                            "version": hit.version,
+                            "confidence": float(hit.confidence),
+                        }
+                    },
                 }
             )
-            if conversation_id is not None:
-                with unit_of_work(runtime.session_factory) as session:
-                    flows.record_answer(
-                        session, conversation_id=conversation_id, query=text,
-                        article_id=hit.article_id, article_language=hit.language,
-                        title=hit.title, version=hit.version, confidence=hit.confidence,
-                    )  # fmt: skip
             return [SlotSet("pending", "feedback")]
 
         if result.decision == "clarify" and len(result.hits) > 1:
@@ -77,16 +78,13 @@ class ActionAnswerFromKb(Action):
             )
             return [SlotSet("pending", "clarify")]
 
-        if conversation_id is not None:
-            with unit_of_work(runtime.session_factory) as session:
-                flows.record_unanswered(
-                    session, conversation_id=conversation_id, query=text, missing=not result.hits
-                )
         dispatcher.utter_message(
             json_message={
                 "kind": "offer_person",
                 "text": say("not_sure", language),
                 "buttons": yes_no_buttons(language),
+                # the question travels with a handoff and decides its reason
+                flows.RECORD: {"unanswered": {"query": text, "missing": not result.hits}},
             }
         )
         return [SlotSet("pending", "handoff_offer")]

@@ -38,6 +38,10 @@ log = logging.getLogger("tierzero.flow")
 
 #: Marks a bot output an action has stored itself (in the transaction of what it did).
 ALREADY_STORED = "stored"
+#: What an action's reply asks the flow to record with it (``record_answer`` /
+#: ``record_unanswered`` arguments), in the transaction that stores the reply: one write a turn,
+#: and nothing is recorded as shown that the customer was never sent.
+RECORD = "record"
 #: Button payloads a client may send as intents; anything else it sends is plain text.
 ALLOWED_INTENT_PAYLOADS = frozenset({"/affirm", "/deny", "/request_human"})
 REQUEST_HUMAN = "/request_human"
@@ -140,12 +144,13 @@ def store_bot_replies(
         if isinstance(custom, dict) and custom.get(ALREADY_STORED):
             continue  # an action stored it itself, with what it did (the handoff)
         if isinstance(custom, dict):
+            _record(session, conversation_id, custom.get(RECORD))
             key = custom.get("key")
             if isinstance(key, str) and key in TEXTS and not custom.get("text"):
                 text = say(key, conversation.language)  # a domain response names its text
             else:
                 text = str(custom.get("text") or "")
-            payload = {k: v for k, v in custom.items() if k not in ("text", "key")}
+            payload = {k: v for k, v in custom.items() if k not in ("text", "key", RECORD)}
         else:
             text = str(output.get("text") or "")
             payload = {"buttons": output["buttons"]} if output.get("buttons") else {}
@@ -162,6 +167,24 @@ def store_bot_replies(
         hub.publish_after_commit(
             session, conversation_topic(conversation_id), message_frame(message)
         )
+
+
+def _record(session: Session, conversation_id: int, facts: object) -> None:
+    if not isinstance(facts, dict):
+        return
+    answer, unanswered = facts.get("answer"), facts.get("unanswered")
+    if isinstance(answer, dict):
+        record_answer(
+            session, conversation_id=conversation_id, query=str(answer["query"]),
+            article_id=int(answer["article_id"]), article_language=str(answer["language"]),
+            title=str(answer["title"]), version=int(answer["version"]),
+            confidence=float(answer["confidence"]),
+        )  # fmt: skip
+    elif isinstance(unanswered, dict):
+        record_unanswered(
+            session, conversation_id=conversation_id, query=str(unanswered["query"]),
+            missing=bool(unanswered["missing"]),
+        )  # fmt: skip
 
 
 def _render_payload(payload: dict[str, Any], conversation: Conversation) -> dict[str, Any]:

@@ -66,6 +66,19 @@ def run(action: Any, track: Tracker) -> tuple[list[dict[str, Any]], list[dict[st
     return events, [m["custom"] for m in dispatcher.messages]
 
 
+def answered(
+    runtime: actions.runtime.Runtime, track: Tracker, conversation_id: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The KB action's turn as the flow finishes it: its replies stored (with what they record)."""
+    events, messages = run(ActionAnswerFromKb(), track)
+    with unit_of_work(runtime.session_factory) as session:
+        flows.store_bot_replies(
+            session, NullHub(), conversation_id=conversation_id,
+            outputs=[{"custom": m} for m in messages],
+        )  # fmt: skip
+    return events, messages
+
+
 def slot(events: list[dict[str, Any]], name: str) -> Any:
     return next(e["value"] for e in events if e.get("event") == "slot" and e["name"] == name)
 
@@ -73,24 +86,34 @@ def slot(events: list[dict[str, Any]], name: str) -> Any:
 class TestAnswerFromKb:
     def test_confident_answer_carries_the_article_and_asks_for_feedback(self, runtime: Any) -> None:
         conv = conversation(runtime)
-        events, messages = run(
-            ActionAnswerFromKb(), tracker(conv, "how do I reset my password", "ask_question")
-        )
+        track = tracker(conv, "how do I reset my password", "ask_question")
+        events, messages = run(ActionAnswerFromKb(), track)
         assert slot(events, "pending") == "feedback"
         assert messages[0]["kind"] == "answer"
         assert "password-reset" in messages[0]["article"]["url"]
         assert [b["payload"] for b in messages[0]["buttons"]] == ["/affirm", "/deny"]
         with unit_of_work(runtime.session_factory) as session:
+            # the action writes nothing: its reply says what to record
+            stored = session.get(Conversation, conv)
+            assert stored is not None and "last_answer" not in stored.context
+        answered(runtime, track, conv)
+        with unit_of_work(runtime.session_factory) as session:
+            # recorded in the transaction that stored the reply, which does not carry it
             stored = session.get(Conversation, conv)
             assert stored is not None
             assert stored.context["last_answer"]["query"] == "how do I reset my password"
+            reply = repo.messages_since(session, conv)[-1]
+            assert reply.payload["kind"] == "answer" and flows.RECORD not in reply.payload
 
     def test_off_topic_question_offers_a_person(self, runtime: Any) -> None:
         conv = conversation(runtime)
         text = "what is the best recipe for chocolate cake with strawberries"
-        events, messages = run(ActionAnswerFromKb(), tracker(conv, text, "ask_question"))
+        events, messages = answered(runtime, tracker(conv, text, "ask_question"), conv)
         assert slot(events, "pending") == "handoff_offer"
         assert messages[0]["kind"] == "offer_person"
+        with unit_of_work(runtime.session_factory) as session:
+            stored = session.get(Conversation, conv)
+            assert stored is not None and stored.context["low_confidence"] == text
 
     def test_answers_in_the_conversations_language(self, runtime: Any) -> None:
         """The api owns the language (sticky on short replies) and sets the slot; the action
@@ -138,7 +161,7 @@ class TestAnswerFromKb:
 class TestFeedbackAndHandoff:
     def test_no_offers_a_person_and_yes_hands_off_once(self, runtime: Any) -> None:
         conv = conversation(runtime)
-        run(ActionAnswerFromKb(), tracker(conv, "how do I reset my password", "ask_question"))
+        answered(runtime, tracker(conv, "how do I reset my password", "ask_question"), conv)
         events, messages = run(ActionFeedback(), tracker(conv, "No", "deny", pending="feedback"))
         assert slot(events, "pending") == "handoff_offer" and messages[0]["kind"] == "offer_person"
 
@@ -158,11 +181,13 @@ class TestFeedbackAndHandoff:
             tickets = session.scalars(select(Ticket).where(Ticket.conversation_id == conv)).all()
             assert len(tickets) == 1
             assert tickets[0].handoff_reason == "unhelpful_answers"
-            assert tickets[0].bot_attempts == []  # attempts come from stored bot messages
+            # attempts come from stored bot messages: the answer the flow stored
+            attempts = tickets[0].bot_attempts
+            assert [a["title"] for a in attempts] == ["Reset your password"], attempts
 
     def test_yes_is_recorded_as_helpful(self, runtime: Any) -> None:
         conv = conversation(runtime)
-        run(ActionAnswerFromKb(), tracker(conv, "how do I reset my password", "ask_question"))
+        answered(runtime, tracker(conv, "how do I reset my password", "ask_question"), conv)
         events, messages = run(ActionFeedback(), tracker(conv, "Yes", "affirm", pending="feedback"))
         assert slot(events, "pending") is None and messages[0]["kind"] == "text"
 
