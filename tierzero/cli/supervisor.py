@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from kb.dense import OPENMP_ENV
 from tierzero.cli import rasa_files
 from tierzero.errors import TierZeroError
 from tierzero.settings import PROJECT_ROOT, Settings
@@ -72,9 +73,9 @@ class Supervisor:
         several that way, as a reverse proxy would see them)."""
         port = port or self.settings.api_port
         workers = workers or (self.settings.workers if port == self.settings.api_port else 1)
-        # OpenMP threads that spin while idle slow the embedding model's single-query encode
-        # ~3x on 2 cores (measured in bench/kb_search.py); set before any library loads OpenMP.
-        env = {"OMP_WAIT_POLICY": "PASSIVE", **os.environ, **self.settings.as_env()}
+        # how the embedding model's OpenMP threads wait (kb.dense.OPENMP_ENV); it only takes
+        # effect when set before any library loads OpenMP, so it goes in the environment
+        env = {**OPENMP_ENV, **os.environ, **self.settings.as_env()}
         command = [
             sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory",
             "--host", self.settings.api_host, "--port", str(port),
