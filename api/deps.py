@@ -14,7 +14,7 @@ from api.state import AppState
 from handoff import agents
 from handoff.lifecycle import Role
 from handoff.models import Agent
-from kb.index import KbIndex
+from kb.search import KbIndex
 from tierzero.db import unit_of_work
 from tierzero.errors import Forbidden, ServiceUnavailable, Unauthorized
 from tierzero.settings import Settings

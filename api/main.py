@@ -28,7 +28,7 @@ from handoff.bot import RasaClient
 from handoff.flows import ConversationFlow
 from handoff.offers import Timing
 from handoff.policy import load as load_policy
-from kb.index import KbIndex
+from kb.search import KbIndex
 from tierzero import clock, migrate
 from tierzero.cluster import Cluster
 from tierzero.db import make_engine, make_session_factory, unit_of_work
@@ -37,7 +37,7 @@ from tierzero.hub import InMemoryHub
 from tierzero.settings import PROJECT_ROOT, Settings, get_settings
 
 if TYPE_CHECKING:
-    from kb.dense import Embedder
+    from kb.search.dense import Embedder
 
 log = logging.getLogger("tierzero.api")
 WEB_DIR = PROJECT_ROOT / "web"
@@ -52,9 +52,9 @@ KB_SYNC_SECONDS = 1.0
 def load_kb(state: AppState) -> Any:
     """Build the live index from published articles (dense signal when enabled and installed);
     returns the sync that keeps it in step with commits of other processes."""
-    from kb.dense import serve_with_one_blas_thread
-    from kb.index import freeze_long_lived_objects
+    from kb.search.dense import serve_with_one_blas_thread
     from kb.service import IndexSync, new_index
+    from tierzero.gcfreeze import freeze_long_lived_objects
 
     serve_with_one_blas_thread()
     index = new_index(state.settings)
@@ -190,7 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
             if cluster is not None:
                 await cluster.stop()
-            from kb.index import thaw_long_lived_objects
+            from tierzero.gcfreeze import thaw_long_lived_objects
 
             thaw_long_lived_objects()
             await state.rasa.close()

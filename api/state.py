@@ -20,7 +20,7 @@ from tierzero.settings import Settings
 
 if TYPE_CHECKING:
     from api.metrics import Metrics
-    from kb.index import KbIndex
+    from kb.search import KbIndex
     from tierzero.cluster import Cluster
 
 

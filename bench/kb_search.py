@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from kb.dense import serve_with_one_blas_thread
-from kb.index import IndexedArticle, KbIndex, freeze_long_lived_objects
+from kb.search import IndexedArticle, KbIndex
+from kb.search.dense import serve_with_one_blas_thread
+from tierzero.gcfreeze import freeze_long_lived_objects
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = (
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="compact JSON on stdout")
     parser.add_argument(
         "--blas-threads", choices=["one", "default"], default="one",
-        help="one: as the api serves (kb.dense.serve_with_one_blas_thread)",
+        help="one: as the api serves (kb.search.dense.serve_with_one_blas_thread)",
     )  # fmt: skip
     args = parser.parse_args(argv)
     if args.blas_threads == "one":

@@ -16,7 +16,7 @@ from handoff.lifecycle import Sender
 from handoff.models import Ticket
 from handoff.person_request import asks_for_person
 from handoff.schemas import SuggestionRead as Suggestion
-from kb.index import KbIndex
+from kb.search import KbIndex
 
 #: How many of the customer's latest messages are searched (older ones are usually settled).
 RECENT_MESSAGES = 6

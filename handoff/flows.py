@@ -406,7 +406,7 @@ class ConversationFlow:
         self.second_opinion: Callable[[str], bool] | None = None
         #: Computes (and caches) a message's embedding, started as the message arrives: the bot
         #: turn does not wait for it; the KB action (and its person-request second opinion)
-        #: picks the vector up, or waits for the encode still running (``kb.dense``).
+        #: picks the vector up, or waits for the encode still running (``kb.search.dense``).
         self.prefetch: Callable[[str], object] | None = None
         #: With several api workers: a lock per conversation they all share (taken after this
         #: worker's own; ``tierzero.cluster.turns``).

@@ -23,7 +23,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import SVC
 
 from handoff.person_request import asks_for_person as rules_ask_for_person
-from kb.dense import Embedder
+from kb.search.dense import Embedder
 from kb.text import fold, fold_serbian, to_serbian_cyrillic, to_serbian_latin
 from tierzero.settings import PROJECT_ROOT
 

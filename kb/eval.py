@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from kb.calibration import ece
-from kb.index import EngineConfig, Hit, IndexedArticle, KbIndex
+from kb.search import EngineConfig, Hit, IndexedArticle, KbIndex
+from kb.search.calibration import ece
 
 Labelled = list[tuple[str, str | None]]  # (text, label); None = out of scope
 Progress = Callable[[str], None]

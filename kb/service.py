@@ -56,10 +56,11 @@ from kb.models import (
     ArticleVersion,
 )
 from kb.render import find_unsafe, render_html
+from kb.search.types import EngineConfig, IndexedArticle
 from tierzero.db import after_commit, utcnow
 
 if TYPE_CHECKING:
-    from kb.index import IndexedArticle, KbIndex
+    from kb.search import KbIndex
     from tierzero.settings import Settings
 
 log = logging.getLogger("tierzero.kb")
@@ -110,8 +111,6 @@ def article_url(key: str, language: str) -> str:
 def _indexed(
     article: Article, translation: ArticleTranslation, version: ArticleVersion
 ) -> IndexedArticle:
-    from kb.index import IndexedArticle
-
     return IndexedArticle(
         article_id=article.id,
         language=translation.language,
@@ -136,7 +135,7 @@ def indexed_articles(session: Session, *, article_id: int | None = None) -> list
 def new_index(settings: Settings, *, dense: bool | None = None) -> KbIndex:
     """An empty index configured from settings (``dense`` overrides ``kb_dense``), the same
     for the api and the CLI so both answer alike."""
-    from kb.index import EngineConfig, KbIndex
+    from kb.search import KbIndex  # the engine (numpy, scipy, models) only when one is made
 
     config = EngineConfig()
     if settings.kb_out_of_scope_share is not None:

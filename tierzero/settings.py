@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     kb_dense_en: Literal["on", "off"] = "on"
     #: Least share of customer messages assumed to be outside the KB when the bot's abstention
     #: threshold is tuned: higher offers a person more often instead of a doubtful answer.
-    #: Unset: the engine's default (``kb.index.EngineConfig``).
+    #: Unset: the engine's default (``kb.search.index.EngineConfig``).
     kb_out_of_scope_share: float | None = Field(default=None, ge=0.0, lt=1.0)
     kb_demo_path: Path = PROJECT_ROOT / "kb" / "demo" / "articles.yaml"
     #: Plans, response targets, handling limits and business hours (validated at start).

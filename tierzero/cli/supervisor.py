@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from kb.dense import OPENMP_ENV
+from kb.search.dense import OPENMP_ENV
 from tierzero.cli import rasa_files
 from tierzero.errors import TierZeroError
 from tierzero.settings import PROJECT_ROOT, Settings
@@ -73,7 +73,7 @@ class Supervisor:
         several that way, as a reverse proxy would see them)."""
         port = port or self.settings.api_port
         workers = workers or (self.settings.workers if port == self.settings.api_port else 1)
-        # how the embedding model's OpenMP threads wait (kb.dense.OPENMP_ENV); it only takes
+        # how the embedding model's OpenMP threads wait (kb.search.dense.OPENMP_ENV); it only takes
         # effect when set before any library loads OpenMP, so it goes in the environment
         env = {**OPENMP_ENV, **os.environ, **self.settings.as_env()}
         command = [

@@ -18,7 +18,7 @@ from handoff import conversations, flows
 from handoff import repository as repo
 from handoff.models import Conversation, Ticket, rasa_sender_id
 from kb import service as kb_service
-from kb.index import KbIndex
+from kb.search import KbIndex
 from tierzero.db import make_session_factory, unit_of_work
 from tierzero.hub import NullHub
 from tierzero.settings import PROJECT_ROOT

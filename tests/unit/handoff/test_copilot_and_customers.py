@@ -11,7 +11,7 @@ from handoff import copilot, customers, tickets
 from handoff.errors import TicketNotFound
 from handoff.lifecycle import HandoffReason, Role, Tier
 from kb import service as kb_service
-from kb.index import KbIndex
+from kb.search import KbIndex
 from tests.unit.handoff.builders import HUB, make_agent, make_conversation, say
 from tierzero.settings import PROJECT_ROOT
 

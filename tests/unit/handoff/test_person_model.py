@@ -15,7 +15,7 @@ import yaml
 
 from handoff.person_model import MAX_CHARS, PersonModel, detector, training_examples
 from handoff.person_request import asks_for_person as rules_ask_for_person
-from kb.dense import Embedder, load_embedder
+from kb.search.dense import Embedder, load_embedder
 from tierzero.settings import PROJECT_ROOT
 
 DEV_SET = Path(__file__).resolve().parents[2] / "data" / "person_requests_dev.yaml"

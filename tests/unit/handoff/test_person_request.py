@@ -19,7 +19,7 @@ import yaml
 
 from handoff.person_model import PersonModel, detector
 from handoff.person_request import PersonRequest, asks_for_person, classify, normalize
-from kb.dense import load_embedder
+from kb.search.dense import load_embedder
 from tierzero.settings import PROJECT_ROOT
 
 DATA = Path(__file__).resolve().parents[2] / "data"

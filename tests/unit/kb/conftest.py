@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from kb.index import KbIndex
+from kb.search import KbIndex
 from tests.databases import fresh_database
 from tierzero.db import make_engine, make_session_factory
 

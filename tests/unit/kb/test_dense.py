@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from kb.dense import DIM, Embedder
+from kb.search.dense import DIM, Embedder
 
 
 class SlowModel:

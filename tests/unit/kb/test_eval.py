@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.calibration import ece, tune_threshold
 from kb.eval import DatasetError, _hold_out, load_splits, run_eval, zero_shot_validation
+from kb.search.calibration import ece, tune_threshold
 
 TOPICS = {
     "refund": ["I want a refund", "money back please", "refund my order", "how do refunds work",

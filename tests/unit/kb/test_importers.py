@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from kb import importers, service
 from kb.errors import ImportFormatError
-from kb.index import KbIndex
 from kb.models import Article, ArticleVersion
+from kb.search import KbIndex
 from tests.databases import fresh_database
 from tierzero.db import make_engine, make_session_factory, unit_of_work
 from tierzero.settings import PROJECT_ROOT

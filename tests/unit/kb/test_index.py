@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.calibration import ece
-from kb.index import N_FEATURES, EngineConfig, IndexedArticle, KbIndex
+from kb.search import EngineConfig, IndexedArticle, KbIndex
+from kb.search.calibration import ece
+from kb.search.features import N_FEATURES
 
 DATASETS = Path(__file__).resolve().parents[3].parent / "shared" / "datasets"
 
@@ -145,7 +146,7 @@ class TestBadInput:
     ) -> None:
         """``search`` turns any exception into an abstention; this proves none happened in the
         dense path (both encoders, long and odd input)."""
-        with caplog.at_level("ERROR", logger="kb.index"):
+        with caplog.at_level("ERROR", logger="kb.search.index"):
             res = dense_index.search(query)
         assert res.decision in ("answer", "clarify", "abstain")
         assert not [r for r in caplog.records if r.levelname == "ERROR"]
@@ -311,7 +312,7 @@ class TestCalibration:
         assert 0.0 < idx.threshold < 1.0
 
     def test_unfitted_confidence_follows_the_prior_weights(self) -> None:
-        from kb.calibration import Calibrator
+        from kb.search.calibration import Calibrator
 
         # candidate 0 wins on the sparse signals, candidate 1 on the dense ones
         sig = np.array([[0.9, 0.9, 0.3, 0.3], [0.3, 0.3, 0.8, 0.8]])
@@ -372,7 +373,7 @@ class TestDense:
     def test_embedding_cache_survives_a_restart(self, tmp_path: Path) -> None:
         import numpy as np
 
-        from kb.dense import DIM, EmbeddingCache
+        from kb.search.dense import DIM, EmbeddingCache
 
         cache = EmbeddingCache(tmp_path)
         keys = [bytes([i]) * 16 for i in range(3)]
@@ -390,7 +391,7 @@ class TestDense:
     def test_cache_merges_shards_in_the_background_and_loses_nothing(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from kb import dense
+        from kb.search import dense
 
         monkeypatch.setattr(dense, "_MAX_SHARDS", 3)
         cache = dense.EmbeddingCache(tmp_path)

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb import minilm
-from kb.dense import DIM, load_embedder
+from kb.search import minilm
+from kb.search.dense import DIM, load_embedder
 
 
 @pytest.fixture(scope="module")

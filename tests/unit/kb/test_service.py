@@ -22,7 +22,6 @@ from kb.errors import (
     UnsafeContent,
     VersionConflict,
 )
-from kb.index import KbIndex
 from kb.models import (
     MAX_ANSWER_CHARS,
     MAX_QUERY_CHARS,
@@ -31,6 +30,7 @@ from kb.models import (
     AnswerEvent,
 )
 from kb.render import render_html
+from kb.search import KbIndex
 from kb.service import Content
 from tierzero.db import unit_of_work
 
@@ -678,7 +678,7 @@ class TestIndexSettings:
     def test_out_of_scope_share_comes_from_the_environment(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from kb.index import EngineConfig
+        from kb.search import EngineConfig
         from tierzero.settings import Settings
 
         monkeypatch.setenv("TIERZERO_KB_DENSE", "off")

@@ -22,7 +22,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-from kb import minilm
+from kb.search import minilm
 from kb.text import clean
 
 logger = logging.getLogger(__name__)

@@ -15,8 +15,6 @@ for edits.
 
 from __future__ import annotations
 
-import gc
-import itertools
 import logging
 import math
 import random
@@ -25,463 +23,41 @@ import time
 import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
 from kb import text as tx
-from kb.calibration import Calibrator, off_topic_examples, tune_threshold
-from kb.dense import DIM, Embedder, Kind, load_embedder
+from kb.search.calibration import Calibrator, off_topic_examples, tune_threshold
+from kb.search.decision import decide, offer_mass
+from kb.search.dense import DIM, Embedder, Kind, load_embedder
+from kb.search.features import CHUNK, N_FEATURES, Featurizer, idf_from_df, raw_counts, weigh
+from kb.search.segments import (
+    Classifier,
+    Segment,
+    Snapshot,
+    SparsePart,
+    dense_inputs,
+    dot_rows,
+    fixed_rows,
+    ranges,
+    reuse_dots,
+    rows_of,
+)
+from kb.search.types import (
+    EngineConfig,
+    FloatArray,
+    Hit,
+    IndexedArticle,
+    IntArray,
+    SearchResult,
+)
 
 logger = logging.getLogger(__name__)
-
-FloatArray = npt.NDArray[np.float32]
-IntArray = npt.NDArray[np.int64]
-
-WORD_SPACE: Final = 1 << 20
-N_FEATURES: Final = 2 * WORD_SPACE
-_MASK: Final = WORD_SPACE - 1
-
-
-# ---------------------------------------------------------------------------------------------
-# Public data types (contract shared with kb/service.py and actions/)
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IndexedArticle:
-    """One published translation of one article."""
-
-    article_id: int
-    language: str
-    title: str
-    answer: str
-    questions: tuple[str, ...]
-    url: str
-    version: int
-    category: str | None = None
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Hit:
-    article_id: int
-    language: str
-    requested_language: str | None
-    title: str
-    answer: str
-    url: str
-    version: int
-    score: float
-    confidence: float
-
-
-Decision = Literal["answer", "clarify", "abstain"]
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    query: str
-    language: str | None
-    hits: tuple[Hit, ...]
-    decision: Decision
-
-    @property
-    def best(self) -> Hit | None:
-        return self.hits[0] if self.hits else None
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Hyper-parameters, chosen on validation splits (see docs/decisions.md, "KB engine")."""
-
-    char_lo: int = 2
-    char_hi: int = 5
-    word_weight: float = 1.0
-    char_weight: float = 1.0
-    candidates: int = 10
-    #: Least share of out-of-scope messages assumed in live traffic when the abstention
-    #: threshold is tuned: held-out sets under-represent them (CLINC150 `oos_val` is 3 %, the
-    #: built-in off-topic sentences 3-12 % of self-calibration). 0 = the held-out mix as it is.
-    #: Validation: see docs/decisions.md ("Threshold and decisions").
-    out_of_scope_share: float = 0.1
-    #: "clarify" when the runner-up is at least this fraction as likely as the best article.
-    clarify_ratio: float = 0.5
-    #: Held-out example questions used to calibrate at build time (sampled above this).
-    calibration_sample: int = 2000
-    #: Above this many rows, dense vectors are one per translation instead of one per row.
-    dense_row_limit: int = 30_000
-    serbian_latin_dense: bool = True
-    #: >0: the first this many characters of the answer are one more row of the article.
-    answer_chars: int = 300
-    #: Segments up to this many rows are scored exactly; larger ones in two stages (rare query
-    #: features pick candidates, then candidates are scored exactly).
-    exact_rows: int = 20_000
-    #: Stage one reads at most this many postings (rarest query features first).
-    postings_budget: int = 60_000
-    stage_one_candidates: int = 60
-    #: Small edit segments are merged into one when there are more than this many.
-    max_segments: int = 8
-    #: Supervised layer: a linear SVM over the example questions, for KBs up to this size.
-    classifier: bool = True
-    classifier_c: float = 1.0
-    classifier_dense_weight: float = 3.0
-    #: The SVM also sees the English-only MiniLM space (False: e5 only); validation
-    #: paraphrases 96 vs 95 of 110 (docs/decisions.md).
-    classifier_all_spaces: bool = True
-    #: Score with the SVM's per-article intercepts. Off: an intercept only reflects how many
-    #: example questions an article has, and makes well-stocked articles attract unrelated
-    #: queries (validation: BANKING77 94.32 → 94.52 %, paraphrases 96 → 97 of 110).
-    classifier_intercept: bool = False
-    classifier_max_articles: int = 1000
-    classifier_max_rows: int = 60_000
-    #: Weight of each dense signal against each sparse one while confidence is not fitted
-    #: (no example questions to calibrate on): dense similarity is the stronger zero-shot
-    #: signal (zero-shot validation, see docs/decisions.md).
-    dense_prior_weight: float = 6.0
-    #: After a live edit the classifier is retrained in the background after this pause.
-    retrain_delay_seconds: float = 0.3
-
-
-# ---------------------------------------------------------------------------------------------
-# Featurisation
-# ---------------------------------------------------------------------------------------------
-
-
-class Featurizer:
-    """Text → hashed feature ids: word 1-2-grams of lemmas, char n-grams of folded words.
-
-    Everything is cached per whitespace-separated chunk, so featurising a million example
-    questions mostly costs dictionary look-ups.
-    """
-
-    def __init__(self, cfg: EngineConfig) -> None:
-        self.cfg = cfg
-        self._chars: dict[str, tuple[int, ...]] = {}
-        self._chunks: dict[tuple[str, str], tuple[tuple[int, ...], tuple[int, ...]]] = {}
-
-    def _char_ids(self, surface: str) -> tuple[int, ...]:
-        ids = self._chars.get(surface)
-        if ids is None:
-            grams = tx.char_ngrams(surface, self.cfg.char_lo, self.cfg.char_hi)
-            ids = tuple((hash(g) & _MASK) | WORD_SPACE for g in grams)
-            if len(self._chars) > 1_000_000:
-                self._chars.clear()
-            self._chars[surface] = ids
-        return ids
-
-    def _chunk(self, chunk: str, lang: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        key = (lang, chunk)
-        hit = self._chunks.get(key)
-        if hit is None:
-            toks = tx.chunk_tokens(chunk, lang)
-            lemmas = tuple(hash(lemma) & _MASK for lemma, _ in toks)
-            chars = tuple(c for _, surface in toks for c in self._char_ids(surface))
-            hit = (lemmas, chars)
-            if len(self._chunks) > 1_000_000:
-                self._chunks.clear()
-            self._chunks[key] = hit
-        return hit
-
-    def ids(self, text: str, lang: str | None) -> list[int]:
-        lang = lang if lang in tx.LANGUAGES else "en"
-        lemmas: list[int] = []
-        chars: list[int] = []
-        for chunk in tx.clean(text).split(" "):
-            if chunk:
-                lem, ch = self._chunk(chunk, lang)
-                lemmas.extend(lem)
-                chars.extend(ch)
-        bigrams = [hash(pair) & _MASK for pair in itertools.pairwise(lemmas)]
-        return lemmas + bigrams + chars
-
-
-def _raw_counts(id_lists: Sequence[Sequence[int]]) -> sp.csr_matrix:
-    n = len(id_lists)
-    lengths = np.fromiter((len(a) for a in id_lists), np.int64, count=n)
-    indptr = np.zeros(n + 1, np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    total = int(indptr[-1])
-    cols = np.fromiter(itertools.chain.from_iterable(id_lists), np.int32, count=total)
-    x = sp.csr_matrix(
-        (np.ones(total, np.float32), cols, indptr),
-        shape=(n, N_FEATURES),
-    )
-    x.sum_duplicates()
-    return x
-
-
-def _weight(x: sp.csr_matrix, idf: FloatArray, cfg: EngineConfig) -> sp.csr_matrix:
-    """Sublinear TF × IDF, each block (word, char) L2-normalised and weighted, rows unit length."""
-    n = x.shape[0]
-    if x.nnz == 0:
-        return x
-    x.data = (1.0 + np.log(x.data)) * idf[x.indices]
-    is_char = x.indices >= WORD_SPACE
-    row_of = np.repeat(np.arange(n), np.diff(x.indptr))
-    sq = x.data.astype(np.float64) ** 2
-    wn = np.bincount(row_of, weights=np.where(is_char, 0.0, sq), minlength=n)
-    cn = np.bincount(row_of, weights=np.where(is_char, sq, 0.0), minlength=n)
-    ww, cw = cfg.word_weight, cfg.char_weight
-    total = np.sqrt(ww**2 * (wn > 0) + cw**2 * (cn > 0))
-    total[total == 0] = 1.0
-    sw = np.divide(ww, np.sqrt(wn), out=np.zeros(n), where=wn > 0) / total
-    sc = np.divide(cw, np.sqrt(cn), out=np.zeros(n), where=cn > 0) / total
-    x.data = (x.data * np.where(is_char, sc[row_of], sw[row_of])).astype(np.float32)
-    return x
-
-
-_CHUNK: Final = 100_000  # texts vectorised at a time (bounds peak memory of a large build)
-
-
-def _idf_from_df(df: npt.NDArray[np.float64], n_docs: int) -> FloatArray:
-    n = max(n_docs, 1)
-    idf: FloatArray = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
-    return idf
-
-
-# ---------------------------------------------------------------------------------------------
-# Segments and snapshots
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Segment:
-    """An immutable block of whole articles (groups), their translations (slots) and rows."""
-
-    group_ids: IntArray  # article id per group
-    group_slot_start: IntArray  # n_groups + 1
-    slot_lang: list[str]
-    slot_group: IntArray
-    slot_row_start: IntArray  # n_slots + 1
-    row_slot: IntArray
-    xt: sp.csr_matrix | None  # features × rows: inverted index (exact path, small segments)
-    x: sp.csr_matrix | None  # rows × features (two-stage path, large segments)
-    st: sp.csr_matrix | None  # features × slots: inverted index of slot sums (two-stage path)
-    s_norm: FloatArray  # per slot
-    s_sqnorm: FloatArray
-    #: Dense vectors are one or two "spaces" of DIM columns side by side (e5, then MiniLM for
-    #: English text, zeros otherwise); each space is scored on its own.
-    dense_rows: FloatArray | None  # rows × spaces·DIM (None: no dense, or one per slot)
-    dense_sum: FloatArray | None  # slots × spaces·DIM unnormalised sums (or passage vectors)
-    dense_norm: FloatArray | None  # slots × spaces
-    dense_sqnorm: FloatArray | None  # slots × spaces
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.row_slot.shape[0])
-
-    @property
-    def n_groups(self) -> int:
-        return int(self.group_ids.shape[0])
-
-
-@dataclass(frozen=True)
-class _SparsePart:
-    """The part of one segment's scoring that needs only the sparse query vector, so it can be
-    computed while the query is being embedded. Exact path: every row's score; two-stage
-    path: the groups the rarest query features pick, their rows (ascending) and row scores."""
-
-    row_scores: npt.NDArray[np.float64] | None = None
-    picks: IntArray | None = None
-    rows: IntArray | None = None
-    scores: npt.NDArray[np.float64] | None = None
-
-
-@dataclass(frozen=True)
-class _Classifier:
-    """Linear SVM over the same sparse (+ dense) row vectors; one class per article."""
-
-    article_ids: IntArray  # sorted
-    col_map: npt.NDArray[np.int32]  # hashed feature -> compact column, -1 when unseen
-    w_sparse: FloatArray  # compact columns × classes
-    w_dense: FloatArray | None  # DIM × classes
-    bias: FloatArray
-    edit_generation: int
-
-    def decision(self, q: sp.csr_matrix, qd: FloatArray | None) -> npt.NDArray[np.float64]:
-        out = self.bias.astype(np.float64)
-        cols = self.col_map[q.indices]
-        ok = cols >= 0
-        if ok.any():
-            out = out + q.data[ok].astype(np.float64) @ self.w_sparse[cols[ok]]
-        if self.w_dense is not None and qd is not None:
-            out = out + qd[: self.w_dense.shape[0]].astype(np.float64) @ self.w_dense
-        return out
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    segments: tuple[_Segment, ...]
-    alive: tuple[npt.NDArray[np.bool_], ...]
-    where: dict[int, tuple[int, int]]  # article id -> (segment, group)
-    articles: dict[int, dict[str, IndexedArticle]]
-    idf: FloatArray
-    dense: bool
-    generation: int  # full builds
-    edit_generation: int = 0  # live edits since process start
-    dense_per_row: bool = True
-    dense_spaces: int = 1
-    classifier: _Classifier | None = None
-    #: with the classifier signal / without it (while the classifier is being retrained)
-    calibrators: tuple[Calibrator, Calibrator] = (Calibrator(2), Calibrator(2))
-    thresholds: tuple[float, float] = (0.5, 0.5)
-    stats: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def n_base_signals(self) -> int:
-        return 2 + 2 * self.dense_spaces if self.dense else 2
-
-    @property
-    def classifier_live(self) -> bool:
-        clf = self.classifier
-        return clf is not None and clf.edit_generation == self.edit_generation
-
-    @property
-    def threshold(self) -> float:
-        return self.thresholds[0] if self.classifier_live else self.thresholds[1]
-
-    @property
-    def calibrator(self) -> Calibrator:
-        return self.calibrators[0] if self.classifier_live else self.calibrators[1]
-
-
-#: How many articles a "clarify" reply offers at most.
-OFFERED: Final = 3
-
-
-def _offer_mass(conf: npt.NDArray[np.float64]) -> float:
-    """Probability that the right article is among the ones a clarify reply would offer."""
-    if conf.size == 0:
-        return 0.0
-    return float(np.sort(conf)[-OFFERED:].sum())
-
-
-def _ranges(starts: npt.NDArray[Any], ends: npt.NDArray[Any]) -> IntArray:
-    """Concatenation of arange(s, e) for every pair, without a Python loop."""
-    lens = (ends - starts).astype(np.int64)
-    total = int(lens.sum())
-    if total == 0:
-        return np.zeros(0, np.int64)
-    before = np.cumsum(lens) - lens
-    out: IntArray = np.arange(total, dtype=np.int64) + np.repeat(
-        starts.astype(np.int64) - before, lens
-    )
-    return out
-
-
-_SCRATCH = threading.local()
-
-
-def _query_lookup(q: sp.csr_matrix) -> FloatArray:
-    """A per-thread dense feature → weight array holding ``q`` (cleared by ``_clear_lookup``),
-    so gathers are O(postings) instead of a search per element."""
-    arr: FloatArray | None = getattr(_SCRATCH, "lookup", None)
-    if arr is None:
-        arr = np.zeros(N_FEATURES, np.float32)
-        _SCRATCH.lookup = arr
-    arr[q.indices] = q.data
-    return arr
-
-
-def _clear_lookup(arr: FloatArray, q: sp.csr_matrix) -> None:
-    arr[q.indices] = 0.0
-
-
-def _dot_rows(m: sp.csr_matrix, rows: IntArray, q: sp.csr_matrix) -> npt.NDArray[np.float64]:
-    """Dot products of some rows of ``m`` with the one-row query ``q``, touching only those
-    rows: no transposes, no copies of ``m``."""
-    if q.nnz == 0 or rows.shape[0] == 0:
-        return np.zeros(rows.shape[0], np.float64)
-    lo, hi = m.indptr[rows], m.indptr[rows + 1]
-    pos = _ranges(lo, hi)
-    lookup = _query_lookup(q)
-    try:
-        contrib = m.data[pos] * lookup[m.indices[pos]]
-    finally:
-        _clear_lookup(lookup, q)
-    owner = np.repeat(np.arange(rows.shape[0]), hi - lo)
-    out: npt.NDArray[np.float64] = np.bincount(
-        owner, weights=contrib, minlength=rows.shape[0]
-    ).astype(np.float64)
-    return out
-
-
-def _reuse_dots(
-    m: sp.csr_matrix, rows: IntArray, q: sp.csr_matrix, pre: _SparsePart | None
-) -> npt.NDArray[np.float64]:
-    """``_dot_rows(m, rows, q)``, taking the rows that ``pre`` already scored from it (both
-    row lists ascending) and computing only the others."""
-    if pre is None or pre.rows is None or pre.scores is None or pre.rows.shape[0] == 0:
-        return _dot_rows(m, rows, q)
-    pos = np.clip(np.searchsorted(pre.rows, rows), 0, pre.rows.shape[0] - 1)
-    known = pre.rows[pos] == rows
-    out = np.where(known, pre.scores[pos], 0.0)
-    todo = np.flatnonzero(~known)
-    if todo.shape[0]:
-        out[todo] = _dot_rows(m, rows[todo], q)
-    return out
-
-
-def _rows_of(article: IndexedArticle, answer_chars: int = 0) -> list[str]:
-    """Rows of one translation: its title, optionally the start of its answer, then its example
-    questions (the first ``_fixed_rows`` rows are never held out for calibration)."""
-    head = [article.title or "-"]
-    if answer_chars > 0 and article.answer.strip():
-        head.append(article.answer[:answer_chars])
-    return head + [q for q in article.questions if q and q.strip()]
-
-
-def _fixed_rows(article: IndexedArticle, answer_chars: int = 0) -> int:
-    return 2 if answer_chars > 0 and article.answer.strip() else 1
-
-
-def _dense_inputs(
-    article: IndexedArticle, rows: Sequence[str], answer_chars: int = 0
-) -> list[tuple[str, str, Kind]]:
-    """What the embedding model reads for each of the article's ``rows`` (``_rows_of``):
-    questions and the title are embedded as queries (question ↔ question is symmetric), the
-    answer row as a passage that starts with its title, which is how e5 was trained to match a
-    question to an answer."""
-    out: list[tuple[str, str, Kind]] = [(r, article.language, "query") for r in rows]
-    if _fixed_rows(article, answer_chars) == 2:
-        out[1] = (f"{article.title}\n{article.answer}", article.language, "passage")
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# The index
-# ---------------------------------------------------------------------------------------------
-
-
-_FROZEN_ONCE = False
-
-
-def freeze_long_lived_objects() -> None:
-    """Process-wide, once the index is built: move every object alive now (the index's
-    articles and rows, the loaded models, imported modules) out of the cyclic collector's
-    reach. They live as long as the process anyway, and each full collection walked all of
-    them with the GIL held: one 110–160 ms pause per run of ``bench/kb_search.py`` at 10k
-    articles (6–13 ms frozen). Objects created later are collected as usual.
-
-    Only the first call in a process freezes: frozen objects in a reference cycle (an app and
-    its state) are never collected, so a process that starts several apps (tests) must not
-    freeze each of them. ``thaw_long_lived_objects`` undoes it when the app stops."""
-    global _FROZEN_ONCE
-    if _FROZEN_ONCE:
-        return
-    _FROZEN_ONCE = True
-    gc.collect()
-    gc.freeze()
-
-
-def thaw_long_lived_objects() -> None:
-    """Hand frozen objects back to the collector (the app that froze them has stopped)."""
-    gc.unfreeze()
 
 
 class KbIndex:
@@ -505,7 +81,7 @@ class KbIndex:
         #: (``kb.service.apply_to_index`` after a commit, ``IndexSync.poll``), so a poll that
         #: read before an edit's commit cannot apply its older copy after the edit's own.
         self.sync_lock = threading.RLock()
-        self._snap: _Snapshot | None = None
+        self._snap: Snapshot | None = None
         self._retrain_lock = threading.Lock()
         self._retrain_thread: threading.Thread | None = None
         #: Sparse scoring of a live English query runs here while e5 and MiniLM encode it (see
@@ -554,15 +130,15 @@ class KbIndex:
         self, texts: Sequence[tuple[str, str]], idf: FloatArray | None
     ) -> tuple[sp.csr_matrix, FloatArray]:
         chunks = [
-            _raw_counts([self._featurizer.ids(t, lang) for t, lang in texts[i : i + _CHUNK]])
-            for i in range(0, len(texts), _CHUNK)
+            raw_counts([self._featurizer.ids(t, lang) for t, lang in texts[i : i + CHUNK]])
+            for i in range(0, len(texts), CHUNK)
         ]
         if idf is None:
             df = np.zeros(N_FEATURES, np.float64)
             for raw in chunks:
                 df += np.bincount(raw.indices, minlength=N_FEATURES)
-            idf = _idf_from_df(df, len(texts))
-        weighted = [_weight(raw, idf, self.cfg) for raw in chunks]
+            idf = idf_from_df(df, len(texts))
+        weighted = [weigh(raw, idf, self.cfg) for raw in chunks]
         if not weighted:
             return sp.csr_matrix((0, N_FEATURES), dtype=np.float32), idf
         x = weighted[0] if len(weighted) == 1 else sp.vstack(weighted, format="csr")
@@ -575,7 +151,7 @@ class KbIndex:
         *,
         dense_per_row: bool = True,
         main: bool = False,
-    ) -> tuple[_Segment, FloatArray, sp.csr_matrix, list[tuple[str, str]]]:
+    ) -> tuple[Segment, FloatArray, sp.csr_matrix, list[tuple[str, str]]]:
         """Vectorise whole articles into one segment; also returns the row matrix and texts.
 
         ``main``: the segment of a full build gets inverted indexes (rows when small, slot
@@ -591,9 +167,9 @@ class KbIndex:
         for g, (aid, translations) in enumerate(groups):
             group_ids.append(aid)
             for art in translations:
-                rows = _rows_of(art, self.cfg.answer_chars)
+                rows = rows_of(art, self.cfg.answer_chars)
                 texts.extend((r, art.language) for r in rows)
-                dense_in.extend(_dense_inputs(art, rows, self.cfg.answer_chars))
+                dense_in.extend(dense_inputs(art, rows, self.cfg.answer_chars))
                 passages.append(
                     (" ".join([art.title, *art.questions[:5]]), art.language, "passage")
                 )
@@ -627,7 +203,7 @@ class KbIndex:
             spaces = dense_sum.shape[1] // DIM
             dense_sq = (dense_sum**2).reshape(-1, spaces, DIM).sum(axis=2).astype(np.float32)
             dense_norm = np.sqrt(np.maximum(dense_sq, 1e-12)).astype(np.float32)
-        seg = _Segment(
+        seg = Segment(
             group_ids=np.asarray(group_ids, np.int64),
             group_slot_start=np.asarray(group_slot_start, np.int64),
             slot_lang=slot_lang,
@@ -667,14 +243,14 @@ class KbIndex:
         for art in articles:
             by_id.setdefault(int(art.article_id), {})[art.language] = art
         groups = [(aid, list(tr.values())) for aid, tr in by_id.items()]
-        n_rows = sum(len(_rows_of(a, self.cfg.answer_chars)) for _, tr in groups for a in tr)
+        n_rows = sum(len(rows_of(a, self.cfg.answer_chars)) for _, tr in groups for a in tr)
         per_row = n_rows <= self.cfg.dense_row_limit
         with self._write_lock:
             prev = self._snap
             edit_gen = prev.edit_generation + 1 if prev else 0
             spaces = self._embedder.spaces if self._embedder is not None else 1
             n_sig = 2 + 2 * spaces if self.dense else 2
-            snap = _Snapshot(
+            snap = Snapshot(
                 segments=(),
                 alive=(),
                 where={},
@@ -753,10 +329,10 @@ class KbIndex:
 
     # -- classifier --------------------------------------------------------------------------
 
-    def _classifier_eligible(self, snap: _Snapshot) -> bool:
+    def _classifier_eligible(self, snap: Snapshot) -> bool:
         n_classes = len(snap.articles)
         n_rows = sum(
-            len(_rows_of(a, self.cfg.answer_chars))
+            len(rows_of(a, self.cfg.answer_chars))
             for tr in snap.articles.values()
             for a in tr.values()
         )
@@ -773,7 +349,7 @@ class KbIndex:
         dense_rows: FloatArray | None,
         labels: IntArray,
         edit_generation: int,
-    ) -> _Classifier | None:
+    ) -> Classifier | None:
         from sklearn.svm import LinearSVC
 
         classes = np.unique(labels)
@@ -808,7 +384,7 @@ class KbIndex:
         w_dense = None
         if dense_rows is not None and dw > 0:
             w_dense = np.ascontiguousarray((coef[:, n_cols:] * dw).T, np.float32)
-        return _Classifier(
+        return Classifier(
             article_ids=np.asarray(model.classes_, np.int64),
             col_map=col_map,
             w_sparse=np.ascontiguousarray(coef[:, :n_cols].T, np.float32),
@@ -817,16 +393,16 @@ class KbIndex:
             edit_generation=edit_generation,
         )
 
-    def _classifier_from_articles(self, snap: _Snapshot) -> _Classifier | None:
+    def _classifier_from_articles(self, snap: Snapshot) -> Classifier | None:
         """Retrain on the snapshot's current articles (after live edits)."""
         texts: list[tuple[str, str]] = []
         dense_in: list[tuple[str, str, Kind]] = []
         labels: list[int] = []
         for aid, translations in snap.articles.items():
             for art in translations.values():
-                rows = _rows_of(art, self.cfg.answer_chars)
+                rows = rows_of(art, self.cfg.answer_chars)
                 texts.extend((r, art.language) for r in rows)
-                dense_in.extend(_dense_inputs(art, rows, self.cfg.answer_chars))
+                dense_in.extend(dense_inputs(art, rows, self.cfg.answer_chars))
                 labels.extend([aid] * len(rows))
         if not texts:
             return None
@@ -915,15 +491,15 @@ class KbIndex:
         if snap is not None and snap.classifier is not None and not snap.classifier_live:
             self._schedule_retrain()
 
-    def _require(self) -> _Snapshot:
+    def _require(self) -> Snapshot:
         if self._snap is None:
             self.rebuild([])
         assert self._snap is not None
         return self._snap
 
     def _replace_group(
-        self, snap: _Snapshot, aid: int, arts: dict[int, dict[str, IndexedArticle]]
-    ) -> _Snapshot:
+        self, snap: Snapshot, aid: int, arts: dict[int, dict[str, IndexedArticle]]
+    ) -> Snapshot:
         segments = list(snap.segments)
         alive = list(snap.alive)
         where = dict(snap.where)
@@ -952,12 +528,12 @@ class KbIndex:
 
     def _merge_small(
         self,
-        snap: _Snapshot,
-        segments: list[_Segment],
+        snap: Snapshot,
+        segments: list[Segment],
         alive: list[npt.NDArray[np.bool_]],
         arts: dict[int, dict[str, IndexedArticle]],
         where: dict[int, tuple[int, int]],
-    ) -> tuple[list[_Segment], list[npt.NDArray[np.bool_]], dict[int, tuple[int, int]]]:
+    ) -> tuple[list[Segment], list[npt.NDArray[np.bool_]], dict[int, tuple[int, int]]]:
         """Fold every edit segment into one (the main segment and its locations stay as they
         are, so the cost depends on the edits, not on the size of the KB)."""
         keep = 1 if segments else 0
@@ -992,11 +568,11 @@ class KbIndex:
             [(self._dense_text(t, lang), lang, kind) for t, lang, kind in rows], persist=persist
         )
 
-    def _sparse_query(self, snap: _Snapshot, text: str, lang: str | None) -> sp.csr_matrix:
-        return _weight(_raw_counts([self._featurizer.ids(text, lang)]), snap.idf, self.cfg)
+    def _sparse_query(self, snap: Snapshot, text: str, lang: str | None) -> sp.csr_matrix:
+        return weigh(raw_counts([self._featurizer.ids(text, lang)]), snap.idf, self.cfg)
 
     def _query_vectors(
-        self, snap: _Snapshot, text: str, lang: str | None, *, persist: bool = False
+        self, snap: Snapshot, text: str, lang: str | None, *, persist: bool = False
     ) -> tuple[sp.csr_matrix, FloatArray | None]:
         q = self._sparse_query(snap, text, lang)
         qd = None
@@ -1006,13 +582,13 @@ class KbIndex:
 
     def _signals(
         self,
-        snap: _Snapshot,
+        snap: Snapshot,
         q: sp.csr_matrix,
         qd: FloatArray | None,
         exclude: tuple[int, int] | None = None,
         clf_scores: npt.NDArray[np.float64] | None = None,
         use_classifier: bool | None = None,
-        sparse: Sequence[_SparsePart | None] | None = None,
+        sparse: Sequence[SparsePart | None] | None = None,
     ) -> tuple[IntArray, npt.NDArray[np.float64], IntArray, IntArray]:
         """Per live article: ids, signals (n × s), segment index, group index.
 
@@ -1056,13 +632,13 @@ class KbIndex:
 
     def _segment_signals(
         self,
-        snap: _Snapshot,
-        seg: _Segment,
+        snap: Snapshot,
+        seg: Segment,
         live: npt.NDArray[np.bool_],
         q: sp.csr_matrix,
         qd: FloatArray | None,
         exclude: tuple[int, int] | None,
-        pre: _SparsePart | None = None,
+        pre: SparsePart | None = None,
     ) -> tuple[IntArray, npt.NDArray[np.float64]]:
         """(group indices, their signals) for the live groups this segment scores."""
         if seg.st is None:
@@ -1081,10 +657,10 @@ class KbIndex:
             if groups.shape[0] == 0:
                 return groups, np.zeros((0, snap.n_base_signals))
             slot_lo, slot_hi = seg.group_slot_start[groups], seg.group_slot_start[groups + 1]
-            slots = _ranges(slot_lo, slot_hi)
-            rows = _ranges(seg.slot_row_start[slots], seg.slot_row_start[slots + 1])
+            slots = ranges(slot_lo, slot_hi)
+            rows = ranges(seg.slot_row_start[slots], seg.slot_row_start[slots + 1])
             assert seg.x is not None
-            row_scores = _reuse_dots(seg.x, rows, q, pre)
+            row_scores = reuse_dots(seg.x, rows, q, pre)
             group_starts = np.concatenate([[0], np.cumsum(slot_hi - slot_lo)[:-1]])
             slot_len = seg.slot_row_start[slots + 1] - seg.slot_row_start[slots]
             slot_starts = np.concatenate([[0], np.cumsum(slot_len)[:-1]])
@@ -1123,7 +699,7 @@ class KbIndex:
 
     @staticmethod
     def _dense_space_signals(
-        seg: _Segment,
+        seg: Segment,
         h: int,
         slots: IntArray,
         rows: IntArray,
@@ -1158,7 +734,7 @@ class KbIndex:
 
     def _stage_one(
         self,
-        seg: _Segment,
+        seg: Segment,
         live: npt.NDArray[np.bool_],
         q: sp.csr_matrix,
         qd: FloatArray | None,
@@ -1178,7 +754,7 @@ class KbIndex:
         groups = np.unique(np.concatenate(picked))
         return groups[live[groups]].astype(np.int64)
 
-    def _sparse_picks(self, seg: _Segment, q: sp.csr_matrix) -> IntArray:
+    def _sparse_picks(self, seg: Segment, q: sp.csr_matrix) -> IntArray:
         """Groups whose slot centroids score highest on the query's rarest features."""
         if q.nnz and seg.st is not None:
             st = seg.st
@@ -1191,7 +767,7 @@ class KbIndex:
             n_take = max(3, int(np.searchsorted(cum, self.cfg.postings_budget)))
             take = order[:n_take]
             if take.shape[0]:
-                pos = _ranges(starts[take], starts[take] + lens[take])
+                pos = ranges(starts[take], starts[take] + lens[take])
                 slots = st.indices[pos]
                 vals = st.data[pos] * np.repeat(q.data[take], lens[take])
                 n_slots = len(seg.slot_lang)
@@ -1203,32 +779,32 @@ class KbIndex:
         return np.zeros(0, np.int64)
 
     @staticmethod
-    def _all_row_scores(seg: _Segment, q: sp.csr_matrix) -> npt.NDArray[np.float64]:
+    def _all_row_scores(seg: Segment, q: sp.csr_matrix) -> npt.NDArray[np.float64]:
         """Sparse score of every row of a segment scored exactly."""
         if seg.xt is None:
             assert seg.x is not None
-            return _dot_rows(seg.x, np.arange(seg.n_rows), q)
+            return dot_rows(seg.x, np.arange(seg.n_rows), q)
         row_scores = np.zeros(seg.n_rows, np.float64)
         if q.nnz:
             r = q @ seg.xt
             row_scores[r.indices] = r.data
         return row_scores
 
-    def _sparse_part(self, snap: _Snapshot, q: sp.csr_matrix) -> list[_SparsePart | None]:
-        """Per segment, the scoring work that needs no dense vector (see ``_SparsePart``)."""
-        out: list[_SparsePart | None] = []
+    def _sparse_part(self, snap: Snapshot, q: sp.csr_matrix) -> list[SparsePart | None]:
+        """Per segment, the scoring work that needs no dense vector (see ``SparsePart``)."""
+        out: list[SparsePart | None] = []
         for seg, live in zip(snap.segments, snap.alive, strict=True):
             if not live.any():
                 out.append(None)
             elif seg.st is None:
-                out.append(_SparsePart(row_scores=self._all_row_scores(seg, q)))
+                out.append(SparsePart(row_scores=self._all_row_scores(seg, q)))
             else:
                 assert seg.x is not None
                 picks = self._sparse_picks(seg, q)
                 picks = picks[live[picks]]  # ``_stage_one`` drops dead groups too
-                slots = _ranges(seg.group_slot_start[picks], seg.group_slot_start[picks + 1])
-                rows = _ranges(seg.slot_row_start[slots], seg.slot_row_start[slots + 1])
-                out.append(_SparsePart(picks=picks, rows=rows, scores=_dot_rows(seg.x, rows, q)))
+                slots = ranges(seg.group_slot_start[picks], seg.group_slot_start[picks + 1])
+                rows = ranges(seg.slot_row_start[slots], seg.slot_row_start[slots + 1])
+                out.append(SparsePart(picks=picks, rows=rows, scores=dot_rows(seg.x, rows, q)))
         return out
 
     @staticmethod
@@ -1245,12 +821,12 @@ class KbIndex:
 
     def _calibrated(
         self,
-        snap: _Snapshot,
+        snap: Snapshot,
         examples: Sequence[tuple[str, int | None]] | None,
         *,
         x: sp.csr_matrix | None = None,
         texts: Sequence[tuple[str, str]] = (),
-    ) -> _Snapshot:
+    ) -> Snapshot:
         """Fit both calibrators (with and without the classifier) and their thresholds."""
         if not snap.segments:
             return snap
@@ -1295,7 +871,7 @@ class KbIndex:
             for sig_c, right in groups:
                 p = cal.predict(sig_c)
                 top = int(np.argmax(p)) if p.size else -1
-                conf.append(_offer_mass(p))
+                conf.append(offer_mass(p))
                 correct.append(right is not None and top == right)
             cals.append(cal)
             thresholds.append(
@@ -1316,7 +892,7 @@ class KbIndex:
         )
 
     def _held_out_rows(
-        self, snap: _Snapshot, x: sp.csr_matrix | None, texts: Sequence[tuple[str, str]]
+        self, snap: Snapshot, x: sp.csr_matrix | None, texts: Sequence[tuple[str, str]]
     ) -> list[tuple[sp.csr_matrix, FloatArray | None, int | None, Any, Any]]:
         """Leave-one-out queries: sampled example questions scored without their own row; the
         classifier's scores for them come from 3-fold models that never saw them."""
@@ -1325,7 +901,7 @@ class KbIndex:
         for slot in range(len(seg.slot_lang)):
             start, end = int(seg.slot_row_start[slot]), int(seg.slot_row_start[slot + 1])
             aid = int(seg.group_ids[seg.slot_group[slot]])
-            fixed = _fixed_rows(snap.articles[aid][seg.slot_lang[slot]], self.cfg.answer_chars)
+            fixed = fixed_rows(snap.articles[aid][seg.slot_lang[slot]], self.cfg.answer_chars)
             if end - start > fixed:
                 picks.extend((r, aid) for r in range(start + fixed, end))  # title/answer stay
             elif end - start > 1:
@@ -1339,7 +915,7 @@ class KbIndex:
             for aid_, translations in snap.articles.items():
                 del aid_
                 for art in translations.values():
-                    texts.extend((r, art.language) for r in _rows_of(art, self.cfg.answer_chars))
+                    texts.extend((r, art.language) for r in rows_of(art, self.cfg.answer_chars))
             x, _ = self._vectors(texts, snap.idf)
         clf_scores: dict[int, npt.NDArray[np.float64]] = {}
         if snap.classifier is not None and picks:
@@ -1354,7 +930,7 @@ class KbIndex:
         return out
 
     def _cross_validated_scores(
-        self, snap: _Snapshot, x: sp.csr_matrix, rows: Sequence[int]
+        self, snap: Snapshot, x: sp.csr_matrix, rows: Sequence[int]
     ) -> dict[int, npt.NDArray[np.float64]]:
         """Decision values for ``rows`` from classifiers trained without them (3 folds)."""
         seg = snap.segments[0]
@@ -1422,28 +998,12 @@ class KbIndex:
                 hits.append(hit)
         if not hits:
             return SearchResult(query=query, language=lang, hits=(), decision="abstain")
-        # Abstain when even the few candidates we could offer are unlikely to hold the answer;
-        # answer when one article is above the threshold and clearly ahead; otherwise ask.
-        p1 = hits[0].confidence
-        p2 = (
-            hits[1].confidence
-            if len(hits) > 1
-            else float(np.sort(conf)[-2])
-            if conf.size > 1
-            else 0.0
-        )
-        decision: Decision = "answer"
-        if _offer_mass(conf) < snap.threshold:
-            decision = "abstain"
-        elif p1 < snap.threshold or p2 >= self.cfg.clarify_ratio * p1:
-            decision = "clarify"
-            cut = self.cfg.clarify_ratio * p1
-            hits = [h for h in hits if h.confidence >= cut][:OFFERED]
-        return SearchResult(query=query, language=lang, hits=tuple(hits), decision=decision)
+        decision, shown = decide(hits, conf, snap.threshold, self.cfg.clarify_ratio)
+        return SearchResult(query=query, language=lang, hits=tuple(shown), decision=decision)
 
     def _query_and_sparse_part(
-        self, snap: _Snapshot, query: str, lang: str
-    ) -> tuple[sp.csr_matrix, FloatArray | None, list[_SparsePart | None] | None]:
+        self, snap: Snapshot, query: str, lang: str
+    ) -> tuple[sp.csr_matrix, FloatArray | None, list[SparsePart | None] | None]:
         """The query's vectors and, for an English query with both dense models, its sparse
         scoring computed on a side thread while the models encode it. e5 then runs on one
         core and MiniLM on the other, which finishes first and would otherwise idle; for other
@@ -1458,7 +1018,7 @@ class KbIndex:
 
     def _hit(
         self,
-        snap: _Snapshot,
+        snap: Snapshot,
         aid: int,
         loc: tuple[int, int],
         lang: str,

@@ -1,0 +1,212 @@
+"""Segments and snapshots: the immutable blocks of rows a search reads, and the sparse
+maths over them (row dot products, stage-one picks)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from kb.search.calibration import Calibrator
+from kb.search.dense import Kind
+from kb.search.features import N_FEATURES
+from kb.search.types import FloatArray, IndexedArticle, IntArray
+
+
+@dataclass
+class Segment:
+    """An immutable block of whole articles (groups), their translations (slots) and rows."""
+
+    group_ids: IntArray  # article id per group
+    group_slot_start: IntArray  # n_groups + 1
+    slot_lang: list[str]
+    slot_group: IntArray
+    slot_row_start: IntArray  # n_slots + 1
+    row_slot: IntArray
+    xt: sp.csr_matrix | None  # features × rows: inverted index (exact path, small segments)
+    x: sp.csr_matrix | None  # rows × features (two-stage path, large segments)
+    st: sp.csr_matrix | None  # features × slots: inverted index of slot sums (two-stage path)
+    s_norm: FloatArray  # per slot
+    s_sqnorm: FloatArray
+    #: Dense vectors are one or two "spaces" of DIM columns side by side (e5, then MiniLM for
+    #: English text, zeros otherwise); each space is scored on its own.
+    dense_rows: FloatArray | None  # rows × spaces·DIM (None: no dense, or one per slot)
+    dense_sum: FloatArray | None  # slots × spaces·DIM unnormalised sums (or passage vectors)
+    dense_norm: FloatArray | None  # slots × spaces
+    dense_sqnorm: FloatArray | None  # slots × spaces
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.row_slot.shape[0])
+
+    @property
+    def n_groups(self) -> int:
+        return int(self.group_ids.shape[0])
+
+
+@dataclass(frozen=True)
+class SparsePart:
+    """The part of one segment's scoring that needs only the sparse query vector, so it can be
+    computed while the query is being embedded. Exact path: every row's score; two-stage
+    path: the groups the rarest query features pick, their rows (ascending) and row scores."""
+
+    row_scores: npt.NDArray[np.float64] | None = None
+    picks: IntArray | None = None
+    rows: IntArray | None = None
+    scores: npt.NDArray[np.float64] | None = None
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """Linear SVM over the same sparse (+ dense) row vectors; one class per article."""
+
+    article_ids: IntArray  # sorted
+    col_map: npt.NDArray[np.int32]  # hashed feature -> compact column, -1 when unseen
+    w_sparse: FloatArray  # compact columns × classes
+    w_dense: FloatArray | None  # DIM × classes
+    bias: FloatArray
+    edit_generation: int
+
+    def decision(self, q: sp.csr_matrix, qd: FloatArray | None) -> npt.NDArray[np.float64]:
+        out = self.bias.astype(np.float64)
+        cols = self.col_map[q.indices]
+        ok = cols >= 0
+        if ok.any():
+            out = out + q.data[ok].astype(np.float64) @ self.w_sparse[cols[ok]]
+        if self.w_dense is not None and qd is not None:
+            out = out + qd[: self.w_dense.shape[0]].astype(np.float64) @ self.w_dense
+        return out
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    segments: tuple[Segment, ...]
+    alive: tuple[npt.NDArray[np.bool_], ...]
+    where: dict[int, tuple[int, int]]  # article id -> (segment, group)
+    articles: dict[int, dict[str, IndexedArticle]]
+    idf: FloatArray
+    dense: bool
+    generation: int  # full builds
+    edit_generation: int = 0  # live edits since process start
+    dense_per_row: bool = True
+    dense_spaces: int = 1
+    classifier: Classifier | None = None
+    #: with the classifier signal / without it (while the classifier is being retrained)
+    calibrators: tuple[Calibrator, Calibrator] = (Calibrator(2), Calibrator(2))
+    thresholds: tuple[float, float] = (0.5, 0.5)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_base_signals(self) -> int:
+        return 2 + 2 * self.dense_spaces if self.dense else 2
+
+    @property
+    def classifier_live(self) -> bool:
+        clf = self.classifier
+        return clf is not None and clf.edit_generation == self.edit_generation
+
+    @property
+    def threshold(self) -> float:
+        return self.thresholds[0] if self.classifier_live else self.thresholds[1]
+
+    @property
+    def calibrator(self) -> Calibrator:
+        return self.calibrators[0] if self.classifier_live else self.calibrators[1]
+
+
+#: How many articles a "clarify" reply offers at most.
+def ranges(starts: npt.NDArray[Any], ends: npt.NDArray[Any]) -> IntArray:
+    """Concatenation of arange(s, e) for every pair, without a Python loop."""
+    lens = (ends - starts).astype(np.int64)
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    before = np.cumsum(lens) - lens
+    out: IntArray = np.arange(total, dtype=np.int64) + np.repeat(
+        starts.astype(np.int64) - before, lens
+    )
+    return out
+
+
+SCRATCH = threading.local()
+
+
+def query_lookup(q: sp.csr_matrix) -> FloatArray:
+    """A per-thread dense feature → weight array holding ``q`` (cleared by ``clear_lookup``),
+    so gathers are O(postings) instead of a search per element."""
+    arr: FloatArray | None = getattr(SCRATCH, "lookup", None)
+    if arr is None:
+        arr = np.zeros(N_FEATURES, np.float32)
+        SCRATCH.lookup = arr
+    arr[q.indices] = q.data
+    return arr
+
+
+def clear_lookup(arr: FloatArray, q: sp.csr_matrix) -> None:
+    arr[q.indices] = 0.0
+
+
+def dot_rows(m: sp.csr_matrix, rows: IntArray, q: sp.csr_matrix) -> npt.NDArray[np.float64]:
+    """Dot products of some rows of ``m`` with the one-row query ``q``, touching only those
+    rows: no transposes, no copies of ``m``."""
+    if q.nnz == 0 or rows.shape[0] == 0:
+        return np.zeros(rows.shape[0], np.float64)
+    lo, hi = m.indptr[rows], m.indptr[rows + 1]
+    pos = ranges(lo, hi)
+    lookup = query_lookup(q)
+    try:
+        contrib = m.data[pos] * lookup[m.indices[pos]]
+    finally:
+        clear_lookup(lookup, q)
+    owner = np.repeat(np.arange(rows.shape[0]), hi - lo)
+    out: npt.NDArray[np.float64] = np.bincount(
+        owner, weights=contrib, minlength=rows.shape[0]
+    ).astype(np.float64)
+    return out
+
+
+def reuse_dots(
+    m: sp.csr_matrix, rows: IntArray, q: sp.csr_matrix, pre: SparsePart | None
+) -> npt.NDArray[np.float64]:
+    """``dot_rows(m, rows, q)``, taking the rows that ``pre`` already scored from it (both
+    row lists ascending) and computing only the others."""
+    if pre is None or pre.rows is None or pre.scores is None or pre.rows.shape[0] == 0:
+        return dot_rows(m, rows, q)
+    pos = np.clip(np.searchsorted(pre.rows, rows), 0, pre.rows.shape[0] - 1)
+    known = pre.rows[pos] == rows
+    out = np.where(known, pre.scores[pos], 0.0)
+    todo = np.flatnonzero(~known)
+    if todo.shape[0]:
+        out[todo] = dot_rows(m, rows[todo], q)
+    return out
+
+
+def rows_of(article: IndexedArticle, answer_chars: int = 0) -> list[str]:
+    """Rows of one translation: its title, optionally the start of its answer, then its example
+    questions (the first ``fixed_rows`` rows are never held out for calibration)."""
+    head = [article.title or "-"]
+    if answer_chars > 0 and article.answer.strip():
+        head.append(article.answer[:answer_chars])
+    return head + [q for q in article.questions if q and q.strip()]
+
+
+def fixed_rows(article: IndexedArticle, answer_chars: int = 0) -> int:
+    return 2 if answer_chars > 0 and article.answer.strip() else 1
+
+
+def dense_inputs(
+    article: IndexedArticle, rows: Sequence[str], answer_chars: int = 0
+) -> list[tuple[str, str, Kind]]:
+    """What the embedding model reads for each of the article's ``rows`` (``rows_of``):
+    questions and the title are embedded as queries (question ↔ question is symmetric), the
+    answer row as a passage that starts with its title, which is how e5 was trained to match a
+    question to an answer."""
+    out: list[tuple[str, str, Kind]] = [(r, article.language, "query") for r in rows]
+    if fixed_rows(article, answer_chars) == 2:
+        out[1] = (f"{article.title}\n{article.answer}", article.language, "passage")
+    return out
