@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.models import Conversation, Customer
-from kb import service
+from kb import editing, service
 from kb.errors import (
     ArticleKeyTaken,
     ArticleNotFound,
@@ -365,7 +365,7 @@ class TestOptimisticConcurrency:
                 edit(fast, article_id, expected_version=1, answer="Fast text.")
                 fast.commit()
             with pytest.raises(VersionConflict) as conflict:  # noqa: SIM117
-                with service._versioned_write(slow, translation):
+                with editing._versioned_write(slow, translation):
                     translation.version = 2
                     translation.title = "Lost update"
             assert conflict.value.current_version == 2
