@@ -20,7 +20,6 @@ import math
 import random
 import threading
 import time
-import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -32,12 +31,13 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from kb import text as tx
+from kb.search import classifier
 from kb.search.calibration import Calibrator, off_topic_examples, tune_threshold
+from kb.search.classifier import Classifier
 from kb.search.decision import decide, offer_mass
 from kb.search.dense import DIM, Embedder, Kind, load_embedder
 from kb.search.features import CHUNK, N_FEATURES, Featurizer, idf_from_df, raw_counts, weigh
 from kb.search.segments import (
-    Classifier,
     Segment,
     Snapshot,
     SparsePart,
@@ -281,10 +281,10 @@ class KbIndex:
                 )
             build_s = time.perf_counter() - t0
             clf = None
-            if x is not None and self._classifier_eligible(snap):
+            if x is not None and classifier.eligible(snap, self.cfg):
                 seg = snap.segments[0]
                 labels = seg.group_ids[seg.slot_group[seg.row_slot]]
-                clf = self._fit_classifier(x, seg.dense_rows, labels, edit_gen)
+                clf = classifier.fit(x, seg.dense_rows, labels, edit_gen, self.cfg)
             snap = replace(snap, classifier=clf)
             clf_s = time.perf_counter() - t0 - build_s
             if keep_calibration and prev is not None and prev.dense == snap.dense:
@@ -329,70 +329,6 @@ class KbIndex:
 
     # -- classifier --------------------------------------------------------------------------
 
-    def _classifier_eligible(self, snap: Snapshot) -> bool:
-        n_classes = len(snap.articles)
-        n_rows = sum(
-            len(rows_of(a, self.cfg.answer_chars))
-            for tr in snap.articles.values()
-            for a in tr.values()
-        )
-        return (
-            self.cfg.classifier
-            and 2 <= n_classes <= self.cfg.classifier_max_articles
-            and n_rows <= self.cfg.classifier_max_rows
-            and n_rows > n_classes  # something to learn beyond one title per article
-        )
-
-    def _fit_classifier(
-        self,
-        x: sp.csr_matrix,
-        dense_rows: FloatArray | None,
-        labels: IntArray,
-        edit_generation: int,
-    ) -> Classifier | None:
-        from sklearn.svm import LinearSVC
-
-        classes = np.unique(labels)
-        if classes.shape[0] < 2 or x.shape[0] == 0:
-            return None
-        cols = np.unique(x.indices)
-        col_map = np.full(N_FEATURES, -1, np.int32)
-        col_map[cols] = np.arange(cols.shape[0], dtype=np.int32)
-        xc = sp.csr_matrix(
-            (x.data, col_map[x.indices], x.indptr), shape=(x.shape[0], cols.shape[0])
-        )
-        dw = self.cfg.classifier_dense_weight
-        if dense_rows is not None and not self.cfg.classifier_all_spaces:
-            # e5 space only: it speaks every language, so the classifier treats them alike
-            dense_rows = dense_rows[:, :DIM]
-        if dense_rows is not None and dw > 0:
-            xc = sp.hstack([xc, sp.csr_matrix(dense_rows * dw)], format="csr")
-        model = LinearSVC(C=self.cfg.classifier_c, random_state=0)  # reproducible builds
-        with warnings.catch_warnings():
-            # one row per article (titles only) is a valid KB, not a regression problem;
-            # a not fully converged SVM still ranks well (scored on validation)
-            warnings.simplefilter("ignore", UserWarning)
-            model.fit(xc, labels)
-        coef = np.asarray(model.coef_, np.float64)
-        bias = np.asarray(model.intercept_, np.float64)
-        if not self.cfg.classifier_intercept:
-            bias = np.zeros_like(bias)
-        if classes.shape[0] == 2:  # sklearn keeps one row for a binary problem
-            coef = np.vstack([-coef[0], coef[0]])
-            bias = np.array([-bias[0], bias[0]])
-        n_cols = cols.shape[0]
-        w_dense = None
-        if dense_rows is not None and dw > 0:
-            w_dense = np.ascontiguousarray((coef[:, n_cols:] * dw).T, np.float32)
-        return Classifier(
-            article_ids=np.asarray(model.classes_, np.int64),
-            col_map=col_map,
-            w_sparse=np.ascontiguousarray(coef[:, :n_cols].T, np.float32),
-            w_dense=w_dense,
-            bias=bias.astype(np.float32),
-            edit_generation=edit_generation,
-        )
-
     def _classifier_from_articles(self, snap: Snapshot) -> Classifier | None:
         """Retrain on the snapshot's current articles (after live edits)."""
         texts: list[tuple[str, str]] = []
@@ -410,8 +346,8 @@ class KbIndex:
         dense_rows = None
         if self._embedder is not None and snap.dense_per_row:
             dense_rows = self._embed_rows(dense_in)
-        return self._fit_classifier(
-            x, dense_rows, np.asarray(labels, np.int64), snap.edit_generation
+        return classifier.fit(
+            x, dense_rows, np.asarray(labels, np.int64), snap.edit_generation, self.cfg
         )
 
     def _schedule_retrain(self) -> None:
@@ -428,7 +364,7 @@ class KbIndex:
         for _ in range(20):  # bounded: a steady stream of edits cannot keep this thread forever
             time.sleep(self.cfg.retrain_delay_seconds)
             snap = self._snap
-            if snap is None or snap.classifier_live or not self._classifier_eligible(snap):
+            if snap is None or snap.classifier_live or not classifier.eligible(snap, self.cfg):
                 return
             try:
                 clf = self._classifier_from_articles(snap)
@@ -919,7 +855,7 @@ class KbIndex:
             x, _ = self._vectors(texts, snap.idf)
         clf_scores: dict[int, npt.NDArray[np.float64]] = {}
         if snap.classifier is not None and picks:
-            clf_scores = self._cross_validated_scores(snap, x, [r for r, _ in picks])
+            clf_scores = classifier.cross_validated_scores(snap, x, [r for r, _ in picks], self.cfg)
         out: list[tuple[sp.csr_matrix, FloatArray | None, int | None, Any, Any]] = []
         for row, aid in picks:
             q = x[row]
@@ -927,38 +863,6 @@ class KbIndex:
             if qd is None and snap.dense and self._embedder is not None:
                 qd = self._embed_rows([(*texts[row], "query")])[0]
             out.append((q, qd, aid, (0, row), clf_scores.get(row)))
-        return out
-
-    def _cross_validated_scores(
-        self, snap: Snapshot, x: sp.csr_matrix, rows: Sequence[int]
-    ) -> dict[int, npt.NDArray[np.float64]]:
-        """Decision values for ``rows`` from classifiers trained without them (3 folds)."""
-        seg = snap.segments[0]
-        assert snap.classifier is not None
-        labels = seg.group_ids[seg.slot_group[seg.row_slot]]
-        classes = snap.classifier.article_ids
-        order = list(rows)
-        random.Random(29).shuffle(order)
-        out: dict[int, npt.NDArray[np.float64]] = {}
-        folds = 3
-        for f in range(folds):
-            held = np.asarray(order[f::folds], np.int64)
-            if held.size == 0:
-                continue
-            train = np.ones(x.shape[0], bool)
-            train[held] = False
-            dense = seg.dense_rows[train] if seg.dense_rows is not None else None
-            clf = self._fit_classifier(x[train], dense, labels[train], snap.edit_generation)
-            for r in held:
-                qd = seg.dense_rows[r] if seg.dense_rows is not None else None
-                full = np.full(classes.shape[0], -10.0)
-                if clf is not None:
-                    dec = clf.decision(x[r], qd)
-                    pos = np.searchsorted(clf.article_ids, classes)
-                    pos = np.clip(pos, 0, clf.article_ids.shape[0] - 1)
-                    known = clf.article_ids[pos] == classes
-                    full = np.where(known, dec[pos], float(dec.min()) - 1.0)
-                out[int(r)] = full
         return out
 
     # -- search ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +16,9 @@ from kb.search.calibration import Calibrator
 from kb.search.dense import Kind
 from kb.search.features import N_FEATURES
 from kb.search.types import FloatArray, IndexedArticle, IntArray
+
+if TYPE_CHECKING:
+    from kb.search.classifier import Classifier
 
 
 @dataclass
@@ -59,28 +62,6 @@ class SparsePart:
     picks: IntArray | None = None
     rows: IntArray | None = None
     scores: npt.NDArray[np.float64] | None = None
-
-
-@dataclass(frozen=True)
-class Classifier:
-    """Linear SVM over the same sparse (+ dense) row vectors; one class per article."""
-
-    article_ids: IntArray  # sorted
-    col_map: npt.NDArray[np.int32]  # hashed feature -> compact column, -1 when unseen
-    w_sparse: FloatArray  # compact columns × classes
-    w_dense: FloatArray | None  # DIM × classes
-    bias: FloatArray
-    edit_generation: int
-
-    def decision(self, q: sp.csr_matrix, qd: FloatArray | None) -> npt.NDArray[np.float64]:
-        out = self.bias.astype(np.float64)
-        cols = self.col_map[q.indices]
-        ok = cols >= 0
-        if ok.any():
-            out = out + q.data[ok].astype(np.float64) @ self.w_sparse[cols[ok]]
-        if self.w_dense is not None and qd is not None:
-            out = out + qd[: self.w_dense.shape[0]].astype(np.float64) @ self.w_dense
-        return out
 
 
 @dataclass(frozen=True)
