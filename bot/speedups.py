@@ -181,5 +181,8 @@ def _reuse_saved_trackers() -> None:
     SQLTrackerStore.save = save  # type: ignore[method-assign]
 
 
-#: Trackers kept per store (the conversations active lately); older ones are read again.
-_KEPT_TRACKERS = 2000
+#: Trackers kept per store: the conversations that had a turn most recently; older ones are read
+#: again. A 20-turn tracker holds ~200 events (a few hundred kB of Python objects), so this
+#: bounds the memory at tens of MB; 200 conversations each writing every 15 s (bench/load.py's
+#: default) fit.
+_KEPT_TRACKERS = 256
