@@ -122,11 +122,11 @@ def _reuse_saved_trackers() -> None:
 
     original_retrieve = SQLTrackerStore._retrieve
     Event = SQLTrackerStore.SQLEvent
-    #: per store: sender id → (tracker as saved, events in its session, id of the last one)
-    kept_by_store: dict[int, dict[str, tuple[Any, int, int]]] = {}
 
     def kept(store: SQLTrackerStore) -> dict[str, tuple[Any, int, int]]:
-        return kept_by_store.setdefault(id(store), {})
+        """The store's own: sender id → (tracker as saved, events in its session, last id)."""
+        found: dict[str, tuple[Any, int, int]] = store.__dict__.setdefault("_tierzero_kept", {})
+        return found
 
     def session_state(store: SQLTrackerStore, session: Any, sender_id: str) -> tuple[int, int]:
         query = store._event_query(session, sender_id, fetch_events_from_all_sessions=False)

@@ -7,7 +7,6 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-import actions.runtime
 from api.deps import StateDep
 
 router = APIRouter(tags=["health"])
@@ -47,15 +46,10 @@ async def readyz(state: StateDep) -> JSONResponse:
         "checks": {k: "ok" if v else "failing" for k, v in checks.items()},
         "kb_articles": len(state.kb) if state.kb_loaded and state.kb is not None else 0,
         # the learned "asks for a person?" second opinion (the rules work without it)
-        "person_model": "ready" if _person_model_ready() else "loading_or_off",
+        "person_model": "ready" if state.flow.second_opinion is not None else "loading_or_off",
     }
     if state.cluster is not None:
         # Redis down degrades (frames and limits per worker) but does not stop serving: a
         # balancer that took every worker out over it would turn a degradation into an outage
         body["redis"] = "ok" if await to_thread.run_sync(state.cluster.redis_ok) else "degraded"
     return JSONResponse(body, status_code=200 if ready else 503)
-
-
-def _person_model_ready() -> bool:
-    runtime = actions.runtime.current()
-    return runtime is not None and runtime.second_opinion is not None
