@@ -84,6 +84,14 @@ def typo(word: str, rng: random.Random) -> str:
     return word[:i] + word[i + 1 :]
 
 
+def current_rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else 0.0
 
@@ -166,6 +174,10 @@ def run(
         "edit_to_live_ms_p99": round(percentile(edit_lat, 99), 3),
         "edits_found": f"{edit_found}/{edits}",
         "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_now_mb": current_rss_mb(),
+        # what the index holds in arrays; the rest of rss_now is the interpreter, libraries,
+        # the articles and caches on the Python heap, and allocator slack
+        "index_memory": index.memory(),
         "queries": queries,
         "edits": edits,
     }
@@ -207,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         f"en={result['dense_english']} "
         f"build={result['build_seconds']}s "
         f"query p50={result['query_ms_p50']}ms p99={result['query_ms_p99']}ms "
-        f"edit p99={result['edit_to_live_ms_p99']}ms rss={result['rss_mb']}MB"
+        f"edit p99={result['edit_to_live_ms_p99']}ms rss={result['rss_mb']}MB "
+        f"(now {result['rss_now_mb']}MB, index arrays {result['index_memory']['arrays_mb']}MB)"
         + (
             f" encode-only p50={result['encode_ms_p50']}ms p99={result['encode_ms_p99']}ms"
             if "encode_ms_p99" in result

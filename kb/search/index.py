@@ -15,6 +15,7 @@ for edits.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import threading
@@ -35,7 +36,15 @@ from kb.search.calibration import Calibrator, off_topic_examples, tune_threshold
 from kb.search.classifier import Classifier
 from kb.search.decision import decide, offer_mass
 from kb.search.dense import DIM, Embedder, Kind, load_embedder
-from kb.search.features import CHUNK, N_FEATURES, Featurizer, idf_from_df, raw_counts, weigh
+from kb.search.features import (
+    CHUNK,
+    LARGE_CHUNK,
+    N_FEATURES,
+    Featurizer,
+    idf_from_df,
+    weigh,
+)
+from kb.search.rows import CompactRows, RowMatrix, build_large, row_vector
 from kb.search.segments import (
     Segment,
     Snapshot,
@@ -113,6 +122,36 @@ class KbIndex:
             "segments": len(snap.segments),
         }
 
+    def memory(self) -> dict[str, float]:
+        """MB held in arrays by the current snapshot, by part (benchmarks, /metrics)."""
+        snap = self._snap
+        parts = {"rows": 0, "inverted": 0, "dense": 0, "chunk_table": 0, "other": 0}
+        if snap is None:
+            return {}
+        tables: dict[int, int] = {}
+        for seg in snap.segments:
+            for name in ("xt", "st"):
+                m = getattr(seg, name)
+                if m is not None:
+                    parts["inverted"] += m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+            if isinstance(seg.x, CompactRows):
+                parts["rows"] += seg.x.nbytes
+                t = seg.x.table
+                tables[id(t)] = sum(a.nbytes for a in (t.lemma_ptr, t.lemmas, t.char_ptr, t.chars))
+            elif seg.x is not None:
+                parts["rows"] += seg.x.data.nbytes + seg.x.indices.nbytes + seg.x.indptr.nbytes
+            for name in ("dense_rows", "dense_sum", "dense_norm", "dense_sqnorm"):
+                a = getattr(seg, name)
+                parts["dense"] += a.nbytes if a is not None else 0
+            for name in ("group_ids", "group_slot_start", "slot_group", "slot_row_start",
+                         "row_slot", "s_norm", "s_sqnorm"):  # fmt: skip
+                parts["other"] += getattr(seg, name).nbytes
+        parts["chunk_table"] = sum(tables.values())
+        parts["other"] += snap.idf.nbytes
+        out = {f"{k}_mb": round(v / 2**20, 1) for k, v in parts.items()}
+        out["arrays_mb"] = round(sum(parts.values()) / 2**20, 1)
+        return out
+
     def __len__(self) -> int:
         snap = self._snap
         if snap is None:
@@ -125,8 +164,7 @@ class KbIndex:
         self, texts: Sequence[tuple[str, str]], idf: FloatArray | None
     ) -> tuple[sp.csr_matrix, FloatArray]:
         chunks = [
-            raw_counts([self._featurizer.ids(t, lang) for t, lang in texts[i : i + CHUNK]])
-            for i in range(0, len(texts), CHUNK)
+            self._featurizer.counts(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)
         ]
         if idf is None:
             df = np.zeros(N_FEATURES, np.float64)
@@ -146,11 +184,12 @@ class KbIndex:
         *,
         dense_per_row: bool = True,
         main: bool = False,
-    ) -> tuple[Segment, FloatArray, sp.csr_matrix, list[tuple[str, str]]]:
+    ) -> tuple[Segment, FloatArray, RowMatrix, list[tuple[str, str]]]:
         """Vectorise whole articles into one segment; also returns the row matrix and texts.
 
         ``main``: the segment of a full build gets inverted indexes (rows when small, slot
-        centroids when large); edit segments are small and scored row by row.
+        centroids when large, with compact rows: ``kb.search.rows``); edit segments are small
+        and scored row by row.
         """
         group_ids, group_slot_start = [], [0]
         slot_lang: list[str] = []
@@ -159,35 +198,46 @@ class KbIndex:
         texts: list[tuple[str, str]] = []
         dense_in: list[tuple[str, str, Kind]] = []
         passages: list[tuple[str, str | None, Kind]] = []
+        embedding = self._embedder is not None
         for g, (aid, translations) in enumerate(groups):
             group_ids.append(aid)
             for art in translations:
                 rows = rows_of(art, self.cfg.answer_chars)
                 texts.extend((r, art.language) for r in rows)
-                dense_in.extend(dense_inputs(art, rows, self.cfg.answer_chars))
-                passages.append(
-                    (" ".join([art.title, *art.questions[:5]]), art.language, "passage")
-                )
+                if embedding and dense_per_row:
+                    dense_in.extend(dense_inputs(art, rows, self.cfg.answer_chars))
+                elif embedding:
+                    passages.append(
+                        (" ".join([art.title, *art.questions[:5]]), art.language, "passage")
+                    )
                 slot_lang.append(art.language)
                 slot_group.append(g)
                 slot_row_start.append(slot_row_start[-1] + len(rows))
             group_slot_start.append(len(slot_lang))
-        x, idf_fitted = self._vectors(texts, idf)
-        large = len(texts) > self.cfg.exact_rows
-        row_slot = np.repeat(np.arange(len(slot_lang)), np.diff(slot_row_start))
+        row_start = np.asarray(slot_row_start, np.int64)
+        row_slot = np.repeat(np.arange(len(slot_lang)), np.diff(row_start))
         n_slots = len(slot_lang)
+        x: RowMatrix
+        if main and len(texts) > self.cfg.exact_rows:
+            self._featurizer.restart_if_full()
+            tokenize = functools.partial(self._featurizer.tokens, may_restart=False)
+            large = build_large(tokenize, texts, row_start, idf, self.cfg, LARGE_CHUNK)
+            x, idf_fitted, st, s_sq, xt = large.x, large.idf, large.st, large.s_sqnorm, None
+        else:
+            x, idf_fitted = self._vectors(texts, idf)
+            # slots × features, unnormalised centroids; built from the rows' non-zeros directly
+            # (no transpose, so a one-article edit segment never touches the feature dimension)
+            owner = np.repeat(row_slot, np.diff(x.indptr))
+            s = sp.csr_matrix((x.data, (owner, x.indices)), shape=(n_slots, N_FEATURES))
+            s.sum_duplicates()
+            s_sq = np.asarray(s.multiply(s).sum(axis=1)).ravel().astype(np.float32)
+            del s
+            st = None
+            xt = x.T.tocsr() if main else None
         agg = sp.csr_matrix(
             (np.ones(len(row_slot), np.float32), row_slot, np.arange(len(row_slot) + 1)),
             shape=(len(row_slot), n_slots),
         )
-        # slots × features, unnormalised centroids; built from the rows' non-zeros directly
-        # (no transpose, so a one-article edit segment never touches the feature dimension)
-        owner = np.repeat(row_slot, np.diff(x.indptr))
-        s = sp.csr_matrix((x.data, (owner, x.indices)), shape=(n_slots, N_FEATURES))
-        s.sum_duplicates()
-        s_sq = np.asarray(s.multiply(s).sum(axis=1)).ravel().astype(np.float32)
-        st = s.T.tocsr() if main and large else None
-        del s
         dense_rows = dense_sum = dense_norm = dense_sq = None
         if self._embedder is not None:
             if dense_per_row:
@@ -203,10 +253,10 @@ class KbIndex:
             group_slot_start=np.asarray(group_slot_start, np.int64),
             slot_lang=slot_lang,
             slot_group=np.asarray(slot_group, np.int64),
-            slot_row_start=np.asarray(slot_row_start, np.int64),
+            slot_row_start=row_start,
             row_slot=row_slot.astype(np.int64),
-            xt=x.T.tocsr() if main and not large else None,
-            x=x if large or not main else None,
+            xt=xt,
+            x=None if xt is not None else x,
             st=st,
             s_norm=np.sqrt(np.maximum(s_sq, 1e-12)).astype(np.float32),
             s_sqnorm=s_sq,
@@ -261,7 +311,7 @@ class KbIndex:
                     Calibrator(n_sig, self._prior(n_sig)),
                 ),
             )
-            x = None
+            x: RowMatrix | None = None
             texts: list[tuple[str, str]] = []
             if groups:
                 seg, idf, x, texts = self._build_segment(
@@ -277,6 +327,8 @@ class KbIndex:
             build_s = time.perf_counter() - t0
             clf = None
             if x is not None and classifier.eligible(snap, self.cfg):
+                if isinstance(x, CompactRows):  # up to classifier_max_rows: small enough
+                    x = x.to_csr()
                 seg = snap.segments[0]
                 labels = seg.group_ids[seg.slot_group[seg.row_slot]]
                 clf = classifier.fit(x, seg.dense_rows, labels, edit_gen, self.cfg)
@@ -500,7 +552,7 @@ class KbIndex:
         )
 
     def _sparse_query(self, snap: Snapshot, text: str, lang: str | None) -> sp.csr_matrix:
-        return weigh(raw_counts([self._featurizer.ids(text, lang)]), snap.idf, self.cfg)
+        return weigh(self._featurizer.counts([(text, lang)]), snap.idf, self.cfg)
 
     def _query_vectors(
         self, snap: Snapshot, text: str, lang: str | None, *, persist: bool = False
@@ -522,7 +574,7 @@ class KbIndex:
         snap: Snapshot,
         examples: Sequence[tuple[str, int | None]] | None,
         *,
-        x: sp.csr_matrix | None = None,
+        x: RowMatrix | None = None,
         texts: Sequence[tuple[str, str]] = (),
     ) -> Snapshot:
         """Fit both calibrators (with and without the classifier) and their thresholds."""
@@ -590,7 +642,7 @@ class KbIndex:
         )
 
     def _held_out_rows(
-        self, snap: Snapshot, x: sp.csr_matrix | None, texts: Sequence[tuple[str, str]]
+        self, snap: Snapshot, x: RowMatrix | None, texts: Sequence[tuple[str, str]]
     ) -> list[tuple[sp.csr_matrix, FloatArray | None, int | None, Any, Any]]:
         """Leave-one-out queries: sampled example questions scored without their own row; the
         classifier's scores for them come from 3-fold models that never saw them."""
@@ -617,10 +669,13 @@ class KbIndex:
             x, _ = self._vectors(texts, snap.idf)
         clf_scores: dict[int, npt.NDArray[np.float64]] = {}
         if snap.classifier is not None and picks:
-            clf_scores = classifier.cross_validated_scores(snap, x, [r for r, _ in picks], self.cfg)
+            xc = x.to_csr() if isinstance(x, CompactRows) else x
+            clf_scores = classifier.cross_validated_scores(
+                snap, xc, [r for r, _ in picks], self.cfg
+            )
         out: list[tuple[sp.csr_matrix, FloatArray | None, int | None, Any, Any]] = []
         for row, aid in picks:
-            q = x[row]
+            q = row_vector(x, row)
             qd = seg.dense_rows[row] if seg.dense_rows is not None else None
             if qd is None and snap.dense and self._embedder is not None:
                 qd = self._embed_rows([(*texts[row], "query")])[0]

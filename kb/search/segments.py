@@ -1,9 +1,8 @@
-"""Segments and snapshots: the immutable blocks of rows a search reads, and the sparse
-maths over them (row dot products, stage-one picks)."""
+"""Segments and snapshots: the immutable blocks of rows a search reads, and what each
+article of one contributes as rows (row maths: ``kb.search.rows``)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,7 @@ import scipy.sparse as sp
 
 from kb.search.calibration import Calibrator
 from kb.search.dense import Kind
-from kb.search.features import N_FEATURES
+from kb.search.rows import RowMatrix, dot_rows
 from kb.search.types import FloatArray, IndexedArticle, IntArray
 
 if TYPE_CHECKING:
@@ -32,7 +31,8 @@ class Segment:
     slot_row_start: IntArray  # n_slots + 1
     row_slot: IntArray
     xt: sp.csr_matrix | None  # features × rows: inverted index (exact path, small segments)
-    x: sp.csr_matrix | None  # rows × features (two-stage path, large segments)
+    #: rows × features: TF-IDF weights (edit segments), or compact (the large main segment)
+    x: RowMatrix | None
     st: sp.csr_matrix | None  # features × slots: inverted index of slot sums (two-stage path)
     s_norm: FloatArray  # per slot
     s_sqnorm: FloatArray
@@ -100,59 +100,8 @@ class Snapshot:
         return self.calibrators[0] if self.classifier_live else self.calibrators[1]
 
 
-#: How many articles a "clarify" reply offers at most.
-def ranges(starts: npt.NDArray[Any], ends: npt.NDArray[Any]) -> IntArray:
-    """Concatenation of arange(s, e) for every pair, without a Python loop."""
-    lens = (ends - starts).astype(np.int64)
-    total = int(lens.sum())
-    if total == 0:
-        return np.zeros(0, np.int64)
-    before = np.cumsum(lens) - lens
-    out: IntArray = np.arange(total, dtype=np.int64) + np.repeat(
-        starts.astype(np.int64) - before, lens
-    )
-    return out
-
-
-SCRATCH = threading.local()
-
-
-def query_lookup(q: sp.csr_matrix) -> FloatArray:
-    """A per-thread dense feature → weight array holding ``q`` (cleared by ``clear_lookup``),
-    so gathers are O(postings) instead of a search per element."""
-    arr: FloatArray | None = getattr(SCRATCH, "lookup", None)
-    if arr is None:
-        arr = np.zeros(N_FEATURES, np.float32)
-        SCRATCH.lookup = arr
-    arr[q.indices] = q.data
-    return arr
-
-
-def clear_lookup(arr: FloatArray, q: sp.csr_matrix) -> None:
-    arr[q.indices] = 0.0
-
-
-def dot_rows(m: sp.csr_matrix, rows: IntArray, q: sp.csr_matrix) -> npt.NDArray[np.float64]:
-    """Dot products of some rows of ``m`` with the one-row query ``q``, touching only those
-    rows: no transposes, no copies of ``m``."""
-    if q.nnz == 0 or rows.shape[0] == 0:
-        return np.zeros(rows.shape[0], np.float64)
-    lo, hi = m.indptr[rows], m.indptr[rows + 1]
-    pos = ranges(lo, hi)
-    lookup = query_lookup(q)
-    try:
-        contrib = m.data[pos] * lookup[m.indices[pos]]
-    finally:
-        clear_lookup(lookup, q)
-    owner = np.repeat(np.arange(rows.shape[0]), hi - lo)
-    out: npt.NDArray[np.float64] = np.bincount(
-        owner, weights=contrib, minlength=rows.shape[0]
-    ).astype(np.float64)
-    return out
-
-
 def reuse_dots(
-    m: sp.csr_matrix, rows: IntArray, q: sp.csr_matrix, pre: SparsePart | None
+    m: RowMatrix, rows: IntArray, q: sp.csr_matrix, pre: SparsePart | None
 ) -> npt.NDArray[np.float64]:
     """``dot_rows(m, rows, q)``, taking the rows that ``pre`` already scored from it (both
     row lists ascending) and computing only the others."""

@@ -13,7 +13,9 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from kb.search.dense import DIM
-from kb.search.segments import Segment, Snapshot, SparsePart, dot_rows, ranges, reuse_dots
+from kb.search.features import ranges
+from kb.search.rows import dot_rows
+from kb.search.segments import Segment, Snapshot, SparsePart, reuse_dots
 from kb.search.types import EngineConfig, FloatArray, IntArray
 
 
@@ -204,11 +206,11 @@ def sparse_picks(seg: Segment, q: sp.csr_matrix, cfg: EngineConfig) -> IntArray:
             pos = ranges(starts[take], starts[take] + lens[take])
             slots = st.indices[pos]
             vals = st.data[pos] * np.repeat(q.data[take], lens[take])
-            n_slots = len(seg.slot_lang)
-            acc = np.bincount(slots, weights=vals, minlength=n_slots) / seg.s_norm
-            m = min(cfg.stage_one_candidates, n_slots)
-            top = np.argpartition(-acc, m - 1)[:m] if n_slots > m else np.arange(m)
-            top = top[acc[top] > 0]
+            acc = np.bincount(slots, weights=vals, minlength=len(seg.slot_lang))
+            hit = np.flatnonzero(acc)  # only slots a posting reached can be picked
+            score = acc[hit] / seg.s_norm[hit]
+            m = min(cfg.stage_one_candidates, hit.shape[0])
+            top = hit[np.argpartition(-score, m - 1)[:m]] if hit.shape[0] > m else hit
             return np.unique(seg.slot_group[top]).astype(np.int64)
     return np.zeros(0, np.int64)
 
