@@ -36,6 +36,7 @@ from kb.search.calibration import Calibrator, off_topic_examples, tune_threshold
 from kb.search.classifier import Classifier
 from kb.search.decision import decide, offer_mass
 from kb.search.dense import DIM, Embedder, Kind, load_embedder
+from kb.search.drift import IdfDrift
 from kb.search.features import (
     CHUNK,
     LARGE_CHUNK,
@@ -88,6 +89,11 @@ class KbIndex:
         self._snap: Snapshot | None = None
         self._retrain_lock = threading.Lock()
         self._retrain_thread: threading.Thread | None = None
+        self._refit_thread: threading.Thread | None = None
+        self._generation = 0
+        self._generation_lock = threading.Lock()
+        #: Full builds done by the drift policy (``kb.search.drift``), for stats and tests.
+        self.refits = 0
         #: Sparse scoring of a live English query runs here while e5 and MiniLM encode it (see
         #: ``_search``): both models hold one core each, and MiniLM finishes first.
         self._sparse_pool: ThreadPoolExecutor | None = (
@@ -283,79 +289,95 @@ class KbIndex:
         sentences. ``keep_calibration``: reuse the previous build's calibration (refitting on
         train + validation after tuning on the validation split).
         """
-        t0 = time.perf_counter()
         by_id: dict[int, dict[str, IndexedArticle]] = {}
         for art in articles:
             by_id.setdefault(int(art.article_id), {})[art.language] = art
+        with self._write_lock:
+            self._snap = self._full_build(by_id, self._snap, calibration, keep_calibration)
+        if self._embedder is not None:  # a full build is worth keeping: on disk before return
+            self._embedder.flush()
+
+    def _next_generation(self) -> int:
+        """Snapshot generations are unique across full builds and edits, so a classifier
+        trained for one snapshot is never taken for another's."""
+        with self._generation_lock:
+            self._generation += 1
+            return self._generation
+
+    def _full_build(
+        self,
+        by_id: dict[int, dict[str, IndexedArticle]],
+        prev: Snapshot | None,
+        calibration: Sequence[tuple[str, int | None]] | None,
+        keep_calibration: bool,
+    ) -> Snapshot:
+        """A new snapshot of ``by_id`` from scratch (``rebuild``, or the background refit, which
+        runs it without the write lock so edits and searches go on meanwhile)."""
+        t0 = time.perf_counter()
         groups = [(aid, list(tr.values())) for aid, tr in by_id.items()]
         n_rows = sum(len(rows_of(a, self.cfg.answer_chars)) for _, tr in groups for a in tr)
         per_row = n_rows <= self.cfg.dense_row_limit
-        with self._write_lock:
-            prev = self._snap
-            edit_gen = prev.edit_generation + 1 if prev else 0
-            spaces = self._embedder.spaces if self._embedder is not None else 1
-            n_sig = 2 + 2 * spaces if self.dense else 2
-            snap = Snapshot(
-                segments=(),
-                alive=(),
-                where={},
-                articles=by_id,
-                idf=np.full(N_FEATURES, 1.0, np.float32),
-                dense=self.dense,
-                generation=(prev.generation + 1) if prev else 1,
-                edit_generation=edit_gen,
-                dense_per_row=per_row,
-                dense_spaces=spaces,
-                calibrators=(
-                    Calibrator(n_sig + 1, self._prior(n_sig + 1)),
-                    Calibrator(n_sig, self._prior(n_sig)),
-                ),
+        edit_gen = self._next_generation()
+        spaces = self._embedder.spaces if self._embedder is not None else 1
+        n_sig = 2 + 2 * spaces if self.dense else 2
+        snap = Snapshot(
+            segments=(),
+            alive=(),
+            where={},
+            articles=by_id,
+            idf=np.full(N_FEATURES, 1.0, np.float32),
+            dense=self.dense,
+            generation=(prev.generation + 1) if prev else 1,
+            edit_generation=edit_gen,
+            dense_per_row=per_row,
+            dense_spaces=spaces,
+            calibrators=(
+                Calibrator(n_sig + 1, self._prior(n_sig + 1)),
+                Calibrator(n_sig, self._prior(n_sig)),
+            ),
+        )
+        x: RowMatrix | None = None
+        texts: list[tuple[str, str]] = []
+        if groups:
+            seg, idf, x, texts = self._build_segment(groups, None, dense_per_row=per_row, main=True)
+            snap = replace(
+                snap,
+                segments=(seg,),
+                alive=(np.ones(seg.n_groups, bool),),
+                where={aid: (0, g) for g, (aid, _) in enumerate(groups)},
+                idf=idf,
+                drift=IdfDrift(idf, n_rows),
             )
-            x: RowMatrix | None = None
-            texts: list[tuple[str, str]] = []
-            if groups:
-                seg, idf, x, texts = self._build_segment(
-                    groups, None, dense_per_row=per_row, main=True
-                )
-                snap = replace(
-                    snap,
-                    segments=(seg,),
-                    alive=(np.ones(seg.n_groups, bool),),
-                    where={aid: (0, g) for g, (aid, _) in enumerate(groups)},
-                    idf=idf,
-                )
-            build_s = time.perf_counter() - t0
-            clf = None
-            if x is not None and classifier.eligible(snap, self.cfg):
-                if isinstance(x, CompactRows):  # up to classifier_max_rows: small enough
-                    x = x.to_csr()
-                seg = snap.segments[0]
-                labels = seg.group_ids[seg.slot_group[seg.row_slot]]
-                clf = classifier.fit(x, seg.dense_rows, labels, edit_gen, self.cfg)
-            snap = replace(snap, classifier=clf)
-            clf_s = time.perf_counter() - t0 - build_s
-            if keep_calibration and prev is not None and prev.dense == snap.dense:
-                snap = replace(
-                    snap,
-                    calibrators=prev.calibrators,
-                    thresholds=prev.thresholds,
-                    stats=dict(prev.stats),
-                )
-            else:
-                snap = self._calibrated(snap, calibration, x=x, texts=texts)
-            snap.stats.update(
-                {
-                    "build_seconds": build_s,
-                    "classifier_seconds": clf_s,
-                    "total_seconds": time.perf_counter() - t0,
-                    "rows": n_rows,
-                    "articles": len(groups),
-                    "classifier": clf is not None,
-                }
+        build_s = time.perf_counter() - t0
+        clf = None
+        if x is not None and classifier.eligible(snap, self.cfg):
+            if isinstance(x, CompactRows):  # up to classifier_max_rows: small enough
+                x = x.to_csr()
+            seg = snap.segments[0]
+            labels = seg.group_ids[seg.slot_group[seg.row_slot]]
+            clf = classifier.fit(x, seg.dense_rows, labels, edit_gen, self.cfg)
+        snap = replace(snap, classifier=clf)
+        clf_s = time.perf_counter() - t0 - build_s
+        if keep_calibration and prev is not None and prev.dense == snap.dense:
+            snap = replace(
+                snap,
+                calibrators=prev.calibrators,
+                thresholds=prev.thresholds,
+                stats=dict(prev.stats),
             )
-            self._snap = snap
-        if self._embedder is not None:  # a full build is worth keeping: on disk before return
-            self._embedder.flush()
+        else:
+            snap = self._calibrated(snap, calibration, x=x, texts=texts)
+        snap.stats.update(
+            {
+                "build_seconds": build_s,
+                "classifier_seconds": clf_s,
+                "total_seconds": time.perf_counter() - t0,
+                "rows": n_rows,
+                "articles": len(groups),
+                "classifier": clf is not None,
+            }
+        )
+        return snap
 
     def _prior(self, n_signals: int) -> tuple[float, ...]:
         """Unfitted fusion weights: [sparse max, sparse centroid, (dense max, dense centroid)
@@ -429,12 +451,16 @@ class KbIndex:
                     return
 
     def wait_for_background(self, timeout: float = 30.0) -> bool:
-        """Block until background retraining is done (tests, benchmarks); True when idle."""
-        thread = self._retrain_thread
-        if thread is not None:
-            thread.join(timeout)
-            return not thread.is_alive()
-        return True
+        """Block until background retraining and refitting are done (tests, benchmarks);
+        True when idle."""
+        deadline = time.monotonic() + timeout
+        while True:  # a refit can start a retrain and the other way round: until both rest
+            busy = [t for t in (self._refit_thread, self._retrain_thread) if t and t.is_alive()]
+            if not busy:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            busy[0].join(max(0.0, deadline - time.monotonic()))
 
     # -- live edits --------------------------------------------------------------------------
 
@@ -473,6 +499,69 @@ class KbIndex:
         snap = self._snap
         if snap is not None and snap.classifier is not None and not snap.classifier_live:
             self._schedule_retrain()
+        if snap is not None and snap.drift is not None and self.cfg.idf_refit_drift > 0:
+            self._schedule_refit_check()
+
+    # -- IDF refit (kb.search.drift) -----------------------------------------------------------
+
+    @property
+    def idf_drift(self) -> float:
+        snap = self._snap
+        return snap.drift.value() if snap is not None and snap.drift is not None else 0.0
+
+    def _schedule_refit_check(self) -> None:
+        with self._retrain_lock:
+            if self._refit_thread is not None and self._refit_thread.is_alive():
+                return
+            thread = threading.Thread(target=self._refit_loop, name="kb-refit", daemon=True)
+            self._refit_thread = thread
+            thread.start()
+
+    def _refit_loop(self) -> None:
+        """Wait for a burst of edits to pass, measure the drift, refit when it is too large."""
+        for _ in range(20):  # bounded, like the retrain loop
+            time.sleep(self.cfg.refit_check_delay_seconds)
+            snap = self._snap
+            if snap is None or snap.drift is None:
+                return
+            edits = snap.drift.edits
+            if snap.drift.value() < self.cfg.idf_refit_drift:
+                if snap.drift.edits == edits:
+                    return  # no edit came in while measuring: settled below the line
+                continue
+            try:
+                self._refit(snap)
+            except Exception:
+                logger.exception("IDF refit failed; keeping the frozen IDF")
+                return
+            # edits replayed or made since may have moved it past the line again: look again
+
+    def _refit(self, base: Snapshot) -> None:
+        """Full build of ``base``'s articles without the write lock; then, under it, replay the
+        edits made since ``base`` and swap the result in."""
+        fresh = self._full_build(base.articles, base, None, False)
+        with self._write_lock:
+            cur = self._require()
+            changed = [
+                aid
+                for aid in set(base.articles) | set(cur.articles)
+                if base.articles.get(aid) is not cur.articles.get(aid)
+            ]
+            for aid in changed:
+                arts = dict(fresh.articles)
+                if aid in cur.articles:
+                    arts[aid] = cur.articles[aid]
+                else:
+                    arts.pop(aid, None)
+                fresh = self._replace_group(fresh, aid, arts)
+            fresh.stats["refit_replayed_edits"] = len(changed)
+            self._snap = fresh
+            self.refits += 1
+        logger.info("KB index refitted its IDF (%d edits replayed)", len(changed))
+        if self._embedder is not None:
+            self._embedder.flush()
+        if fresh.classifier is not None and not fresh.classifier_live:
+            self._schedule_retrain()
 
     def _require(self) -> Snapshot:
         if self._snap is None:
@@ -500,14 +589,23 @@ class KbIndex:
             where[aid] = (len(segments) - 1, 0)
         if len(segments) > self.cfg.max_segments + 1:
             segments, alive, where = self._merge_small(snap, segments, alive, arts, where)
+        if snap.drift is not None:
+            snap.drift.change(
+                self._row_counts(snap.articles.get(aid, {}).values()),
+                self._row_counts(arts.get(aid, {}).values()),
+            )
         return replace(
             snap,
             segments=tuple(segments),
             alive=tuple(alive),
             where=where,
             articles=arts,
-            edit_generation=snap.edit_generation + 1,
+            edit_generation=self._next_generation(),
         )
+
+    def _row_counts(self, translations: Iterable[IndexedArticle]) -> sp.csr_matrix | None:
+        texts = [(r, a.language) for a in translations for r in rows_of(a, self.cfg.answer_chars)]
+        return self._featurizer.counts(texts) if texts else None
 
     def _merge_small(
         self,

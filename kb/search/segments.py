@@ -18,6 +18,7 @@ from kb.search.types import FloatArray, IndexedArticle, IntArray
 
 if TYPE_CHECKING:
     from kb.search.classifier import Classifier
+    from kb.search.drift import IdfDrift
 
 
 @dataclass
@@ -81,6 +82,9 @@ class Snapshot:
     calibrators: tuple[Calibrator, Calibrator] = (Calibrator(2), Calibrator(2))
     thresholds: tuple[float, float] = (0.5, 0.5)
     stats: dict[str, Any] = field(default_factory=dict)
+    #: Document frequencies kept current through edits (one object per full build, updated
+    #: under the index's write lock; searches never read it).
+    drift: IdfDrift | None = None
 
     @property
     def n_base_signals(self) -> int:

@@ -106,3 +106,8 @@ class EngineConfig:
     dense_prior_weight: float = 6.0
     #: After a live edit the classifier is retrained in the background after this pause.
     retrain_delay_seconds: float = 0.3
+    #: Refit (full build in the background) when the IDF drift reaches this (``kb.search.drift``;
+    #: validation: docs/decisions.md, "KB second pass, part 2"). 0 = never.
+    idf_refit_drift: float = 0.2
+    #: Pause after an edit before the drift is checked (edits often come in bursts).
+    refit_check_delay_seconds: float = 1.0
