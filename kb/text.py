@@ -22,6 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
+
 from tierzero.languages import SUPPORTED_LANGUAGES
 
 logger = logging.getLogger(__name__)
@@ -151,6 +153,15 @@ _SR_FOLD_TABLE: Final = str.maketrans(
 def fold_serbian(text: str) -> str:
     """Serbian in any script, with or without diacritics → Latin without diacritics."""
     return fold(text.translate(_SR_FOLD_TABLE))
+
+
+#: ``fold`` without its cache, for building lemma tables: 250k table forms through the cache
+#: would fill it with words customers rarely write and keep ~40 MB of strings alive.
+_fold_once: Final = fold.__wrapped__
+
+
+def _fold_serbian_once(text: str) -> str:
+    return str(_fold_once(text.translate(_SR_FOLD_TABLE)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,6 +310,48 @@ def _identity(word: str) -> str:
     return word
 
 
+class CompactLookup:
+    """A large form → lemma table in ~12 bytes a form instead of ~200 (a dict of str): the
+    forms' 64-bit hashes sorted, and an index into the distinct lemmas. The Serbian table has
+    253k forms: ~60 MB as a dict in every api process, ~4 MB here. Hashes are Python's own
+    (salted per process, but the table is built in the process that reads it); two forms of
+    one table sharing a 64-bit hash is vanishingly unlikely (~2e-9 at 253k forms)."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str | None]]) -> None:
+        index: dict[str, int] = {}
+        keys: list[int] = []
+        values: list[int] = []
+        for form, lemma in pairs:
+            keys.append(hash(form))
+            values.append(-1 if lemma is None else index.setdefault(lemma, len(index)))
+        arr = np.asarray(keys, np.int64)
+        order = np.argsort(arr, kind="stable")  # equal forms: the first one given wins
+        arr = arr[order]
+        first = np.ones(arr.shape[0], bool)
+        first[1:] = arr[1:] != arr[:-1]
+        self._keys = arr[first]
+        self._values = np.asarray(values, np.int32)[order][first]
+        self._lemmas = tuple(index)
+
+    def __len__(self) -> int:
+        return int(self._keys.shape[0])
+
+    def _find(self, form: str) -> int:
+        h = hash(form)
+        i = int(np.searchsorted(self._keys, h))
+        return i if i < self._keys.shape[0] and int(self._keys[i]) == h else -1
+
+    def __contains__(self, form: object) -> bool:
+        return isinstance(form, str) and self._find(form) >= 0
+
+    def get(self, form: str, default: str) -> str:
+        i = self._find(form)
+        if i < 0:
+            return default
+        v = int(self._values[i])
+        return self._lemmas[v] if v >= 0 else default
+
+
 def _build_lemmatizer(lang: str) -> Callable[[str], str]:
     if lang == "en":
         raw = _load_json_gz("en_lemma_lookup.json.gz") or {}
@@ -306,9 +359,10 @@ def _build_lemmatizer(lang: str) -> Callable[[str], str]:
         return lambda w: table.get(w, w)
     if lang == "sr":
         raw = _load_json_gz("sr_lemma_lookup.json.gz") or {}
-        table_sr: dict[str, str] = {}
-        for form, lemma in raw.items():
-            table_sr.setdefault(fold_serbian(form), fold_serbian(lemma))
+        table_sr = CompactLookup(
+            (_fold_serbian_once(form), _fold_serbian_once(lemma)) for form, lemma in raw.items()
+        )
+        del raw
         return lambda w: table_sr.get(w, w)
     if lang == "ru":
         try:
@@ -336,9 +390,8 @@ def _greek_lemmatizer() -> Callable[[str], str]:
     index = _load_json_gz("el_lemma_index.json.gz") or {}
     rules = _load_json_gz("el_lemma_rules.json.gz") or {}
     exc = _load_json_gz("el_lemma_exc.json.gz") or {}
-    known: set[str] = set()
-    for words in index.values():
-        known.update(fold(w) for w in words)
+    known = CompactLookup((_fold_once(w), None) for words in index.values() for w in words)
+    del index
     exceptions: dict[str, str] = {}
     for table in exc.values():
         for form, lemmas in table.items():
