@@ -97,3 +97,16 @@ class TestCleaning:
         right = set(tx.char_ngrams("password"))
         typo = set(tx.char_ngrams("pasword"))
         assert len(right & typo) / len(right | typo) > 0.4
+
+
+def test_compact_lookup_keeps_first_lemma_and_misses_cleanly() -> None:
+    from kb.text import CompactLookup
+
+    table = CompactLookup([("lozinku", "lozinka"), ("lozinke", "lozinka"), ("lozinku", "x"),
+                           ("reci", "rec"), ("known", None)])  # fmt: skip
+    assert len(table) == 4
+    assert table.get("lozinku", "?") == "lozinka"  # the first pair given for a form wins
+    assert table.get("reci", "?") == "rec"
+    assert table.get("known", "?") == "?" and "known" in table  # a member without a lemma
+    assert table.get("nepoznato", "nepoznato") == "nepoznato" and "nepoznato" not in table
+    assert 5 not in table and len(CompactLookup([])) == 0 and "a" not in CompactLookup([])
