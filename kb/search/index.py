@@ -31,7 +31,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from kb import text as tx
-from kb.search import classifier, signals
+from kb.search import classifier, crosslingual, signals
 from kb.search.calibration import Calibrator, off_topic_examples, tune_threshold
 from kb.search.classifier import Classifier
 from kb.search.decision import decide, offer_mass
@@ -52,6 +52,7 @@ from kb.search.segments import (
     SparsePart,
     dense_inputs,
     fixed_rows,
+    group_languages,
     rows_of,
 )
 from kb.search.types import (
@@ -270,6 +271,7 @@ class KbIndex:
             dense_sum=dense_sum,
             dense_norm=dense_norm,
             dense_sqnorm=dense_sq,
+            group_langs=group_languages(slot_lang, np.asarray(group_slot_start, np.int64)),
         )
         return seg, idf_fitted, x, texts
 
@@ -732,11 +734,26 @@ class KbIndex:
             thresholds.insert(0, thresholds[0])
         stats = dict(snap.stats)
         stats.update({"calibration_queries": len(queries), "threshold": thresholds[0]})
+        imputer = foreign = None
+        if snap.dense and self.cfg.cross_lingual_impute:
+            imputer = crosslingual.fit_imputer([g for g, _ in groups_full], snap.dense_spaces)
+            e5_only = [(g[:, crosslingual.E5_COLUMNS], r) for g, r in groups_full]
+            cal = Calibrator(2, (1.0, 1.0))
+            cal.fit(e5_only)
+            conf, correct = [], []
+            for sig_c, right in e5_only:
+                p = cal.predict(sig_c)
+                conf.append(offer_mass(p))
+                correct.append(right is not None and p.size > 0 and int(np.argmax(p)) == right)
+            share = self.cfg.out_of_scope_share
+            foreign = (cal, tune_threshold(conf, correct, in_scope, out_of_scope_share=share))
         return replace(
             snap,
             calibrators=(cals[0], cals[1]),
             thresholds=(thresholds[0], thresholds[1]),
             stats=stats,
+            imputer=imputer,
+            foreign=foreign,
         )
 
     def _held_out_rows(
@@ -802,10 +819,20 @@ class KbIndex:
         if q.nnz == 0 and qd is None:
             return SearchResult(query=query, language=lang, hits=(), decision="abstain")
         ids, sig, seg_idx, grp_idx = signals.signals(snap, self.cfg, q, qd, sparse=sparse)
+        away = np.zeros(ids.shape[0], bool)
+        if snap.imputer is not None:
+            away = crosslingual.foreign(snap, seg_idx, grp_idx, lang)
+            sig = crosslingual.impute(sig, away, snap.imputer, snap.dense_spaces)
         cand = signals.candidates(sig, self.cfg.candidates, snap.n_base_signals)
         if cand.size == 0:
             return SearchResult(query=query, language=lang, hits=(), decision="abstain")
-        conf = snap.calibrator.predict(sig[cand])
+        threshold = snap.threshold
+        if snap.foreign is not None and away[cand].all():
+            # nothing in the query's language: confidence from the e5 evidence alone
+            cal, threshold = snap.foreign
+            conf = cal.predict(sig[cand][:, crosslingual.E5_COLUMNS])
+        else:
+            conf = snap.calibrator.predict(sig[cand])
         order = np.argsort(-conf, kind="stable")
         base = sig[cand][:, : snap.n_base_signals].mean(axis=1)
         hits: list[Hit] = []
@@ -817,7 +844,7 @@ class KbIndex:
                 hits.append(hit)
         if not hits:
             return SearchResult(query=query, language=lang, hits=(), decision="abstain")
-        decision, shown = decide(hits, conf, snap.threshold, self.cfg.clarify_ratio)
+        decision, shown = decide(hits, conf, threshold, self.cfg.clarify_ratio)
         return SearchResult(query=query, language=lang, hits=tuple(shown), decision=decision)
 
     def _query_and_sparse_part(

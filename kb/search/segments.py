@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from kb import text as tx
 from kb.search.calibration import Calibrator
 from kb.search.dense import Kind
 from kb.search.rows import RowMatrix, dot_rows
@@ -43,6 +44,8 @@ class Segment:
     dense_sum: FloatArray | None  # slots × spaces·DIM unnormalised sums (or passage vectors)
     dense_norm: FloatArray | None  # slots × spaces
     dense_sqnorm: FloatArray | None  # slots × spaces
+    #: per group, a bit per language (``LANGUAGE_BIT``) that it has a translation in
+    group_langs: IntArray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -81,6 +84,12 @@ class Snapshot:
     #: with the classifier signal / without it (while the classifier is being retrained)
     calibrators: tuple[Calibrator, Calibrator] = (Calibrator(2), Calibrator(2))
     thresholds: tuple[float, float] = (0.5, 0.5)
+    #: Stand-ins for the same-language signals of an article that has no translation in the
+    #: query's language (``kb.search.crosslingual``), fitted at calibration.
+    imputer: FloatArray | None = None
+    #: Confidence and threshold from the e5 signals alone, for a query none of whose
+    #: candidates has its language (fitted on the calibration queries' e5 signals).
+    foreign: tuple[Calibrator, float] | None = None
     stats: dict[str, Any] = field(default_factory=dict)
     #: Document frequencies kept current through edits (one object per full build, updated
     #: under the index's write lock; searches never read it).
@@ -102,6 +111,18 @@ class Snapshot:
     @property
     def calibrator(self) -> Calibrator:
         return self.calibrators[0] if self.classifier_live else self.calibrators[1]
+
+
+#: Bit of each language in ``Segment.group_langs``.
+LANGUAGE_BIT: dict[str, int] = {lang: 1 << i for i, lang in enumerate(tx.LANGUAGES)}
+
+
+def group_languages(slot_lang: Sequence[str], group_slot_start: IntArray) -> IntArray:
+    bits = np.asarray([LANGUAGE_BIT.get(lang, 0) for lang in slot_lang], np.int64)
+    if bits.shape[0] == 0:
+        return np.zeros(group_slot_start.shape[0] - 1, np.int64)
+    out: IntArray = np.bitwise_or.reduceat(bits, group_slot_start[:-1])
+    return out
 
 
 def reuse_dots(

@@ -104,6 +104,9 @@ class EngineConfig:
     #: (no example questions to calibrate on): dense similarity is the stronger zero-shot
     #: signal (zero-shot validation, see docs/decisions.md).
     dense_prior_weight: float = 6.0
+    #: Articles without a translation in the query's language get stand-ins for their
+    #: same-language signals (``kb.search.crosslingual``).
+    cross_lingual_impute: bool = True
     #: After a live edit the classifier is retrained in the background after this pause.
     retrain_delay_seconds: float = 0.3
     #: Refit (full build in the background) when the IDF drift reaches this (``kb.search.drift``;
