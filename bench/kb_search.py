@@ -186,6 +186,10 @@ def run(
         out["encode_ms_p99"] = round(percentile(ref, 99), 3)
         out["query_over_encode_p50"] = round(percentile(lat, 50) / percentile(ref, 50), 3)
         out["query_over_encode_p99"] = round(percentile(lat, 99) / percentile(ref, 99), 3)
+        # the embedding cache holds every vector in its directory (other runs' too), in memory
+        cached = sum(len(c) for c in emb.caches.values())
+        out["embedding_cache_vectors"] = cached
+        out["embedding_cache_mb"] = round(cached * 384 * 4 / 2**20, 1)
         out["embedded_texts"] = emb.encoded
         out["embed_per_second"] = (
             round(emb.encoded / emb.encode_seconds, 1) if emb.encoded else None

@@ -726,7 +726,11 @@ class KbIndex:
             cals.append(cal)
             thresholds.append(
                 tune_threshold(
-                    conf, correct, in_scope, out_of_scope_share=self.cfg.out_of_scope_share
+                    conf,
+                    correct,
+                    in_scope,
+                    out_of_scope_share=self.cfg.out_of_scope_share,
+                    bootstrap=self.cfg.threshold_bootstrap,
                 )
             )
         if not has_clf:
