@@ -20,7 +20,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -422,11 +422,16 @@ class KbIndex:
         )
 
     def _schedule_retrain(self) -> None:
+        self._start_once("_retrain_thread", self._retrain_loop, "kb-retrain")
+
+    def _start_once(self, attr: str, target: Callable[[], None], name: str) -> None:
+        """Start a background thread kept in ``attr`` unless the last one is still running."""
         with self._retrain_lock:
-            if self._retrain_thread is not None and self._retrain_thread.is_alive():
+            running: threading.Thread | None = getattr(self, attr)
+            if running is not None and running.is_alive():
                 return
-            thread = threading.Thread(target=self._retrain_loop, name="kb-retrain", daemon=True)
-            self._retrain_thread = thread
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            setattr(self, attr, thread)
             thread.start()
 
     def _retrain_loop(self) -> None:
@@ -512,12 +517,7 @@ class KbIndex:
         return snap.drift.value() if snap is not None and snap.drift is not None else 0.0
 
     def _schedule_refit_check(self) -> None:
-        with self._retrain_lock:
-            if self._refit_thread is not None and self._refit_thread.is_alive():
-                return
-            thread = threading.Thread(target=self._refit_loop, name="kb-refit", daemon=True)
-            self._refit_thread = thread
-            thread.start()
+        self._start_once("_refit_thread", self._refit_loop, "kb-refit")
 
     def _refit_loop(self) -> None:
         """Wait for a burst of edits to pass, measure the drift, refit when it is too large."""
