@@ -212,7 +212,6 @@ def tune_threshold(
     in_scope: Sequence[bool],
     *,
     out_of_scope_share: float = 0.0,
-    bootstrap: int = 0,
 ) -> float:
     """The threshold that maximises right answers minus wrong answers on held-out queries.
 
@@ -232,18 +231,6 @@ def tune_threshold(
     ok = np.asarray(correct, dtype=bool) & scope
     if conf.size == 0:
         return 0.5
-    if bootstrap > 0:
-        # the median of the thresholds tuned on resamples: one threshold from a held-out set
-        # with few out-of-scope rows swings with which of them land where
-        rng = np.random.default_rng(17)
-        picks = [rng.integers(0, conf.size, conf.size) for _ in range(bootstrap)]
-        return float(np.median([
-            tune_threshold(
-                conf[i].tolist(), ok[i].tolist(), scope[i].tolist(),
-                out_of_scope_share=out_of_scope_share,
-            )
-            for i in picks
-        ]))  # fmt: skip
     n_out = int((~scope).sum())
     n_in = conf.size - n_out
     w_out = 1.0

@@ -730,7 +730,6 @@ class KbIndex:
                     correct,
                     in_scope,
                     out_of_scope_share=self.cfg.out_of_scope_share,
-                    bootstrap=self.cfg.threshold_bootstrap,
                 )
             )
         if not has_clf:

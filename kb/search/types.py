@@ -70,9 +70,6 @@ class EngineConfig:
     #: built-in off-topic sentences 3-12 % of self-calibration). 0 = the held-out mix as it is.
     #: Validation: see docs/decisions.md ("Threshold and decisions").
     out_of_scope_share: float = 0.1
-    #: >0: the threshold is the median of those tuned on this many resamples of the held-out
-    #: queries (``calibration.tune_threshold``); 0: tuned once on them as they are.
-    threshold_bootstrap: int = 0
     #: "clarify" when the runner-up is at least this fraction as likely as the best article.
     clarify_ratio: float = 0.5
     #: Held-out example questions used to calibrate at build time (sampled above this).
