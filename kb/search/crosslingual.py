@@ -72,18 +72,28 @@ def impute(
     mask: npt.NDArray[np.bool_],
     imputer: FloatArray,
     spaces: int,
+    *,
+    query_in_second_space: bool = True,
 ) -> npt.NDArray[np.float64]:
     """``sig`` with the same-language columns (and the classifier's, when present and fitted)
-    of the ``mask`` rows replaced by stand-ins."""
+    of the ``mask`` rows replaced by stand-ins. ``query_in_second_space``: False when the
+    query has no MiniLM vector (it is not English): then no article has a MiniLM signal, and a
+    stand-in there would favour the articles without the query's language."""
     if not mask.any():
         return sig
     n_base = 2 + 2 * spaces
-    cols = same_language_columns(spaces)
-    if sig.shape[1] > n_base and imputer.shape[1] > len(cols):
-        cols = [*cols, n_base]
+    fitted = same_language_columns(spaces)
+    if imputer.shape[1] > len(fitted):
+        fitted = [*fitted, n_base]
+    use = [
+        i
+        for i, col in enumerate(fitted)
+        if col < sig.shape[1] and (query_in_second_space or col not in (4, 5))
+    ]
+    cols = [fitted[i] for i in use]
     out = sig.copy()
     rows = out[mask]
     x = np.column_stack([np.ones(rows.shape[0]), rows[:, 2], rows[:, 3]])
-    rows[:, cols] = x @ imputer[:, : len(cols)]
+    rows[:, cols] = x @ imputer[:, use]
     out[mask] = rows
     return out

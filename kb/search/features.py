@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -19,8 +20,6 @@ from kb.search.types import EngineConfig, FloatArray, IntArray
 WORD_SPACE: Final = 1 << 20
 N_FEATURES: Final = 2 * WORD_SPACE
 MASK: Final = WORD_SPACE - 1
-#: 1 + log(term count), by count (the stored counts of large segments are capped at 255).
-LOG_TF: Final = (1.0 + np.log(np.maximum(np.arange(256), 1))).astype(np.float32)
 
 
 def feature_hash(token: str) -> int:
@@ -113,6 +112,8 @@ class Featurizer:
         self.cfg = cfg
         self._chars: dict[str, tuple[int, ...]] = {}
         self._table = ChunkTable()
+        self._builds = 0
+        self._building_lock = threading.Lock()
 
     def _char_ids(self, surface: str) -> tuple[int, ...]:
         ids = self._chars.get(surface)
@@ -134,9 +135,24 @@ class Featurizer:
         return number
 
     def restart_if_full(self) -> None:
-        """Start a new table when this one holds ``MAX_CHUNKS`` (segments keep theirs)."""
-        if self._table.size > self.MAX_CHUNKS:
-            self._table = ChunkTable()
+        """Start a new table when this one holds ``MAX_CHUNKS`` (segments keep theirs), unless
+        a large build is numbering its rows in it (``building``)."""
+        with self._building_lock:
+            if self._table.size > self.MAX_CHUNKS and self._builds == 0:
+                self._table = ChunkTable()
+
+    @contextlib.contextmanager
+    def building(self) -> Iterator[None]:
+        """While a large build numbers its rows: they must all land in one table."""
+        with self._building_lock:
+            if self._table.size > self.MAX_CHUNKS and self._builds == 0:
+                self._table = ChunkTable()
+            self._builds += 1
+        try:
+            yield
+        finally:
+            with self._building_lock:
+                self._builds -= 1
 
     def tokens(
         self, texts: Sequence[tuple[str, str | None]], *, may_restart: bool = True

@@ -226,9 +226,9 @@ class KbIndex:
         n_slots = len(slot_lang)
         x: RowMatrix
         if main and len(texts) > self.cfg.exact_rows:
-            self._featurizer.restart_if_full()
-            tokenize = functools.partial(self._featurizer.tokens, may_restart=False)
-            large = build_large(tokenize, texts, row_start, idf, self.cfg, LARGE_CHUNK)
+            with self._featurizer.building():  # no table restart until its rows are numbered
+                tokenize = functools.partial(self._featurizer.tokens, may_restart=False)
+                large = build_large(tokenize, texts, row_start, idf, self.cfg, LARGE_CHUNK)
             x, idf_fitted, st, s_sq, xt = large.x, large.idf, large.st, large.s_sqnorm, None
         else:
             x, idf_fitted = self._vectors(texts, idf)
@@ -338,6 +338,8 @@ class KbIndex:
                 Calibrator(n_sig, self._prior(n_sig)),
             ),
         )
+        # an empty KB scores with IDF 1 until its first articles arrive: the drift then says so
+        snap = replace(snap, drift=IdfDrift(snap.idf, 0))
         x: RowMatrix | None = None
         texts: list[tuple[str, str]] = []
         if groups:
@@ -544,6 +546,8 @@ class KbIndex:
         fresh = self._full_build(base.articles, base, None, False)
         with self._write_lock:
             cur = self._require()
+            if cur.generation != base.generation:
+                return  # a full build (``rebuild``) came in meanwhile: it is newer than ours
             changed = [
                 aid
                 for aid in set(base.articles) | set(cur.articles)
@@ -825,7 +829,10 @@ class KbIndex:
         away = np.zeros(ids.shape[0], bool)
         if snap.imputer is not None:
             away = crosslingual.foreign(snap, seg_idx, grp_idx, lang)
-            sig = crosslingual.impute(sig, away, snap.imputer, snap.dense_spaces)
+            in_minilm = qd is not None and qd.shape[0] > DIM and bool(np.any(qd[DIM:]))
+            sig = crosslingual.impute(
+                sig, away, snap.imputer, snap.dense_spaces, query_in_second_space=in_minilm
+            )
         cand = signals.candidates(sig, self.cfg.candidates, snap.n_base_signals)
         if cand.size == 0:
             return SearchResult(query=query, language=lang, hits=(), decision="abstain")

@@ -24,7 +24,6 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from kb.search.features import (
-    LOG_TF,
     N_FEATURES,
     WORD_SPACE,
     ChunkTable,
@@ -137,7 +136,7 @@ class CompactRows:
         x = counts_of(self.table, self.toks[ranges(lo, hi)], (hi - lo).astype(np.int64))
         row_of = np.repeat(np.arange(rows.shape[0]), np.diff(x.indptr))
         block = (x.indices >= WORD_SPACE).astype(np.int64)
-        w = LOG_TF[np.minimum(x.data, 255).astype(np.int64)] * self.idf[x.indices]
+        w = (1.0 + np.log(x.data)) * self.idf[x.indices]
         x.data = (w * self.scale[rows[row_of], block]).astype(np.float32)
         return x
 

@@ -98,8 +98,13 @@ class Supervisor:
         return self._spawn(name, command, env)
 
     def wait_ready(self, timeout: float = 300.0) -> None:
+        """Until ``/readyz`` says ready. Behind one port several workers answer in turn and
+        each loads its own index, so one 200 may come from the first worker ready: ask until
+        ``3 × workers`` answers in a row (each on a new connection) are 200."""
         deadline = time.monotonic() + timeout
         url = f"http://127.0.0.1:{self.settings.api_port}/readyz"
+        wanted = 3 * self.settings.workers if self.settings.workers > 1 else 1
+        in_a_row = 0
         while time.monotonic() < deadline:
             for child in self.children:
                 if child.process.poll() is not None:
@@ -108,11 +113,13 @@ class Supervisor:
                         f"log {child.log_path}:\n{child.tail()}"
                     )
             try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
+                ok = httpx.get(url, timeout=2).status_code == 200
             except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+                ok = False
+            in_a_row = in_a_row + 1 if ok else 0
+            if in_a_row >= wanted:
+                return
+            time.sleep(0.1 if ok else 0.5)
         raise StartupFailed(f"not ready after {timeout:.0f} s; see logs in {self.settings.var_dir}")
 
     def wait(self) -> int:

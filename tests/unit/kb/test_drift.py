@@ -120,3 +120,37 @@ def test_edits_made_while_the_refit_builds_are_replayed(
     assert res.best is not None and res.best.article_id == 9001
     assert int(arts[0].article_id) not in idx._require().articles
     assert idx.idf_drift > 0  # the replayed edits count against the new IDF
+
+
+def test_a_refit_overtaken_by_a_full_build_is_dropped() -> None:
+    idx = KbIndex(config=EngineConfig(idf_refit_drift=0.0))
+    first = [article(1, "Reset password", "how do i reset my password"),
+             article(2, "Refund", "where is my refund")]  # fmt: skip
+    idx.rebuild(first)
+    base = idx._require()
+    newer = [*first, article(3, "Parcel tracking", "track my parcel")]
+    real = idx._full_build
+
+    def build_then_rebuild(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        snap = real(*args, **kwargs)  # type: ignore[arg-type]
+        idx._full_build = real  # type: ignore[method-assign]
+        idx.rebuild(newer)  # an editor's full rebuild lands while the refit builds
+        return snap
+
+    idx._full_build = build_then_rebuild  # type: ignore[method-assign]
+    idx._refit(base)
+    assert idx.refits == 0
+    assert set(idx._require().articles) == {1, 2, 3}  # the rebuild stands
+
+
+def test_a_kb_that_starts_empty_refits_once_articles_arrive() -> None:
+    idx = KbIndex(config=EngineConfig(refit_check_delay_seconds=0.05))
+    idx.rebuild([])
+    for aid, (title, q) in enumerate([("Reset password", "how do i reset my password"),
+                                      ("Refund", "where is my refund"),
+                                      ("Parcel tracking", "track my parcel")], 1):  # fmt: skip
+        idx.upsert(article(aid, title, q))
+    assert idx.wait_for_background(60)
+    assert idx.refits >= 1
+    snap = idx._require()
+    assert float(snap.idf.min()) < float(snap.idf.max())  # a fitted IDF, not all ones

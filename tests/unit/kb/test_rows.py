@@ -89,3 +89,15 @@ def test_a_large_kb_keeps_rows_compact_and_answers_like_the_exact_path() -> None
         assert a.best is not None and b.best is not None
         assert a.best.article_id == b.best.article_id == art.article_id
         assert b.best.score == pytest.approx(a.best.score, abs=1e-5)
+
+
+def test_the_chunk_table_is_not_restarted_while_a_build_numbers_its_rows() -> None:
+    feat = Featurizer(EngineConfig())
+    feat.MAX_CHUNKS = 1  # type: ignore[misc]
+    feat.counts([("one two three", "en")])
+    with feat.building():
+        table = feat.tokens([("four five", "en")], may_restart=False)[0]
+        feat.counts([("six seven", "en")])  # a search meanwhile: would restart a full table
+        assert feat.tokens([("eight", "en")], may_restart=False)[0] is table
+    feat.counts([("nine", "en")])
+    assert feat.tokens([("ten", "en")])[0] is not table  # restarted once the build is done
