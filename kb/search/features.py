@@ -241,14 +241,21 @@ def block_scales(
 
 def weigh(x: sp.csr_matrix, idf: FloatArray, cfg: EngineConfig) -> sp.csr_matrix:
     """Sublinear TF × IDF, each block (word, char) L2-normalised and weighted, rows unit length."""
+    return weigh_with_scales(x, idf, cfg)[0]
+
+
+def weigh_with_scales(
+    x: sp.csr_matrix, idf: FloatArray, cfg: EngineConfig
+) -> tuple[sp.csr_matrix, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``weigh`` (in place), also returning each row's word and char block scales."""
     if x.nnz == 0:
-        return x
+        return x, np.zeros(x.shape[0]), np.zeros(x.shape[0])
     x.data = (1.0 + np.log(x.data)) * idf[x.indices]
     sw, sc = block_scales(x, cfg)
     is_char = x.indices >= WORD_SPACE
     row_of = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
     x.data = (x.data * np.where(is_char, sc[row_of], sw[row_of])).astype(np.float32)
-    return x
+    return x, sw, sc
 
 
 CHUNK: Final = 100_000  # texts vectorised at a time (bounds peak memory of a large build)

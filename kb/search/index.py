@@ -338,11 +338,12 @@ class KbIndex:
                 Calibrator(n_sig, self._prior(n_sig)),
             ),
         )
-        # an empty KB scores with IDF 1 until its first articles arrive: the drift then says so
-        snap = replace(snap, drift=IdfDrift(snap.idf, 0))
         x: RowMatrix | None = None
         texts: list[tuple[str, str]] = []
-        if groups:
+        if not groups:
+            # an empty KB scores with IDF 1 until its first articles arrive: the drift says so
+            snap = replace(snap, drift=IdfDrift(snap.idf, 0))
+        else:
             seg, idf, x, texts = self._build_segment(groups, None, dense_per_row=per_row, main=True)
             snap = replace(
                 snap,
@@ -719,23 +720,9 @@ class KbIndex:
         variants.append([(g[:, :n_base], r) for g, r in groups_full])
         for groups in variants:
             n_cols = groups[0][0].shape[1] if groups else n_base
-            cal = Calibrator(n_cols, self._prior(n_cols))
-            cal.fit(groups)
-            conf, correct = [], []
-            for sig_c, right in groups:
-                p = cal.predict(sig_c)
-                top = int(np.argmax(p)) if p.size else -1
-                conf.append(offer_mass(p))
-                correct.append(right is not None and top == right)
+            cal, threshold = self._fitted_calibrator(groups, n_cols, in_scope)
             cals.append(cal)
-            thresholds.append(
-                tune_threshold(
-                    conf,
-                    correct,
-                    in_scope,
-                    out_of_scope_share=self.cfg.out_of_scope_share,
-                )
-            )
+            thresholds.append(threshold)
         if not has_clf:
             cals.insert(0, cals[0])
             thresholds.insert(0, thresholds[0])
@@ -745,15 +732,7 @@ class KbIndex:
         if snap.dense and self.cfg.cross_lingual_impute:
             imputer = crosslingual.fit_imputer([g for g, _ in groups_full], snap.dense_spaces)
             e5_only = [(g[:, crosslingual.E5_COLUMNS], r) for g, r in groups_full]
-            cal = Calibrator(2, (1.0, 1.0))
-            cal.fit(e5_only)
-            conf, correct = [], []
-            for sig_c, right in e5_only:
-                p = cal.predict(sig_c)
-                conf.append(offer_mass(p))
-                correct.append(right is not None and p.size > 0 and int(np.argmax(p)) == right)
-            share = self.cfg.out_of_scope_share
-            foreign = (cal, tune_threshold(conf, correct, in_scope, out_of_scope_share=share))
+            foreign = self._fitted_calibrator(e5_only, 2, in_scope, prior=(1.0, 1.0))
         return replace(
             snap,
             calibrators=(cals[0], cals[1]),
@@ -762,6 +741,26 @@ class KbIndex:
             imputer=imputer,
             foreign=foreign,
         )
+
+    def _fitted_calibrator(
+        self,
+        groups: Sequence[tuple[npt.NDArray[np.float64], int | None]],
+        n_cols: int,
+        in_scope: Sequence[bool],
+        *,
+        prior: tuple[float, ...] | None = None,
+    ) -> tuple[Calibrator, float]:
+        """A calibrator fitted on held-out queries' candidate signals, and its threshold."""
+        cal = Calibrator(n_cols, self._prior(n_cols) if prior is None else prior)
+        cal.fit(groups)
+        conf, correct = [], []
+        for sig_c, right in groups:
+            p = cal.predict(sig_c)
+            top = int(np.argmax(p)) if p.size else -1
+            conf.append(offer_mass(p))
+            correct.append(right is not None and top == right)
+        share = self.cfg.out_of_scope_share
+        return cal, tune_threshold(conf, correct, in_scope, out_of_scope_share=share)
 
     def _held_out_rows(
         self, snap: Snapshot, x: RowMatrix | None, texts: Sequence[tuple[str, str]]

@@ -28,10 +28,10 @@ from kb.search.features import (
     WORD_SPACE,
     ChunkTable,
     bigram_ids,
-    block_scales,
     counts_of,
     idf_from_df,
     ranges,
+    weigh_with_scales,
 )
 from kb.search.types import EngineConfig, FloatArray, IntArray
 
@@ -257,13 +257,8 @@ def build_large(
     for lo, hi in itertools.pairwise(bounds):
         a, b = int(tok_ptr[lo]), int(tok_ptr[hi])
         x = counts_of(table, rows.toks[a:b], np.diff(tok_ptr[lo : hi + 1]))
-        x.data = (1.0 + np.log(x.data)) * idf[x.indices]
-        sw, sc = block_scales(x, cfg)
+        x, sw, sc = weigh_with_scales(x, idf, cfg)
         rows.scale[lo:hi, 0], rows.scale[lo:hi, 1] = sw, sc
-        row_of = np.repeat(np.arange(hi - lo), np.diff(x.indptr))
-        x.data = (x.data * np.where(x.indices >= WORD_SPACE, sc[row_of], sw[row_of])).astype(
-            np.float32
-        )
         s = _slot_sums(x, slot_row_start, lo, hi)
         first = int(np.searchsorted(slot_row_start, lo))
         s_row = np.repeat(np.arange(s.shape[0]), np.diff(s.indptr))
