@@ -16,6 +16,7 @@ import json
 import random
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from kb import text as tx
 from kb.search import EngineConfig, Hit, IndexedArticle, KbIndex
 from kb.search.calibration import ece
 
@@ -152,8 +154,16 @@ def load_splits(
     return Splits(tr, va, te, {}, {}, True)
 
 
+def _language_of(texts: Sequence[str]) -> str:
+    """The language most of ``texts`` are written in (English when none is recognised)."""
+    counts = Counter(tx.detect_language(t) for t in texts)
+    counts.pop(None, None)
+    return str(counts.most_common(1)[0][0]) if counts else "en"
+
+
 def articles_from(splits: Splits) -> tuple[list[IndexedArticle], dict[str, int]]:
-    """One English article per label; its example questions are that label's training texts."""
+    """One article per label in the language its training texts are written in; its example
+    questions are that label's training texts."""
     texts: dict[str, list[str]] = {}
     for text, label in splits.train:
         if label is not None:
@@ -163,7 +173,7 @@ def articles_from(splits: Splits) -> tuple[list[IndexedArticle], dict[str, int]]
     arts = [
         IndexedArticle(
             article_id=ids[label],
-            language="en",
+            language=_language_of(texts.get(label) or [splits.titles.get(label, "")]),
             title=splits.titles.get(label, ""),
             answer=splits.answers.get(label, ""),
             questions=tuple(texts.get(label, ())),
@@ -203,7 +213,9 @@ def score_queries(
     latencies: list[float] = []
     for i, (text, label) in enumerate(queries):
         t0 = time.perf_counter()
-        res = index.search(text, language="en", limit=10)
+        # the query's language is detected, as a chat's is: an English KB asked in Serbian is
+        # matched across languages, not read as English
+        res = index.search(text, limit=10)
         latencies.append((time.perf_counter() - t0) * 1000)
         top = res.hits[0].article_id if res.hits else None
         abstain = res.decision == "abstain"

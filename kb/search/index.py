@@ -369,6 +369,8 @@ class KbIndex:
                 calibrators=prev.calibrators,
                 thresholds=prev.thresholds,
                 stats=dict(prev.stats),
+                imputer=prev.imputer,
+                foreign=prev.foreign,
             )
         else:
             snap = self._calibrated(snap, calibration, x=x, texts=texts)
