@@ -11,6 +11,12 @@ So for those articles the same-language signals are not read as zeros but as mis
 stand-ins are put in: what a same-language question with that e5 similarity scores on them,
 by a linear fit on the calibration queries (``fit_imputer``). The article then competes with
 the evidence it has, on the scale the fusion and the threshold were fitted on.
+
+When no candidate has the query's language, the candidates are ranked and their confidence
+computed from the e5 evidence alone (``Snapshot.foreign``): the nearest example, the centroid,
+and the mean of the ``NEAREST`` nearest examples (``nearest_mean``). Across languages one
+nearest example is often a near miss that happens to share a word's meaning; several of them
+agreeing is the steadier sign (validation: docs/decisions.md, "KB second pass, part 3").
 """
 
 from __future__ import annotations
@@ -21,11 +27,14 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from kb.search.dense import DIM
 from kb.search.segments import LANGUAGE_BIT, Snapshot
 from kb.search.types import FloatArray, IntArray
 
 #: The e5 signal columns (nearest row, centroid).
 E5_COLUMNS: Final = [2, 3]
+#: Nearest example rows averaged by ``nearest_mean``.
+NEAREST: Final = 3
 
 
 def same_language_columns(spaces: int) -> list[int]:
@@ -97,3 +106,46 @@ def impute(
     rows[:, cols] = x @ imputer[:, use]
     out[mask] = rows
     return out
+
+
+def nearest_mean(
+    snap: Snapshot,
+    seg_idx: IntArray,
+    grp_idx: IntArray,
+    qd: FloatArray,
+    fallback: npt.NDArray[np.float64],
+    exclude: tuple[int, int] | None = None,
+) -> npt.NDArray[np.float64]:
+    """Per candidate (segment, group): the mean e5 cosine of the query and the article's
+    ``NEAREST`` nearest rows, every translation's (``exclude`` = (segment, row) is left out:
+    leave-one-out calibration). ``fallback`` (the nearest-row signal) where a segment keeps no
+    row vectors."""
+    out = np.asarray(fallback, np.float64).copy()
+    q = qd[:DIM]
+    for i, (si, g) in enumerate(zip(seg_idx.tolist(), grp_idx.tolist(), strict=True)):
+        seg = snap.segments[si]
+        if seg.dense_rows is None:
+            continue
+        lo = int(seg.slot_row_start[seg.group_slot_start[g]])
+        hi = int(seg.slot_row_start[seg.group_slot_start[g + 1]])
+        dots = (seg.dense_rows[lo:hi, :DIM] @ q).astype(np.float64)
+        if exclude is not None and exclude[0] == si and lo <= exclude[1] < hi:
+            dots = np.delete(dots, exclude[1] - lo)
+        if dots.size:
+            k = min(NEAREST, dots.size)
+            out[i] = float(np.partition(dots, dots.size - k)[dots.size - k :].mean())
+    return out
+
+
+def foreign_features(
+    snap: Snapshot,
+    sig: npt.NDArray[np.float64],
+    seg_idx: IntArray,
+    grp_idx: IntArray,
+    qd: FloatArray | None,
+    exclude: tuple[int, int] | None = None,
+) -> npt.NDArray[np.float64]:
+    """What ``Snapshot.foreign`` scores candidates on: e5 nearest row, centroid, nearest mean."""
+    e5 = sig[:, E5_COLUMNS]
+    near = e5[:, 0] if qd is None else nearest_mean(snap, seg_idx, grp_idx, qd, e5[:, 0], exclude)
+    return np.column_stack([e5, near])

@@ -704,8 +704,11 @@ class KbIndex:
         has_clf = snap.classifier is not None
         groups_full: list[tuple[npt.NDArray[np.float64], int | None]] = []
         in_scope: list[bool] = []
+        #: per query, its candidates' e5 evidence (``crosslingual.foreign_features``)
+        groups_e5: list[tuple[npt.NDArray[np.float64], int | None]] = []
+        cross_lingual = snap.dense and self.cfg.cross_lingual_impute
         for q, qd, aid, exclude, clf_scores in queries:
-            ids, sig, _, _ = signals.signals(
+            ids, sig, seg_idx, grp_idx = signals.signals(
                 snap, self.cfg, q, qd, exclude, clf_scores=clf_scores, use_classifier=has_clf
             )
             cand = signals.candidates(sig, k, snap.n_base_signals)
@@ -715,6 +718,11 @@ class KbIndex:
                 right = int(pos[0]) if pos.size else None
             groups_full.append((sig[cand], right))
             in_scope.append(aid is not None)
+            if cross_lingual:
+                e5 = crosslingual.foreign_features(
+                    snap, sig[cand], seg_idx[cand], grp_idx[cand], qd, exclude
+                )
+                groups_e5.append((e5, right))
         n_base = snap.n_base_signals
         cals: list[Calibrator] = []
         thresholds: list[float] = []
@@ -731,10 +739,9 @@ class KbIndex:
         stats = dict(snap.stats)
         stats.update({"calibration_queries": len(queries), "threshold": thresholds[0]})
         imputer = foreign = None
-        if snap.dense and self.cfg.cross_lingual_impute:
+        if cross_lingual:
             imputer = crosslingual.fit_imputer([g for g, _ in groups_full], snap.dense_spaces)
-            e5_only = [(g[:, crosslingual.E5_COLUMNS], r) for g, r in groups_full]
-            foreign = self._fitted_calibrator(e5_only, 2, in_scope, prior=(1.0, 1.0))
+            foreign = self._fitted_calibrator(groups_e5, 3, in_scope, prior=(1.0, 1.0, 1.0))
         return replace(
             snap,
             calibrators=(cals[0], cals[1]),
@@ -839,9 +846,11 @@ class KbIndex:
             return SearchResult(query=query, language=lang, hits=(), decision="abstain")
         threshold = snap.threshold
         if snap.foreign is not None and away[cand].all():
-            # nothing in the query's language: confidence from the e5 evidence alone
+            # nothing in the query's language: ranked and confidence from the e5 evidence alone
             cal, threshold = snap.foreign
-            conf = cal.predict(sig[cand][:, crosslingual.E5_COLUMNS])
+            conf = cal.predict(
+                crosslingual.foreign_features(snap, sig[cand], seg_idx[cand], grp_idx[cand], qd)
+            )
         else:
             conf = snap.calibrator.predict(sig[cand])
         order = np.argsort(-conf, kind="stable")

@@ -119,3 +119,36 @@ def test_eval_detects_the_question_language(cache: Path, tmp_path: Path) -> None
     # validation: 0.68 (English questions held out for tuning, then refitted on all of them);
     # read as English (as ``kb eval`` did), the same questions ranked 0.18
     assert report["accuracy_closed"] >= 0.55, report
+
+
+def test_nearest_mean_averages_an_articles_nearest_rows_and_leaves_one_out() -> None:
+    """``crosslingual.nearest_mean`` over a hand-made segment: article 0 has rows at cosines
+    0.9, 0.5, 0.1, 0.7 with the query, article 1 a single row at 0.3."""
+    import numpy as np
+
+    from kb.search import crosslingual
+    from kb.search.dense import DIM
+    from kb.search.segments import Segment, Snapshot
+
+    cos = [0.9, 0.5, 0.1, 0.7, 0.3]
+    rows = np.zeros((5, DIM), np.float32)
+    for i, c in enumerate(cos):
+        rows[i, 0], rows[i, 1] = c, (1 - c * c) ** 0.5
+    qd = np.zeros(DIM, np.float32)
+    qd[0] = 1.0
+    seg = Segment.__new__(Segment)
+    object.__setattr__(seg, "group_slot_start", np.array([0, 1, 2]))
+    object.__setattr__(seg, "slot_row_start", np.array([0, 4, 5]))
+    object.__setattr__(seg, "dense_rows", rows)
+    snap = Snapshot.__new__(Snapshot)
+    object.__setattr__(snap, "segments", [seg])
+    seg_idx, grp_idx = np.array([0, 0]), np.array([0, 1])
+    fallback = np.array([-1.0, -1.0])
+    got = crosslingual.nearest_mean(snap, seg_idx, grp_idx, qd, fallback)
+    assert np.allclose(got, [(0.9 + 0.7 + 0.5) / 3, 0.3], atol=1e-6)
+    # leave-one-out: the 0.9 row is the query itself
+    got = crosslingual.nearest_mean(snap, seg_idx, grp_idx, qd, fallback, exclude=(0, 0))
+    assert np.allclose(got, [(0.7 + 0.5 + 0.1) / 3, 0.3], atol=1e-6)
+    # a segment that keeps no row vectors falls back to the nearest-row signal
+    object.__setattr__(seg, "dense_rows", None)
+    assert list(crosslingual.nearest_mean(snap, seg_idx, grp_idx, qd, fallback)) == [-1.0, -1.0]
