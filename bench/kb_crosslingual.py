@@ -27,7 +27,6 @@ out-of-scope rows rejected. Progress on stderr. ``--set`` overrides an ``EngineC
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -36,7 +35,15 @@ from pathlib import Path
 from typing import Any
 
 from kb import text as tx
-from kb.eval import DEFAULT_DATA_DIR, Labelled, Splits, _hold_out, _read_csv, articles_from
+from kb.eval import (
+    DEFAULT_DATA_DIR,
+    Labelled,
+    Splits,
+    _hold_out,
+    _read_csv,
+    articles_from,
+    engine_config,
+)
 from kb.search import EngineConfig, KbIndex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,18 +157,6 @@ def run(dataset: str, data_dir: Path, config: EngineConfig, say: Any) -> dict[st
     return out
 
 
-def _config(pairs: list[str]) -> EngineConfig:
-    cfg = EngineConfig()
-    fields = {f.name: f for f in dataclasses.fields(EngineConfig)}
-    changes: dict[str, Any] = {}
-    for pair in pairs:
-        key, _, raw = pair.partition("=")
-        if key not in fields:
-            raise SystemExit(f"unknown EngineConfig field {key!r}")
-        changes[key] = type(getattr(cfg, key))(json.loads(raw))
-    return dataclasses.replace(cfg, **changes)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=("banking77", "clinc150"), action="append")
@@ -169,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    cfg = _config(args.set)
+    cfg = engine_config(args.set)
 
     def say(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)

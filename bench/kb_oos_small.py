@@ -44,7 +44,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kb.search import IndexedArticle, KbIndex
+from kb.eval import engine_config
+from kb.search import EngineConfig, IndexedArticle, KbIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT.parent / "shared" / "datasets"
@@ -189,8 +190,8 @@ def scores(rows: Sequence[Row], preds: Sequence[int | None]) -> dict[str, float]
             "oos_recall": right_out / (len(rows) - n_in)}  # fmt: skip
 
 
-def tierzero(kb: KbSet, dense: bool) -> dict[str, Any]:
-    idx = KbIndex(dense=dense, cache_dir=CACHE_DIR)
+def tierzero(kb: KbSet, dense: bool, config: EngineConfig | None = None) -> dict[str, Any]:
+    idx = KbIndex(dense=dense, cache_dir=CACHE_DIR, config=config)
     if idx.dense:
         idx.prefetch([t for t, _ in kb.tune + kb.eval])
     idx.rebuild(kb.articles)
@@ -243,7 +244,13 @@ def build_sets(data_dir: Path, seed: int) -> list[KbSet]:
     return [*clinc_sets(data_dir, seed), banking_set(data_dir, seed)]
 
 
-def run(data_dir: Path, seed: int, modes: Sequence[bool], limit: int | None) -> dict[str, Any]:
+def run(
+    data_dir: Path,
+    seed: int,
+    modes: Sequence[bool],
+    limit: int | None,
+    config: EngineConfig | None = None,
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     out: list[dict[str, Any]] = []
     for kb in build_sets(data_dir, seed)[:limit]:
@@ -253,7 +260,7 @@ def run(data_dir: Path, seed: int, modes: Sequence[bool], limit: int | None) -> 
                                "oos_share": round(n_oos / len(kb.eval), 4)}  # fmt: skip
         systems = {"baseline": baseline(kb)}
         for dense in modes:
-            systems["tierzero_dense" if dense else "tierzero_sparse"] = tierzero(kb, dense)
+            systems["tierzero_dense" if dense else "tierzero_sparse"] = tierzero(kb, dense, config)
         for key in ("baseline", "tierzero_sparse", "tierzero_dense"):
             res = systems.get(key)
             rec[f"{key}_joint"] = round(res.pop("joint"), 4) if res else None
@@ -286,9 +293,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, help="only the first N sets (quick runs)")
     parser.add_argument("--json", action="store_true", help="compact JSON on stdout")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="an EngineConfig field, for experiments")  # fmt: skip
     args = parser.parse_args(argv)
     modes = {"on": [True], "off": [False], "both": [False, True]}[args.dense]
-    report = run(args.data_dir, args.seed, modes, args.limit)
+    report = run(args.data_dir, args.seed, modes, args.limit, engine_config(args.set))
     print(json.dumps(report, indent=None if args.json else 2))
     return 0
 

@@ -185,6 +185,22 @@ def articles_from(splits: Splits) -> tuple[list[IndexedArticle], dict[str, int]]
     return arts, ids
 
 
+def engine_config(pairs: Sequence[str]) -> EngineConfig:
+    """``EngineConfig`` with ``key=value`` overrides (JSON values), for experiments on
+    validation data (``--set`` of the benches)."""
+    import dataclasses
+
+    cfg = EngineConfig()
+    fields = {f.name for f in dataclasses.fields(EngineConfig)}
+    changes: dict[str, Any] = {}
+    for pair in pairs:
+        key, _, raw = pair.partition("=")
+        if key not in fields:
+            raise DatasetError(f"unknown EngineConfig field {key!r}")
+        changes[key] = type(getattr(cfg, key))(json.loads(raw))
+    return dataclasses.replace(cfg, **changes)
+
+
 def _reciprocal_rank(hits: Sequence[Hit], gold: int | None) -> float:
     """1 / rank of the right article among the hits, 0 when it is not there."""
     for rank, hit in enumerate(hits, start=1):

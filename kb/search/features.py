@@ -155,12 +155,11 @@ class Featurizer:
                 self._builds -= 1
 
     def tokens(
-        self, texts: Sequence[tuple[str, str | None]], *, may_restart: bool = True
+        self, texts: Sequence[tuple[str, str | None]]
     ) -> tuple[ChunkTable, npt.NDArray[np.int32], IntArray]:
-        """(table, chunk numbers of all rows in order, chunks per row). ``may_restart``:
-        False while a build numbers its rows in chunks, so all of them share one table."""
-        if may_restart:
-            self.restart_if_full()
+        """(table, chunk numbers of all rows in order, chunks per row). A full table is
+        restarted first, except while a large build numbers its rows (``building``)."""
+        self.restart_if_full()
         table = self._table
         seq: list[int] = []
         per_row: list[int] = []

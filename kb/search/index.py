@@ -15,7 +15,6 @@ for edits.
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
 import threading
@@ -227,7 +226,7 @@ class KbIndex:
         x: RowMatrix
         if main and len(texts) > self.cfg.exact_rows:
             with self._featurizer.building():  # no table restart until its rows are numbered
-                tokenize = functools.partial(self._featurizer.tokens, may_restart=False)
+                tokenize = self._featurizer.tokens
                 large = build_large(tokenize, texts, row_start, idf, self.cfg, LARGE_CHUNK)
             x, idf_fitted, st, s_sq, xt = large.x, large.idf, large.st, large.s_sqnorm, None
         else:
@@ -848,9 +847,8 @@ class KbIndex:
         if snap.foreign is not None and away[cand].all():
             # nothing in the query's language: ranked and confidence from the e5 evidence alone
             cal, threshold = snap.foreign
-            conf = cal.predict(
-                crosslingual.foreign_features(snap, sig[cand], seg_idx[cand], grp_idx[cand], qd)
-            )
+            feats = crosslingual.foreign_features(snap, sig[cand], seg_idx[cand], grp_idx[cand], qd)
+            conf = cal.predict(feats + self.cfg.cross_lingual_gap)
         else:
             conf = snap.calibrator.predict(sig[cand])
         order = np.argsort(-conf, kind="stable")

@@ -107,6 +107,11 @@ class EngineConfig:
     #: Articles without a translation in the query's language get stand-ins for their
     #: same-language signals (``kb.search.crosslingual``).
     cross_lingual_impute: bool = True
+    #: Added to the e5 similarities of a question with no candidate in its language before
+    #: its confidence is computed: the e5 confidence is fitted on same-language questions,
+    #: and a translated question scores this much lower on the same article (measured: 0.05 to
+    #: 0.09 by language and signal; docs/decisions.md, "KB second pass, part 3").
+    cross_lingual_gap: float = 0.06
     #: After a live edit the classifier is retrained in the background after this pause.
     retrain_delay_seconds: float = 0.3
     #: Refit (full build in the background) when the IDF drift reaches this (``kb.search.drift``;

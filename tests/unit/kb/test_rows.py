@@ -4,7 +4,6 @@ memory does not grow with a second copy of the rows."""
 
 from __future__ import annotations
 
-import functools
 import random
 
 import numpy as np
@@ -30,9 +29,7 @@ TEXTS = [
 def compact(texts: list[tuple[str, str]], cfg: EngineConfig) -> tuple[CompactRows, np.ndarray]:
     feat = Featurizer(cfg)
     slot_row_start = np.arange(len(texts) + 1, dtype=np.int64)  # one row per slot
-    built = build_large(
-        functools.partial(feat.tokens, may_restart=False), texts, slot_row_start, None, cfg, chunk=3
-    )
+    built = build_large(feat.tokens, texts, slot_row_start, None, cfg, chunk=3)
     return built.x, built.idf
 
 
@@ -96,8 +93,8 @@ def test_the_chunk_table_is_not_restarted_while_a_build_numbers_its_rows() -> No
     feat.MAX_CHUNKS = 1  # type: ignore[misc]
     feat.counts([("one two three", "en")])
     with feat.building():
-        table = feat.tokens([("four five", "en")], may_restart=False)[0]
+        table = feat.tokens([("four five", "en")])[0]
         feat.counts([("six seven", "en")])  # a search meanwhile: would restart a full table
-        assert feat.tokens([("eight", "en")], may_restart=False)[0] is table
+        assert feat.tokens([("eight", "en")])[0] is table
     feat.counts([("nine", "en")])
     assert feat.tokens([("ten", "en")])[0] is not table  # restarted once the build is done
