@@ -197,7 +197,16 @@ def engine_config(pairs: Sequence[str]) -> EngineConfig:
         key, _, raw = pair.partition("=")
         if key not in fields:
             raise DatasetError(f"unknown EngineConfig field {key!r}")
-        changes[key] = type(getattr(cfg, key))(json.loads(raw))
+        default = getattr(cfg, key)
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            raise DatasetError(f"{key}: {raw!r} is not a JSON value") from None
+        if isinstance(default, float) and type(value) is int:
+            value = float(value)
+        if type(value) is not type(default):
+            raise DatasetError(f"{key}: expected {type(default).__name__}, got {raw!r}")
+        changes[key] = value
     return dataclasses.replace(cfg, **changes)
 
 
@@ -230,8 +239,8 @@ def score_queries(
     for i, (text, label) in enumerate(queries):
         t0 = time.perf_counter()
         # the query's language is detected, as a chat's is: an English KB asked in Serbian is
-        # matched across languages, not read as English
-        res = index.search(text, limit=10)
+        # matched across languages, not read as English ("10-4" has none: read as English)
+        res = index.search(text, language=tx.detect_language(text) or "en", limit=10)
         latencies.append((time.perf_counter() - t0) * 1000)
         top = res.hits[0].article_id if res.hits else None
         abstain = res.decision == "abstain"

@@ -362,7 +362,12 @@ class KbIndex:
             clf = classifier.fit(x, seg.dense_rows, labels, edit_gen, self.cfg)
         snap = replace(snap, classifier=clf)
         clf_s = time.perf_counter() - t0 - build_s
-        if keep_calibration and prev is not None and prev.dense == snap.dense:
+        if (
+            keep_calibration
+            and prev is not None
+            and prev.dense == snap.dense
+            and prev.dense_per_row == snap.dense_per_row  # same signals, or fit them anew
+        ):
             snap = replace(
                 snap,
                 calibrators=prev.calibrators,

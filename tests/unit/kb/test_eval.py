@@ -153,3 +153,14 @@ class TestMetrics:
         plain = tune_threshold(conf, correct, in_scope)
         assert plain == pytest.approx(0.85)
         assert tune_threshold(conf, correct, in_scope, out_of_scope_share=0.2) == plain
+
+
+def test_engine_config_overrides_are_typed() -> None:
+    from kb.eval import DatasetError, engine_config
+
+    cfg = engine_config(["cross_lingual_gap=0", "candidates=12", "classifier=false"])
+    assert cfg.cross_lingual_gap == 0.0 and isinstance(cfg.cross_lingual_gap, float)
+    assert cfg.candidates == 12 and cfg.classifier is False
+    for bad in ("candidates=2.7", 'classifier="false"', "candidates=twelve", "no_such=1"):
+        with pytest.raises(DatasetError):
+            engine_config([bad])

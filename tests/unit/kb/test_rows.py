@@ -29,7 +29,8 @@ TEXTS = [
 def compact(texts: list[tuple[str, str]], cfg: EngineConfig) -> tuple[CompactRows, np.ndarray]:
     feat = Featurizer(cfg)
     slot_row_start = np.arange(len(texts) + 1, dtype=np.int64)  # one row per slot
-    built = build_large(feat.tokens, texts, slot_row_start, None, cfg, chunk=3)
+    with feat.building():  # as KbIndex builds a large segment
+        built = build_large(feat.tokens, texts, slot_row_start, None, cfg, chunk=3)
     return built.x, built.idf
 
 
