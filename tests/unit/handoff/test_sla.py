@@ -9,7 +9,13 @@ import pytest
 from sqlalchemy.orm import Session
 
 from handoff import tickets
-from handoff.business_hours import add_business_minutes, is_open, next_opening
+from handoff.business_hours import (
+    add_business_minutes,
+    business_seconds,
+    is_open,
+    next_opening,
+    open_intervals,
+)
 from handoff.lifecycle import HandoffReason, Priority
 from handoff.models import Customer
 from handoff.policy import PolicyError, load, parse
@@ -58,6 +64,41 @@ class TestBusinessMinutes:
     def test_naive_times_are_refused(self) -> None:
         with pytest.raises(ValueError):
             add_business_minutes(TEAM, datetime(2026, 12, 2, 10), 5)
+        with pytest.raises(ValueError):
+            business_seconds(TEAM, datetime(2026, 12, 2, 10), at("2026-12-02 11:00"))
+
+    @pytest.mark.parametrize(
+        "start,end,minutes",
+        [
+            ("2026-12-02 10:00", "2026-12-02 10:15", 15),
+            ("2026-12-02 19:50", "2026-12-03 08:05", 15),  # over the night
+            ("2026-12-02 06:00", "2026-12-02 07:59", 0),  # before opening
+            ("2026-12-05 15:55", "2026-12-07 08:10", 15),  # Saturday till 16:00, Sunday closed
+            ("2026-12-24 19:55", "2026-12-26 10:10", 15),  # Christmas Day
+            ("2027-03-27 15:59", "2027-03-29 08:01", 2),  # over the spring DST change
+            ("2026-12-02 11:00", "2026-12-02 10:00", 0),  # end before start
+        ],
+    )
+    def test_open_time_between_two_moments(self, start: str, end: str, minutes: int) -> None:
+        assert business_seconds(TEAM, at(start), at(end)) == minutes * 60
+
+    def test_the_inverse_of_adding_business_minutes(self) -> None:
+        import random
+
+        rng = random.Random(7)
+        base = at("2026-10-20 00:00")
+        for _ in range(200):  # over both DST changes, weekends and holidays
+            start = base + timedelta(minutes=rng.randrange(0, 200 * 24 * 60))
+            minutes = rng.randrange(0, 5 * 12 * 60)
+            end = add_business_minutes(TEAM, start, minutes)
+            assert business_seconds(TEAM, start, end) == pytest.approx(minutes * 60)
+
+    def test_open_intervals_are_clipped_ordered_and_in_utc(self) -> None:
+        spans = open_intervals(TEAM, at("2026-12-04 12:00"), at("2026-12-07 09:00"))
+        assert [(a.astimezone(BELGRADE).strftime("%a %H:%M"), b.astimezone(BELGRADE).strftime(
+            "%a %H:%M")) for a, b in spans] == [("Fri 12:00", "Fri 20:00"), ("Sat 10:00",
+            "Sat 16:00"), ("Mon 08:00", "Mon 09:00")]  # fmt: skip
+        assert all(a.tzinfo == UTC and a < b for a, b in spans)
 
 
 class TestPolicyFile:
