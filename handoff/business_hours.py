@@ -5,6 +5,7 @@ day)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from handoff.policy import Team
@@ -23,24 +24,29 @@ def _open_interval(team: Team, day: datetime) -> tuple[datetime, datetime] | Non
     return opens, closes
 
 
+def _open_from(team: Team, moment: datetime, days: int) -> Iterator[tuple[datetime, datetime]]:
+    """The team's open intervals (UTC) on ``days`` local days from ``moment``'s, in order."""
+    local_day = moment.astimezone(team.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    for _ in range(days):
+        interval = _open_interval(team, local_day)
+        if interval is not None:
+            yield interval
+        local_day = (local_day + timedelta(days=1, hours=2)).replace(hour=0)
+
+
 def add_business_minutes(team: Team, start: datetime, minutes: float) -> datetime:
     """The instant ``minutes`` of the team's open time after ``start`` (aware, any zone)."""
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
     remaining = timedelta(minutes=minutes)
     cursor = start.astimezone(UTC)
-    local_day = cursor.astimezone(team.zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    for _ in range(MAX_DAYS):
-        interval = _open_interval(team, local_day)
-        if interval is not None:
-            opens, closes = interval
-            begin = max(cursor, opens)
-            if begin < closes:
-                available = closes - begin
-                if remaining <= available:
-                    return begin + remaining
-                remaining -= available
-        local_day = (local_day + timedelta(days=1, hours=2)).replace(hour=0)
+    for opens, closes in _open_from(team, cursor, MAX_DAYS):
+        begin = max(cursor, opens)
+        if begin < closes:
+            available = closes - begin
+            if remaining <= available:
+                return begin + remaining
+            remaining -= available
     raise ValueError("the team has no business hours within reach")
 
 
@@ -64,16 +70,11 @@ def open_intervals(team: Team, start: datetime, end: datetime) -> list[tuple[dat
     out: list[tuple[datetime, datetime]] = []
     if hi <= lo:
         return out
-    local_day = lo.astimezone(team.zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    for _ in range((hi - lo).days + 3):  # every local day that can touch [lo, hi)
-        interval = _open_interval(team, local_day)
-        if interval is not None:
-            begin, finish = max(interval[0], lo), min(interval[1], hi)
-            if begin < finish:
-                out.append((begin, finish))
-            if interval[0] >= hi:
-                break
-        local_day = (local_day + timedelta(days=1, hours=2)).replace(hour=0)
+    for opens, closes in _open_from(team, lo, (hi - lo).days + 3):  # every day touching it
+        if opens >= hi:
+            break
+        if max(opens, lo) < min(closes, hi):
+            out.append((max(opens, lo), min(closes, hi)))
     return out
 
 
