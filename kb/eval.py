@@ -18,7 +18,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -188,14 +188,12 @@ def articles_from(splits: Splits) -> tuple[list[IndexedArticle], dict[str, int]]
 def engine_config(pairs: Sequence[str]) -> EngineConfig:
     """``EngineConfig`` with ``key=value`` overrides (JSON values), for experiments on
     validation data (``--set`` of the benches)."""
-    import dataclasses
-
     cfg = EngineConfig()
-    fields = {f.name for f in dataclasses.fields(EngineConfig)}
+    names = {f.name for f in fields(EngineConfig)}
     changes: dict[str, Any] = {}
     for pair in pairs:
         key, _, raw = pair.partition("=")
-        if key not in fields:
+        if key not in names:
             raise DatasetError(f"unknown EngineConfig field {key!r}")
         default = getattr(cfg, key)
         try:
@@ -207,7 +205,7 @@ def engine_config(pairs: Sequence[str]) -> EngineConfig:
         if type(value) is not type(default):
             raise DatasetError(f"{key}: expected {type(default).__name__}, got {raw!r}")
         changes[key] = value
-    return dataclasses.replace(cfg, **changes)
+    return replace(cfg, **changes)
 
 
 def _reciprocal_rank(hits: Sequence[Hit], gold: int | None) -> float:
@@ -277,6 +275,35 @@ def score_queries(
     }
 
 
+def fit_index(
+    index: KbIndex,
+    splits: Splits,
+    say: Callable[[str], None],
+    also_embed: Sequence[str] = (),
+) -> tuple[list[IndexedArticle], dict[str, int], float]:
+    """Build ``index`` on the training split, calibrated on validation; when validation was
+    held out of train, refit on both and keep that calibration. Returns the articles, the
+    label → article id map and the seconds the fit took. ``also_embed``: more texts to embed
+    in the same batch (the queries to come)."""
+    arts, ids = articles_from(splits)
+    if index.dense:
+        say("embedding texts (cached on disk)")
+        index.prefetch([t for t, _ in splits.train + splits.valid + splits.test] + [*also_embed])
+    say(f"building index: {len(arts)} articles, {len(splits.train)} example questions")
+    t0 = time.perf_counter()
+    calibration = [(t, ids.get(lbl) if lbl is not None else None) for t, lbl in splits.valid]
+    index.rebuild(arts, calibration=calibration or None)
+    if splits.valid_from_train and splits.valid:
+        # Tuned on the held-out part of train: refit on all of train, keep the calibration.
+        say("refitting on train + validation with the tuned calibration")
+        full = Splits(splits.train + splits.valid, [], splits.test, splits.titles,
+                      splits.answers, False)  # fmt: skip
+        full_arts, full_ids = articles_from(full)
+        assert full_ids == ids
+        index.rebuild(full_arts, keep_calibration=True)
+    return arts, ids, time.perf_counter() - t0
+
+
 def run_eval(
     *,
     dataset: str | None,
@@ -307,26 +334,9 @@ def run_eval(
         if not splits.valid:
             raise DatasetError("this dataset has no validation split")
         splits = Splits(splits.train, [], splits.valid, splits.titles, splits.answers, False)
-    arts, ids = articles_from(splits)
     index = KbIndex(dense=dense, dense_english=dense_english,
                     cache_dir=cache_dir or DEFAULT_CACHE_DIR, config=config)  # fmt: skip
-    if dense and index.dense:
-        say("embedding texts (cached on disk)")
-        all_texts = [t for t, _ in splits.train + splits.valid + splits.test]
-        index.prefetch(all_texts)
-    say(f"building index: {len(arts)} articles, {len(splits.train)} example questions")
-    t0 = time.perf_counter()
-    calibration = [(t, ids.get(lbl) if lbl is not None else None) for t, lbl in splits.valid]
-    index.rebuild(arts, calibration=calibration or None)
-    if splits.valid_from_train and splits.valid:
-        # Tuned on the held-out part of train: refit on all of train, keep the calibration.
-        say("refitting on train + validation with the tuned calibration")
-        full = Splits(splits.train + splits.valid, [], splits.test, splits.titles,
-                      splits.answers, False)  # fmt: skip
-        full_arts, full_ids = articles_from(full)
-        assert full_ids == ids
-        index.rebuild(full_arts, keep_calibration=True)
-    fit_seconds = time.perf_counter() - t0
+    arts, ids, fit_seconds = fit_index(index, splits, say)
     say(f"built in {fit_seconds:.1f}s; searching {len(splits.test)} test queries")
     result = score_queries(index, splits.test, ids, progress)
     result.update(
