@@ -31,6 +31,7 @@ from handoff.person_request import asks_for_person
 from handoff.policy import Policy
 from handoff.texts import TEXTS, say
 from handoff.urgency import is_urgent
+from insight import recording
 from tierzero.db import unit_of_work
 from tierzero.hub import Hub, conversation_topic
 
@@ -143,8 +144,9 @@ def store_bot_replies(
         custom = output.get("custom")
         if isinstance(custom, dict) and custom.get(ALREADY_STORED):
             continue  # an action stored it itself, with what it did (the handoff)
+        facts = custom.get(RECORD) if isinstance(custom, dict) else None
         if isinstance(custom, dict):
-            _record(session, conversation_id, custom.get(RECORD))
+            _record(session, conversation_id, facts)
             key = custom.get("key")
             if isinstance(key, str) and key in TEXTS and not custom.get("text"):
                 text = say(key, conversation.language)  # a domain response names its text
@@ -164,6 +166,10 @@ def store_bot_replies(
         message = conversations.add_message(
             session, conversation_id=conversation_id, sender=sender, text=text, payload=payload
         )
+        recording.record_decision(
+            session, conversation_id=conversation_id, message_seq=message.seq,
+            kind=payload.get("kind"), language=conversation.language, facts=facts,
+        )  # fmt: skip
         hub.publish_after_commit(
             session, conversation_topic(conversation_id), message_frame(message)
         )
@@ -265,6 +271,7 @@ def record_feedback(session: Session, *, conversation_id: int, helpful: bool) ->
             query=str(last["query"]), confidence=float(last["confidence"]), helpful=helpful,
             conversation_id=conversation_id,
         )  # fmt: skip
+    recording.record_vote(session, conversation_id=conversation_id, helpful=helpful)
     if not helpful:
         conversation.unhelpful_answers += 1
     session.flush()
@@ -309,6 +316,7 @@ def hand_off_from_bot(
         priority=Priority.HIGH if urgent else Priority.NORMAL, policy=policy,
     )  # fmt: skip
     if result.created:
+        recording.record_handoff(session, conversation_id=conversation_id)
         conversation.unhelpful_answers = 0
         conversations.remember(session, conversation, low_confidence=None, missing_knowledge=False)
         if isinstance(last, dict):

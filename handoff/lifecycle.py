@@ -230,6 +230,12 @@ def allowed(action: Action, status: TicketStatus | str) -> bool:
     return TicketStatus(status) in TRANSITIONS[action].sources
 
 
+def _with_tier(ticket: Ticket, data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Every event names the tier the ticket is in once it happened (reports count a resolution
+    or a first response in that tier; escalations also name ``from_tier``/``to_tier``)."""
+    return {"tier": ticket.tier, **(data or {})}
+
+
 def record(
     session: Session,
     ticket: Ticket,
@@ -253,7 +259,7 @@ def record(
         from_status=None,
         to_status=to_status.value if to_status else None,
         reason=reason,
-        data=dict(data or {}),
+        data=_with_tier(ticket, data),
         created_at=utcnow(),
     )
     session.add(event)
@@ -327,7 +333,7 @@ def apply(
         from_status=previous.value,
         to_status=rule.target.value,
         reason=reason,
-        data=dict(data or {}),
+        data=_with_tier(ticket, data),
         created_at=now,
     )
     session.add(event)

@@ -257,7 +257,10 @@ class TicketEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (CheckConstraint(f"actor in {sql_in(Actor)}", name="actor"),)
+    __table_args__ = (
+        CheckConstraint(f"actor in {sql_in(Actor)}", name="actor"),
+        Index("ix_ticket_events_kind_created_at", "kind", "created_at"),
+    )
 
 
 class TicketOffer(Base):

@@ -81,6 +81,63 @@ def _seconds_between_postgresql(element: seconds_between, compiler: SQLCompiler,
     return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS DOUBLE PRECISION)"
 
 
+class epoch_seconds(FunctionElement[float]):
+    """``epoch_seconds(instant)``: seconds since 1970-01-01 UTC of a stored instant, on SQLite
+    (``julianday``) and PostgreSQL (``EXTRACT(EPOCH …)``) alike."""
+
+    type = Float()
+    name = "epoch_seconds"
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_seconds_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    (instant,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"((julianday({instant}) - 2440587.5) * 86400.0)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_seconds_postgresql(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    (instant,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(EXTRACT(EPOCH FROM {instant}) AS DOUBLE PRECISION)"
+
+
+class greatest(FunctionElement[float]):
+    """The larger of two numbers (``max(a, b)`` on SQLite, ``GREATEST`` on PostgreSQL)."""
+
+    type = Float()
+    name = "greatest"
+    inherit_cache = True
+
+
+class least(FunctionElement[float]):
+    """The smaller of two numbers (``min(a, b)`` on SQLite, ``LEAST`` on PostgreSQL)."""
+
+    type = Float()
+    name = "least"
+    inherit_cache = True
+
+
+@compiles(greatest)
+def _greatest(element: greatest, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"GREATEST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(least)
+def _least(element: least, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"LEAST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(greatest, "sqlite")
+def _greatest_sqlite(element: greatest, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"max({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(least, "sqlite")
+def _least_sqlite(element: least, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"min({compiler.process(element.clauses, **kw)})"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime}

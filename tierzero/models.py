@@ -10,3 +10,5 @@ import tierzero.scheduler  # noqa: F401
 
 with contextlib.suppress(ModuleNotFoundError):  # kb models arrive with the KB storage layer
     import kb.models  # noqa: F401
+
+import insight.models  # noqa: F401  (after kb.models: its foreign keys name kb_articles)

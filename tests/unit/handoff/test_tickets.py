@@ -196,7 +196,11 @@ class TestClaims:
         tickets.claim(session, HUB, agent=alice, ticket_id=ticket.id)
         tickets.transfer(session, HUB, agent=alice, ticket_id=ticket.id, to_agent=bob)
         assert ticket.assignee_id == bob.id
-        assert events(session, ticket)[-1].data == {"from_agent": alice.id, "to_agent": bob.id}
+        assert events(session, ticket)[-1].data == {
+            "tier": "L1",
+            "from_agent": alice.id,
+            "to_agent": bob.id,
+        }
 
     def test_only_the_assignee_or_a_lead_changes_a_claimed_ticket(self, session: Session) -> None:
         ticket = make_ticket(session)
