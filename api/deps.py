@@ -92,6 +92,8 @@ EditorDep = Annotated[Agent, require_roles(Role.EDITOR, Role.ADMIN)]
 TicketWorkerDep = Annotated[Agent, require_roles(Role.AGENT, Role.LEAD, Role.ADMIN)]
 LeadDep = Annotated[Agent, require_roles(Role.LEAD, Role.ADMIN)]
 AdminDep = Annotated[Agent, require_roles(Role.ADMIN)]
+# What the bot answered and how it fared: editors fix the KB, leads run the desk.
+EditorOrLeadDep = Annotated[Agent, require_roles(Role.EDITOR, Role.LEAD, Role.ADMIN)]
 
 
 def get_current_customer(

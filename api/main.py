@@ -22,7 +22,7 @@ from api.bodylimit import BodyLimit
 from api.desk import keep_queue_announced, keep_routing, keep_timers
 from api.errors import install_error_handlers
 from api.metrics import HttpTimer, Metrics
-from api.routes import agent, agent_ws, health, help, internal, widget
+from api.routes import agent, agent_ws, health, help, internal, reports, widget
 from api.state import AppState, Limits
 from handoff.bot import RasaClient
 from handoff.flows import ConversationFlow
@@ -43,7 +43,10 @@ log = logging.getLogger("tierzero.api")
 WEB_DIR = PROJECT_ROOT / "web"
 #: Front-end libraries the pages import, installed from package-lock.json by the Makefile and
 #: served from here (never from a CDN): name in /vendor/ → file under node_modules/.
-VENDOR = {"purify.js": "dompurify/dist/purify.es.mjs"}
+VENDOR = {
+    "purify.js": "dompurify/dist/purify.es.mjs",
+    "chart.js": "chart.js/dist/chart.umd.min.js",
+}
 
 
 KB_SYNC_SECONDS = 1.0
@@ -230,6 +233,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(agent_ws.router)
     app.include_router(internal.router)
     app.include_router(help.router)
+    app.include_router(reports.router)
+    app.include_router(reports.flags_router)
     try:
         from api.routes import kb as kb_routes  # type: ignore[attr-defined,unused-ignore]
 

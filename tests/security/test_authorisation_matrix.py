@@ -79,6 +79,11 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/agent/agents"): LEADS, ("POST", "/v1/agent/agents"): ADMINS,
     ("PATCH", "/v1/agent/agents/{agent_id}"): ADMINS,
     ("GET", "/v1/agent/policy"): LEADS, ("GET", "/v1/agent/overview"): LEADS,
+    # insight
+    ("GET", "/v1/reports/summary"): LEADS, ("GET", "/v1/reports/summary.html"): LEADS,
+    ("GET", "/v1/reports/articles/{article_id}/versions"): EDITORS | LEADS,
+    ("GET", "/v1/reports/flags"): EDITORS | LEADS,
+    ("POST", "/v1/agent/tickets/{ticket_id}/flags"): WORKERS,
     ("WS", "/v1/agent/ws"): WORKERS,
     ("POST", "/internal/rasa/actions"): NOBODY,
     ("GET", "/metrics"): NOBODY,  # a scraper with the metrics token, or loopback

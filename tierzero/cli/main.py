@@ -27,11 +27,13 @@ from tierzero.cli.agents import app as agents_app  # noqa: E402
 from tierzero.cli.backup import app as backup_app  # noqa: E402
 from tierzero.cli.customers import app as customers_app  # noqa: E402
 from tierzero.cli.policy import app as policy_app  # noqa: E402
+from tierzero.cli.report import report as report_command  # noqa: E402
 
 app.add_typer(agents_app, name="agents")
 app.add_typer(policy_app, name="policy")
 app.add_typer(customers_app, name="customers")
 app.add_typer(backup_app)  # the `backup` and `restore` commands
+app.command("report")(report_command)
 
 try:
     from tierzero.cli.kb import app as kb_app

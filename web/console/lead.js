@@ -1,7 +1,8 @@
 // Leads' and admins' screens: the team (tier, skills, languages, capacity, role, presence; admins
 // add and change agents), the plans and their promises (SLA targets, business hours, handling
 // limits), and the desk's figures (backlog and load now, and what happened over a period).
-import { action, api, h, messageOf, t, when, fill } from "./lib.js";
+import { drawCharts } from "./charts.js";
+import { ApiError, action, api, fill, h, messageOf, t, token, when } from "./lib.js";
 
 const ROLES = ["agent", "lead", "editor", "admin"];
 const TIERS = ["L1", "L2", "L3"];
@@ -128,27 +129,77 @@ export function policyView(policy) {
 }
 
 // --- figures ------------------------------------------------------------------------------------
+let drawn = [];  // the Chart.js charts on the page (destroyed before drawing again)
+
+async function chartLibrary() {
+  // the UMD build sets globalThis.Chart (served from the committed npm lock, never a CDN)
+  try { await import("/vendor/chart.js"); } catch { return null; }
+  return globalThis.Chart || null;
+}
+
+function nextDay(day) {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
 export async function reports(main) {
   main.className = "page";
   const since = h("input", { id: "rep-since", type: "date" });
   const until = h("input", { id: "rep-until", type: "date" });
+  const bucket = h("select", { id: "rep-bucket" }, ["day", "week"].map((b) => h("option", { value: b, text: t(`bucket_${b}`) })));
   const today = new Date().toISOString().slice(0, 10);
-  since.value = today; until.value = today;
+  const monthAgo = new Date(Date.now() - 29 * 86400000).toISOString().slice(0, 10);
+  since.value = monthAgo; until.value = today;
   const out = h("div", { "aria-live": "polite" });
   const status = h("p", { class: "error", role: "alert" });
+  const query = () => new URLSearchParams({ from: since.value, to: nextDay(until.value), bucket: bucket.value });
+  const download = action(t("download_html"), async () => {
+    const r = await fetch(`/v1/reports/summary.html?${query()}`, { headers: { Authorization: `Bearer ${token()}` } });
+    if (!r.ok) throw new ApiError(r.status, await r.json().catch(() => null));
+    const link = h("a", { href: URL.createObjectURL(await r.blob()), download: `tierzero-report-${since.value}-${until.value}.html` });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  }, status, { class: "quiet" });
   const load = async () => {
     status.textContent = "";
     const q = new URLSearchParams({ since: `${since.value}T00:00:00Z`, until: `${until.value}T23:59:59Z` });
     if (until.value >= today) q.delete("until");
-    try { fill(out, ...overviewView(await api(`/v1/agent/overview?${q}`))); }
-    catch (e) { status.textContent = messageOf(e); }
+    try {
+      const [report, o, Chart] = await Promise.all([api(`/v1/reports/summary?${query()}`), api(`/v1/agent/overview?${q}`), chartLibrary()]);
+      drawn.forEach((c) => c.destroy());
+      const charts = h("div", { class: "charts" });
+      fill(out, ...reportView(report), charts, ...overviewView(o));
+      drawn = drawCharts(charts, report.charts.map((c) => ({ ...c, title: t(`chart_${c.key}`) })), Chart, { data: t("chart_data") });
+    } catch (e) { status.textContent = messageOf(e); }
   };
   fill(main, h("h2", { text: t("screen_reports") }),
     h("p", { class: "meta", text: t("reports_note") }),
     h("form", { class: "toolbar", onsubmit: (ev) => { ev.preventDefault(); load(); } },
       h("label", { for: "rep-since", text: t("from") }), since, h("label", { for: "rep-until", text: t("to") }), until,
-      h("button", { type: "submit", text: t("show") })), status, out);
+      h("label", { for: "rep-bucket", text: t("bucket") }), bucket,
+      h("button", { type: "submit", text: t("show") }), download), status, out);
   load();
+}
+
+function percent(v) { return v == null ? "—" : `${(v * 100).toFixed(1)} %`; }
+
+/** The report's headline figures (docs/metrics.md); the charts follow. */
+export function reportView(r) {
+  const c = r.conversations, k = r.tickets;
+  const minutes = (x) => (x == null ? "—" : t("minutes_n", { n: x }));
+  const rows = [
+    ["conversations", String(c.conversations)], ["containment_confirmed", percent(c.containment_confirmed)],
+    ["containment", percent(c.containment)], ["handoff_rate", percent(c.handoff_rate)],
+    ["good_handoffs", percent(k.good_handoff_share)],
+    ["median_first_response", minutes(k.first_response_business.median)],
+    ["median_resolution", minutes(k.resolution_business.median)],
+    ["l1_share", percent(k.resolved_share_by_tier.L1)], ["reopen_rate", percent(k.reopen_rate)],
+    ["sla_breaches", String(k.sla_breached)],
+    ["csat", k.csat.responses ? `${Number(k.csat.average).toFixed(2)} / 5 (${k.csat.responses})` : "—"],
+  ];
+  return [h("h3", { text: t("report_title", { from: r.period.from, to: r.period.to }) }),
+    h("dl", { class: "figures report-figures" }, ...rows.flatMap(([key, v]) => [h("dt", { text: t(`fig_${key}`) }), h("dd", { text: v })]))];
 }
 
 function seconds(s) {

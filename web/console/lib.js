@@ -59,6 +59,9 @@ let tokenOf = () => null;
 let onSignedOut = () => {};
 export function configure(getToken, signedOut) { tokenOf = getToken; onSignedOut = signedOut; }
 
+/** The agent's bearer token (for a download that is not JSON). */
+export function token() { return tokenOf(); }
+
 /** An API refusal: ``status`` and the body's ``detail`` and extra ``data`` (e.g. the messages
  * that arrived before a reply). A lost connection is a plain TypeError from fetch. */
 export class ApiError extends Error {

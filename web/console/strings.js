@@ -104,6 +104,15 @@ const en = {
   resolved_by_tier: "Resolved per tier", handoff_reasons: "Why customers were handed over", end_reasons: "How handoffs ended",
   due_in_h: "due in {n} h", overdue_h: "overdue {n} h", skip: "Skip to content", channel_widget: "chat", channel_email: "email",
   no_tickets: "No tickets yet.",
+  report_title: "Report {from} to {to} (to excluded)", bucket: "Per", bucket_day: "day", bucket_week: "week",
+  download_html: "Download the HTML report", chart_data: "Figures", fig_conversations: "Conversations",
+  fig_containment_confirmed: "Bot containment, confirmed", fig_containment: "Bot containment, confirmed + assumed",
+  fig_handoff_rate: "Handed off", fig_good_handoffs: "Handoffs that ended resolved", fig_l1_share: "Resolved at L1",
+  fig_reopen_rate: "Reopened", chart_outcomes: "Conversations by outcome", chart_containment: "Bot containment",
+  chart_tickets: "Tickets: handed off, resolved, abandoned", chart_times: "Median first response and resolution (business minutes)",
+  chart_tiers: "Resolved per tier and escalation rate", chart_reasons: "Handoff reasons", chart_sla: "SLA per target",
+  chart_csat: "CSAT ratings", chart_articles: "Answers per KB article", chart_languages: "Containment per language",
+  chart_topics: "Tickets per topic",
 };
 
 // Greek: «αίτημα» for a ticket, «κλιμάκωση» for escalating, «ουρά» for the queue, «πρόταση» for an offer.
@@ -212,6 +221,15 @@ const el = {
   resolved_by_tier: "Επιλύσεις ανά επίπεδο", handoff_reasons: "Γιατί μεταβιβάστηκαν οι πελάτες", end_reasons: "Πώς έληξαν οι μεταβιβάσεις",
   due_in_h: "λήγει σε {n} ώρ.", overdue_h: "εκπρόθεσμο κατά {n} ώρ.", skip: "Μετάβαση στο περιεχόμενο", channel_widget: "συνομιλία",
   channel_email: "ηλ. ταχυδρομείο", no_tickets: "Κανένα αίτημα ακόμη.",
+  report_title: "Αναφορά {from} έως {to} (χωρίς το {to})", bucket: "Ανά", bucket_day: "ημέρα", bucket_week: "εβδομάδα",
+  download_html: "Λήψη της αναφοράς HTML", chart_data: "Αριθμοί", fig_conversations: "Συνομιλίες",
+  fig_containment_confirmed: "Επίλυση από το bot, επιβεβαιωμένη", fig_containment: "Επίλυση από το bot, επιβεβαιωμένη + εκτιμώμενη",
+  fig_handoff_rate: "Παραδόθηκαν σε άνθρωπο", fig_good_handoffs: "Παραδόσεις που επιλύθηκαν", fig_l1_share: "Επιλύθηκαν στο L1",
+  fig_reopen_rate: "Άνοιξαν ξανά", chart_outcomes: "Συνομιλίες ανά έκβαση", chart_containment: "Επίλυση από το bot",
+  chart_tickets: "Αιτήματα: παραδόθηκαν, επιλύθηκαν, εγκαταλείφθηκαν", chart_times: "Διάμεσος χρόνος πρώτης απάντησης και επίλυσης (λεπτά εργασίας)",
+  chart_tiers: "Επιλύσεις ανά επίπεδο και ποσοστό κλιμάκωσης", chart_reasons: "Λόγοι παράδοσης", chart_sla: "SLA ανά στόχο",
+  chart_csat: "Βαθμολογίες ικανοποίησης", chart_articles: "Απαντήσεις ανά άρθρο της KB", chart_languages: "Επίλυση από το bot ανά γλώσσα",
+  chart_topics: "Αιτήματα ανά θέμα",
 };
 
 // Russian: «обращение» for a ticket, «эскалировать» for escalating, «очередь» for the queue, «предложение» for an offer,
@@ -319,6 +337,15 @@ const ru = {
   resolved_by_tier: "Решено по линиям", handoff_reasons: "Почему клиентов передали операторам", end_reasons: "Чем закончились передачи",
   due_in_h: "срок через {n} ч", overdue_h: "просрочено на {n} ч", skip: "Перейти к содержимому", channel_widget: "чат",
   channel_email: "эл. почта", no_tickets: "Обращений пока нет.",
+  report_title: "Отчёт с {from} по {to} (не включая)", bucket: "По", bucket_day: "дням", bucket_week: "неделям",
+  download_html: "Скачать отчёт HTML", chart_data: "Цифры", fig_conversations: "Диалоги",
+  fig_containment_confirmed: "Решено ботом, подтверждено", fig_containment: "Решено ботом, подтверждено + предположительно",
+  fig_handoff_rate: "Переданы оператору", fig_good_handoffs: "Передачи, закончившиеся решением", fig_l1_share: "Решено на L1",
+  fig_reopen_rate: "Открыты повторно", chart_outcomes: "Диалоги по исходу", chart_containment: "Решено ботом",
+  chart_tickets: "Обращения: переданы, решены, брошены", chart_times: "Медиана первого ответа и решения (рабочие минуты)",
+  chart_tiers: "Решено по линиям и доля эскалаций", chart_reasons: "Причины передачи", chart_sla: "SLA по целям",
+  chart_csat: "Оценки удовлетворённости", chart_articles: "Ответы по статьям KB", chart_languages: "Решено ботом по языкам",
+  chart_topics: "Обращения по темам",
 };
 
 // Serbian (ekavian), written in Latin; the Cyrillic is generated from it below. «tiket» for a ticket, «eskalirati»
@@ -426,6 +453,15 @@ const srLatn = {
   resolved_by_tier: "Rešeno po nivou", handoff_reasons: "Zašto su korisnici predati agentu", end_reasons: "Kako su se predaje završile",
   due_in_h: "rok za {n} h", overdue_h: "kasni {n} h", skip: "Preskoči na sadržaj", channel_widget: "čet", channel_email: "imejl",
   no_tickets: "Još nema tiketa.",
+  report_title: "Izveštaj od {from} do {to} (bez tog dana)", bucket: "Po", bucket_day: "danu", bucket_week: "nedelji",
+  download_html: "Preuzmi HTML izveštaj", chart_data: "Brojke", fig_conversations: "Razgovori",
+  fig_containment_confirmed: "Rešio bot, potvrđeno", fig_containment: "Rešio bot, potvrđeno + pretpostavljeno",
+  fig_handoff_rate: "Predato agentu", fig_good_handoffs: "Predaje završene rešenjem", fig_l1_share: "Rešeno na L1",
+  fig_reopen_rate: "Ponovo otvoreno", chart_outcomes: "Razgovori po ishodu", chart_containment: "Rešio bot",
+  chart_tickets: "Tiketi: predati, rešeni, napušteni", chart_times: "Medijana prvog odgovora i rešenja (radni minuti)",
+  chart_tiers: "Rešeno po nivou i stopa eskalacije", chart_reasons: "Razlozi predaje", chart_sla: "SLA po cilju",
+  chart_csat: "Ocene zadovoljstva", chart_articles: "Odgovori po članku KB", chart_languages: "Rešio bot po jeziku",
+  chart_topics: "Tiketi po temi",
 };
 
 // Serbian Cyrillic is the Latin text letter for letter (lj, nj and dž are one letter each). {placeholders}, product
