@@ -278,7 +278,9 @@ def record_feedback(session: Session, *, conversation_id: int, helpful: bool) ->
 
 
 def handoff_reason(intent: str | None, conversation: Conversation) -> HandoffReason:
-    if intent == "request_human":
+    # Rasa names the intent "request_human"; a button payload or the learned person-request
+    # model's verdict is "/request_human": both are the customer asking for a person
+    if intent is not None and intent.lstrip("/") == "request_human":
         return HandoffReason.ASKED_FOR_PERSON
     if conversation.unhelpful_answers > 0:
         return HandoffReason.UNHELPFUL_ANSWERS

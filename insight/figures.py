@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, exists, func, select
@@ -40,19 +40,28 @@ ENDS = ("resolved", "cancelled", "abandoned", "returned_to_bot")
 # --- conversations -------------------------------------------------------------------------
 
 
-def containment(records: list[OutcomeRecord]) -> dict[str, Any]:
+def containment(
+    records: list[OutcomeRecord], *, as_of: datetime, window_hours: int
+) -> dict[str, Any]:
+    """Outcome counts and the rates over *decided* conversations: not pending, and started at
+    least one window before ``as_of`` — a recent handoff is final at once while a recent
+    answer is still pending, so counting recent conversations would bias today towards
+    handoffs (its rates are None until the window has passed)."""
     counts = Counter(r.outcome.value for r in records)
-    decided = len(records) - counts[Outcome.PENDING.value]
-    confirmed, assumed = counts[Outcome.BOT_CONFIRMED.value], counts[Outcome.BOT_ASSUMED.value]
+    settled = as_of - timedelta(hours=window_hours)
+    decided = [r for r in records if r.outcome != Outcome.PENDING and r.started_at <= settled]
+    done = Counter(r.outcome.value for r in decided)
+    confirmed, assumed = done[Outcome.BOT_CONFIRMED.value], done[Outcome.BOT_ASSUMED.value]
+    n = len(decided)
     return {
         "conversations": len(records),
-        "decided": decided,
+        "decided": n,
         "outcomes": {o.value: counts[o.value] for o in Outcome},
-        "containment_confirmed": share(confirmed, decided),
-        "containment_assumed": share(assumed, decided),
-        "containment": share(confirmed + assumed, decided),
-        "uncounted_share": share(counts[Outcome.UNCOUNTED.value], decided),
-        "handoff_rate": share(counts[Outcome.HANDED_OFF.value], len(records)),
+        "containment_confirmed": share(confirmed, n),
+        "containment_assumed": share(assumed, n),
+        "containment": share(confirmed + assumed, n),
+        "uncounted_share": share(done[Outcome.UNCOUNTED.value], n),
+        "handoff_rate": share(done[Outcome.HANDED_OFF.value], n),
     }
 
 
@@ -163,6 +172,7 @@ class TicketFigures:
             "abandoned": sum(t.abandoned for t in created),
             "abandoned_share": share(sum(t.abandoned for t in created), len(created)),
             "left_queue": sum(t.left_queue for t in created),
+            "no_agent": sum(t.no_agent for t in created),
         }  # fmt: skip
 
 
@@ -276,6 +286,7 @@ def report(
     tickets = ticket_records(session, policy.team, start=period.start, end=period.end, as_of=as_of)
     agents = {a.id: a.name for a in session.scalars(select(Agent))}
     tf = TicketFigures(period, policy, as_of)
+    decided_by: dict[str, Any] = {"as_of": as_of, "window_hours": window_hours}
 
     bot_messages = [
         r.customer_messages_to_answer or 0 for r in conversations if r.outcome in BOT_RESOLVED
@@ -288,7 +299,7 @@ def report(
             {
                 "bucket": label,
                 "start": start.isoformat(),
-                **containment(conv_by_bucket.get(label, [])),
+                **containment(conv_by_bucket.get(label, []), **decided_by),
                 "tickets": block["created"],
                 "resolved": block["resolved"],
                 "first_response_median_minutes": block["first_response_business"]["median"],
@@ -302,7 +313,7 @@ def report(
     for dim in CONVERSATION_DIMENSIONS:
         groups = _grouped(conversations, _attribute(dim))
         breakdowns.setdefault(dim, {})["conversations"] = {
-            k: containment(v) for k, v in groups.items()
+            k: containment(v, **decided_by) for k, v in groups.items()
         }
     for dim in TICKET_DIMENSIONS:
         key = _ticket_key(dim, team_name, agents)
@@ -316,7 +327,7 @@ def report(
         "window_hours": window_hours,
         "team": team_name,
         "conversations": {
-            **containment(conversations),
+            **containment(conversations, **decided_by),
             "identified_share": share(sum(r.identified for r in conversations), len(conversations)),
             "bot_messages_until_resolution": count_summary(bot_messages),
         },

@@ -54,6 +54,8 @@ class TicketRecord:
     customer_messages: int | None
     abandoned: bool
     left_queue: bool
+    #: Nobody claimed a live handoff in time (the customer was told; the ticket stayed queued).
+    no_agent: bool
 
 
 def _event_time(kind: EventKind, *, last: bool) -> Any:
@@ -150,7 +152,7 @@ def ticket_records(
     relevant = or_(
         and_(Ticket.created_at >= start, Ticket.created_at < end),
         and_(Ticket.first_response_at >= start, Ticket.first_response_at < end),
-        and_(Ticket.resolved_at >= start),
+        and_(Ticket.resolved_at >= start, Ticket.resolved_at < end),
         and_(Ticket.resolution_due_at >= start, Ticket.created_at < end),
         and_(Ticket.first_response_due_at >= start, Ticket.created_at < end),
     )
@@ -176,6 +178,7 @@ def ticket_records(
             messages,
             _has_event(EventKind.ABANDONED),
             _has_event(EventKind.CANCELLED, TicketEvent.actor == "customer"),
+            _has_event(EventKind.NO_AGENT),
         )
         .join(Customer, Customer.id == Ticket.customer_id)
         .where(Ticket.created_at < max(end, as_of), relevant)
@@ -226,6 +229,7 @@ def ticket_records(
                 customer_messages=row[17] if resolved else None,
                 abandoned=bool(row[18]),
                 left_queue=bool(row[19]),
+                no_agent=bool(row[20]),
             )
         )
     return out

@@ -83,6 +83,13 @@ def test_an_agent_handles_a_chat_in_the_console(browser: Browser, stack: Stack) 
         transcript = agent.get_by_role("list", name="Transcript")
         expect(transcript).to_contain_text("how do I reset my password", timeout=15_000)
         expect(transcript).to_contain_text(HOSTILE, timeout=15_000)  # as text
+        # the bot's answer did not help: the agent flags it for the editors
+        answer = transcript.locator("li.bot", has=agent.locator("details.flag")).first
+        answer.get_by_text("Flag this answer").click()
+        answer.get_by_label("What is wrong").select_option("outdated")
+        answer.get_by_label("Note for the editors").fill("the reset page moved")
+        answer.get_by_role("button", name="Send to the editors").click()
+        expect(transcript.get_by_role("status").filter(has_text="Flagged")).to_have_count(1)
         insert = agent.get_by_role("button", name="Insert: Reset your password")
         expect(insert).to_be_visible(timeout=15_000)
         insert.click()
@@ -336,9 +343,17 @@ def test_a_lead_sees_the_team_plans_and_figures(page: Page, stack: Stack) -> Non
     page.get_by_role("button", name="Reports").click()
     backlog = page.get_by_role("table", name="Backlog per tier")
     expect(backlog).to_contain_text("L3", timeout=15_000)
+    # the report's charts: drawn by Chart.js (served from the npm lock), each with its table
+    expect(page.locator("figure.chart figcaption").first).to_have_text("Conversations by outcome")
+    charts = page.locator("figure.chart")
+    assert charts.count() >= 8
+    drawn = page.evaluate("Object.keys(globalThis.Chart ? Chart.instances : {}).length")
+    assert drawn == charts.count()
+    assert page.locator("figure.chart canvas").first.bounding_box()["height"] > 100  # type: ignore[index]
+    expect(page.get_by_text("Bot containment, confirmed", exact=True)).to_be_visible()
     assert "null" not in page.locator("#main").inner_text() and "undefined" not in page.content()
-    page.get_by_label("Language").select_option("el")  # the agent's choice, kept
+    page.get_by_label("Language", exact=True).select_option("el")  # the agent's choice, kept
     expect(page.get_by_role("button", name="Αναφορές")).to_be_visible()
     page.reload()
     expect(page.locator("html")).to_have_attribute("lang", "el")
-    page.get_by_label("Γλώσσα").select_option("en")
+    page.get_by_label("Γλώσσα", exact=True).select_option("en")

@@ -26,12 +26,14 @@ app = typer.Typer(
 from tierzero.cli.agents import app as agents_app  # noqa: E402
 from tierzero.cli.backup import app as backup_app  # noqa: E402
 from tierzero.cli.customers import app as customers_app  # noqa: E402
+from tierzero.cli.demo import app as demo_app  # noqa: E402
 from tierzero.cli.policy import app as policy_app  # noqa: E402
 from tierzero.cli.report import report as report_command  # noqa: E402
 
 app.add_typer(agents_app, name="agents")
 app.add_typer(policy_app, name="policy")
 app.add_typer(customers_app, name="customers")
+app.add_typer(demo_app, name="demo")
 app.add_typer(backup_app)  # the `backup` and `restore` commands
 app.command("report")(report_command)
 
@@ -150,6 +152,8 @@ def run(
     ] = None,
 ) -> None:
     """Migrate, import the demo KB on first start, train if needed, start Rasa and the api."""
+    from tierzero.cli.demo import offer_on_fresh_database
+
     overrides = {
         name: value
         for name, value in (("workers", workers), ("rasa_instances", rasa_instances))
@@ -161,6 +165,7 @@ def run(
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         migrations.upgrade(settings.database_url)
         _seed_demo(settings)
+        offer_on_fresh_database(settings)  # a demo month for the reports, on a fresh database
         if train_model:
             with console.status("training the Rasa model (only when its inputs changed)…"):
                 seconds = rasa_files.train(settings)

@@ -11,6 +11,7 @@ import { due } from "./desk.js";
 import { ApiError, action, api, h, messageOf, safeLink, t, uid, when, fill } from "./lib.js";
 
 const TIERS = ["L1", "L2", "L3"];
+const FLAG_REASONS = ["incorrect", "incomplete", "outdated", "wrong_language", "other"];
 
 export function conversation(pane, ticketId, ctx) {
   const me = ctx.session.agent;
@@ -153,6 +154,33 @@ export function conversation(pane, ticketId, ctx) {
     return t("system");
   }
 
+  // an agent marks a wrong bot answer; it goes to the editors' queue with this conversation
+  const flaggedSeqs = new Set();
+  const flagControls = new Map();
+  function flagControl(m) {
+    if (flaggedSeqs.has(m.seq)) return h("span", { class: "meta", role: "status", text: t("flagged") });
+    // the same element across redraws of the transcript: an open form keeps what was typed
+    if (!flagControls.has(m.seq)) flagControls.set(m.seq, newFlagControl(m));
+    return flagControls.get(m.seq);
+  }
+
+  function newFlagControl(m) {
+    const reason = h("select", { "aria-label": t("flag_reason") },
+      FLAG_REASONS.map((r) => h("option", { value: r, text: t(`flag_${r}`) })));
+    const note = h("input", { maxlength: "1000", placeholder: t("flag_note"), "aria-label": t("flag_note") });
+    const result = h("span", { class: "meta", role: "status" });
+    const box = h("details", { class: "flag" }, h("summary", { text: t("flag_answer") }),
+      h("form", { onsubmit: async (ev) => {
+        ev.preventDefault();
+        try {
+          await api(`/v1/agent/tickets/${ticketId}/flags`, { method: "POST", body: { seq: m.seq, reason: reason.value, note: note.value } });
+          flaggedSeqs.add(m.seq);  // kept across redraws of the transcript
+          box.replaceWith(h("span", { class: "meta", role: "status", text: t("flagged") }));
+        } catch (e) { result.textContent = messageOf(e); }
+      } }, reason, " ", note, " ", h("button", { type: "submit", class: "quiet", text: t("flag_send") })), result);
+    return box;
+  }
+
   function lastSeq() { return detail ? Math.max(0, ...detail.transcript.map((m) => m.seq)) : 0; }
 
   function drawTranscript() {
@@ -164,7 +192,8 @@ export function conversation(pane, ticketId, ctx) {
     fill(transcript, 
       ...detail.transcript.map((m) => h("li", { class: m.sender, "data-seq": m.seq },
         h("span", { class: "who", text: `${senderName(m)} · ${when(m.created_at)}` }), m.text,
-        m.payload?.url ? h("span", { class: "meta" }, " ", safeLink(m.payload.url, t("article_link"))) : null)),
+        m.payload?.url ? h("span", { class: "meta" }, " ", safeLink(m.payload.url, t("article_link"))) : null,
+        m.sender === "bot" && m.payload?.kind === "answer" ? flagControl(m) : null)),
       ...outbox.map((o) => h("li", { class: "agent pending", "data-pending": o.id },
         h("span", { class: "who", text: `${me.name} · ${o.failed ? t("waiting_for_connection") : t("sending")}` }), o.text)));
     if (atEnd) transcript.scrollTop = transcript.scrollHeight;

@@ -113,6 +113,9 @@ const en = {
   chart_tiers: "Resolved per tier and escalation rate", chart_reasons: "Handoff reasons", chart_sla: "SLA per target",
   chart_csat: "CSAT ratings", chart_articles: "Answers per KB article", chart_languages: "Containment per language",
   chart_topics: "Tickets per topic",
+  flag_answer: "Flag this answer", flag_reason: "What is wrong", flag_incorrect: "incorrect", flag_incomplete: "incomplete",
+  flag_outdated: "outdated", flag_wrong_language: "wrong language", flag_other: "other", flag_note: "Note for the editors",
+  flag_send: "Send to the editors", flagged: "Flagged: the editors will see it with this conversation.",
 };
 
 // Greek: «αίτημα» for a ticket, «κλιμάκωση» for escalating, «ουρά» for the queue, «πρόταση» for an offer.
@@ -230,6 +233,9 @@ const el = {
   chart_tiers: "Επιλύσεις ανά επίπεδο και ποσοστό κλιμάκωσης", chart_reasons: "Λόγοι παράδοσης", chart_sla: "SLA ανά στόχο",
   chart_csat: "Βαθμολογίες ικανοποίησης", chart_articles: "Απαντήσεις ανά άρθρο της KB", chart_languages: "Επίλυση από το bot ανά γλώσσα",
   chart_topics: "Αιτήματα ανά θέμα",
+  flag_answer: "Επισήμανση απάντησης", flag_reason: "Τι δεν πάει καλά", flag_incorrect: "λανθασμένη", flag_incomplete: "ελλιπής",
+  flag_outdated: "παρωχημένη", flag_wrong_language: "λάθος γλώσσα", flag_other: "άλλο", flag_note: "Σημείωση για τους συντάκτες",
+  flag_send: "Αποστολή στους συντάκτες", flagged: "Επισημάνθηκε: οι συντάκτες θα τη δουν μαζί με αυτή τη συνομιλία.",
 };
 
 // Russian: «обращение» for a ticket, «эскалировать» for escalating, «очередь» for the queue, «предложение» for an offer,
@@ -346,6 +352,9 @@ const ru = {
   chart_tiers: "Решено по линиям и доля эскалаций", chart_reasons: "Причины передачи", chart_sla: "SLA по целям",
   chart_csat: "Оценки удовлетворённости", chart_articles: "Ответы по статьям KB", chart_languages: "Решено ботом по языкам",
   chart_topics: "Обращения по темам",
+  flag_answer: "Пометить ответ", flag_reason: "Что не так", flag_incorrect: "неверный", flag_incomplete: "неполный",
+  flag_outdated: "устарел", flag_wrong_language: "не тот язык", flag_other: "другое", flag_note: "Заметка для редакторов",
+  flag_send: "Отправить редакторам", flagged: "Помечено: редакторы увидят это вместе с диалогом.",
 };
 
 // Serbian (ekavian), written in Latin; the Cyrillic is generated from it below. «tiket» for a ticket, «eskalirati»
@@ -462,6 +471,9 @@ const srLatn = {
   chart_tiers: "Rešeno po nivou i stopa eskalacije", chart_reasons: "Razlozi predaje", chart_sla: "SLA po cilju",
   chart_csat: "Ocene zadovoljstva", chart_articles: "Odgovori po članku KB", chart_languages: "Rešio bot po jeziku",
   chart_topics: "Tiketi po temi",
+  flag_answer: "Označi ovaj odgovor", flag_reason: "Šta nije u redu", flag_incorrect: "netačan", flag_incomplete: "nepotpun",
+  flag_outdated: "zastareo", flag_wrong_language: "pogrešan jezik", flag_other: "drugo", flag_note: "Napomena za urednike",
+  flag_send: "Pošalji urednicima", flagged: "Označeno: urednici će ga videti uz ovaj razgovor.",
 };
 
 // Serbian Cyrillic is the Latin text letter for letter (lj, nj and dž are one letter each). {placeholders}, product
