@@ -18,11 +18,12 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 import actions.runtime
+from api import insight as insight_jobs
 from api.bodylimit import BodyLimit
 from api.desk import keep_queue_announced, keep_routing, keep_timers
 from api.errors import install_error_handlers
 from api.metrics import HttpTimer, Metrics
-from api.routes import agent, agent_ws, health, help, internal, reports, widget
+from api.routes import agent, agent_ws, content, health, help, internal, reports, widget
 from api.state import AppState, Limits
 from handoff.bot import RasaClient
 from handoff.flows import ConversationFlow
@@ -183,6 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(keep_routing(state)),
             asyncio.create_task(keep_queue_announced(state)),
             asyncio.create_task(keep_timers(state)),
+            asyncio.create_task(insight_jobs.keep_watch(state)),
         ]
         if cluster is not None:
             background += [asyncio.create_task(c) for c in cluster.background()]
@@ -235,6 +237,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(help.router)
     app.include_router(reports.router)
     app.include_router(reports.flags_router)
+    app.include_router(content.router)
     try:
         from api.routes import kb as kb_routes  # type: ignore[attr-defined,unused-ignore]
 

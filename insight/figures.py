@@ -322,7 +322,7 @@ def report(
         }
     result: dict[str, Any] = {
         "definitions": "docs/metrics.md",
-        "as_of": as_of.isoformat(),
+        "as_of": as_of.isoformat(timespec="seconds"),
         "period": period.describe(),
         "window_hours": window_hours,
         "team": team_name,

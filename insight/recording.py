@@ -6,9 +6,10 @@ editors' queue (``UnansweredQuestion``) with why; one entry per bot decision."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from handoff.lifecycle import Sender
@@ -90,7 +91,22 @@ def record_decision(
     if isinstance(unanswered, dict) and row.query.strip():
         reason = MissReason.ABSTAINED if unanswered.get("missing") else MissReason.LOW_CONFIDENCE
         _queue(session, row, reason)
+    elif kind == Decision.CLARIFY:
+        # the bot could not pick one article: an example question the KB lacks, most likely
+        _queue(session, row, MissReason.LOW_CONFIDENCE)
     return row
+
+
+def forget_queries(session: Session, *, before: datetime) -> int:
+    """Retention: the customers' words on bot decisions older than ``before`` are blanked (the
+    decision, article, version and vote stay for the reports)."""
+    result = session.execute(
+        update(BotAnswer)
+        .where(BotAnswer.created_at < before, BotAnswer.query != "")
+        .values(query="")
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _queue(session: Session, answer: BotAnswer, reason: MissReason) -> None:

@@ -133,6 +133,16 @@ class Settings(BaseSettings):
     #: How often the api's scheduler looks for due jobs (SLA warnings, handling limits, exits).
     scheduler_interval_seconds: float = Field(default=1.0, gt=0)
 
+    #: The editors' queue of unanswered questions (customer text): reviewed questions are
+    #: deleted this many days after they were asked, open ones after twice as long.
+    unanswered_retention_days: int = Field(default=180, ge=1)
+    #: Where topic spikes are posted (``insight.content.spikes``); unset: not posted.
+    spike_webhook_url: str = ""
+    #: Signs each spike post (HMAC-SHA256 of the body, header ``X-TierZero-Signature``).
+    spike_webhook_secret: str = ""
+    #: How often the api looks for topic spikes (and posts new ones to the webhook).
+    spike_check_seconds: float = Field(default=300.0, gt=0)
+
     @field_validator("var_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

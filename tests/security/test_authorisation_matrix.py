@@ -84,6 +84,11 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/reports/articles/{article_id}/versions"): EDITORS | LEADS,
     ("GET", "/v1/reports/flags"): EDITORS | LEADS,
     ("POST", "/v1/agent/tickets/{ticket_id}/flags"): WORKERS,
+    ("GET", "/v1/content/questions"): EDITORS,
+    ("POST", "/v1/content/questions/{question_id}/state"): EDITORS,
+    ("POST", "/v1/content/questions/apply"): EDITORS,
+    ("POST", "/v1/content/questions/draft"): EDITORS,
+    ("GET", "/v1/content/clusters"): EDITORS, ("GET", "/v1/content/spikes"): EDITORS | LEADS,
     ("WS", "/v1/agent/ws"): WORKERS,
     ("POST", "/internal/rasa/actions"): NOBODY,
     ("GET", "/metrics"): NOBODY,  # a scraper with the metrics token, or loopback
@@ -104,7 +109,7 @@ RULES: dict[tuple[str, str], set[str]] = {
 PARAMS = {
     "ticket_id": "987654", "customer_id": "987654", "canned_id": "987654", "offer_id": "987654",
     "agent_id": "987654", "article_id": "987654", "language": "en", "key": "password-reset",
-    "slug": "en", "name": "purify.js", "external_id": "nobody",
+    "slug": "en", "name": "purify.js", "external_id": "nobody", "question_id": "987654",
 }  # fmt: skip
 QUERY = {"/v1/kb/articles/{article_id}/translations/{language}/diff": "?from=1&to=2",
          "/help/{slug}/search": "?q=password"}  # fmt: skip

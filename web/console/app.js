@@ -4,9 +4,10 @@
 // Everything people wrote is set with textContent, never parsed as HTML.
 
 import { desk, leaveDesk } from "./desk.js";
+import { questions, spikeAlerts } from "./content.js";
 import { articles } from "./editor.js";
 import { plans, reports, team } from "./lead.js";
-import { LANGUAGES, configure, currentLanguage, h, messageOf, setLanguage, t, fill } from "./lib.js";
+import { LANGUAGES, api, configure, currentLanguage, h, messageOf, setLanguage, t, fill } from "./lib.js";
 
 const app = document.getElementById("app");
 const STORE = "tierzero.console";
@@ -20,6 +21,7 @@ function save() { sessionStorage.setItem(STORE, JSON.stringify(session)); }
 const SCREENS = {
   desk: { label: "screen_desk", roles: ["agent", "lead", "admin"], draw: (main) => desk(main, session, logout, save) },
   articles: { label: "screen_articles", roles: ["editor", "admin"], draw: (main) => articles(main, session) },
+  questions: { label: "screen_questions", roles: ["editor", "admin"], draw: (main) => questions(main) },
   team: { label: "screen_team", roles: ["lead", "admin"], draw: (main) => team(main, session) },
   plans: { label: "screen_plans", roles: ["lead", "admin"], draw: (main) => plans(main) },
   reports: { label: "screen_reports", roles: ["lead", "admin"], draw: (main) => reports(main) },
@@ -90,8 +92,22 @@ function shell(wanted) {
     h("button", { class: "quiet", type: "button", onclick: logout, text: t("log_out") }));
   const main = h("main", { id: "main", tabindex: "-1" });
   if (screen !== "desk") leaveDesk();
-  fill(app, bar, main);
+  fill(app, bar, alerts, main);
   SCREENS[screen].draw(main);
+  watchSpikes();
+}
+
+// editors and leads see topics flooding in (an outage) whatever screen they are on
+const alerts = h("div", { class: "alerts", "aria-live": "polite" });
+let spikeTimer = null;
+function watchSpikes() {
+  if (spikeTimer || !["editor", "lead", "admin"].includes(session?.agent.role)) return;
+  const check = async () => {
+    if (!session) { clearInterval(spikeTimer); spikeTimer = null; return; }
+    try { fill(alerts, spikeAlerts(await api("/v1/content/spikes"))); } catch { /* shown on the next check */ }
+  };
+  check();
+  spikeTimer = setInterval(check, 120000);
 }
 
 configure(() => session?.token, () => { if (session) logout(); });

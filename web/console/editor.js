@@ -137,6 +137,7 @@ async function open(id, ctx, wanted, notice) {
   }, null, cls ? { class: cls } : {});
   const versions = h("div", { class: "panel versions" });
   const stats = h("p", { class: "meta" });
+  const cited = h("div", { class: "panel citations" });
   fill(pane, 
     h("h2", { text: `${article.key} (${article.category || t("no_category")})` }),
     article.source_ticket_id ? h("p", { class: "meta" }, t("promoted_from", { id: article.source_ticket_id }), " ",
@@ -164,8 +165,20 @@ async function open(id, ctx, wanted, notice) {
     message,
     h("div", { class: "panel" }, h("h3", { text: t("try_title") }),
       h("label", { for: "kb-try", text: t("try_label") }), h("br"), trial, verdict),
-    stats, versions);
-  if (existing) { loadVersions(); loadStats(); }
+    stats, cited, versions);
+  if (existing) { loadVersions(); loadStats(); loadCitations(); }
+
+  // which versions the bot's recent answers cited, and the conversations that said they did not help
+  async function loadCitations() {
+    let r;
+    try { r = await api(`/v1/reports/articles/${id}/versions?days=30`); } catch { return; }
+    const mine = r.versions.filter((v) => v.language === language);
+    if (!mine.length) return;
+    fill(cited, h("h3", { text: t("citations_title") }), h("ul", {}, mine.map((v) => h("li", {},
+      t("citation_line", { version: v.version, state: t(v.current ? "citation_live" : "citation_old"), answers: v.answers, not: v.not_helpful, flagged: v.flagged }),
+      v.conversations.length ? h("ul", {}, v.conversations.map((c) => h("li", { class: "meta",
+        text: `${when(c.at)} · #${c.conversation_id} · ${c.query}${c.flags ? " ⚑" : ""}` }))) : null))));
+  }
 
   async function loadVersions() {
     let list;

@@ -116,6 +116,18 @@ const en = {
   flag_answer: "Flag this answer", flag_reason: "What is wrong", flag_incorrect: "incorrect", flag_incomplete: "incomplete",
   flag_outdated: "outdated", flag_wrong_language: "wrong language", flag_other: "other", flag_note: "Note for the editors",
   flag_send: "Send to the editors", flagged: "Flagged: the editors will see it with this conversation.",
+  screen_questions: "Unanswered", questions_note: "What customers asked that the bot could not answer (or answered badly), grouped by topic across languages.",
+  clusters: "Topics", question_queue: "Questions to review", no_clusters: "No open questions in the last 30 days.",
+  add_to_article: "Article", add_examples: "Add as example questions", examples_added: "Added as example questions ({languages}).",
+  new_key: "Key of the new article", new_draft_from_cluster: "New draft article from these questions", draft_made: "Draft {key} made: publish it in Articles.",
+  make_draft: "Make the draft", label_example_gap: "the bot should have known this", label_missing_content: "missing content",
+  cluster_count: "{n} questions ({last} in the last 7 days, {before} the 7 before)", closest_article: "Closest article: {title} ({confidence} %)",
+  col_question: "Question", col_language: "Language", col_why: "Why", col_asked: "Asked", discard: "Discard",
+  why_abstained: "nothing in the KB", why_low_confidence: "the bot was unsure", why_unhelpful: "answer did not help",
+  why_handed_off: "handed off after the answer", why_flagged: "an agent flagged the answer",
+  spike_title: "Spike: {topic}", spike_line: "{count} contacts in the last hours where about {expected} are usual (since {since}).",
+  citations_title: "What the bot answered with this article (30 days)", citation_line: "Version {version} ({state}): {answers} answers, {not} not helpful, {flagged} flagged",
+  citation_live: "live", citation_old: "earlier version",
 };
 
 // Greek: «αίτημα» for a ticket, «κλιμάκωση» for escalating, «ουρά» for the queue, «πρόταση» for an offer.
@@ -236,6 +248,18 @@ const el = {
   flag_answer: "Επισήμανση απάντησης", flag_reason: "Τι δεν πάει καλά", flag_incorrect: "λανθασμένη", flag_incomplete: "ελλιπής",
   flag_outdated: "παρωχημένη", flag_wrong_language: "λάθος γλώσσα", flag_other: "άλλο", flag_note: "Σημείωση για τους συντάκτες",
   flag_send: "Αποστολή στους συντάκτες", flagged: "Επισημάνθηκε: οι συντάκτες θα τη δουν μαζί με αυτή τη συνομιλία.",
+  screen_questions: "Αναπάντητα", questions_note: "Τι ρώτησαν οι πελάτες και το bot δεν μπόρεσε να απαντήσει (ή απάντησε άσχημα), ομαδοποιημένο ανά θέμα σε όλες τις γλώσσες.",
+  clusters: "Θέματα", question_queue: "Ερωτήσεις προς έλεγχο", no_clusters: "Καμία ανοιχτή ερώτηση τις τελευταίες 30 ημέρες.",
+  add_to_article: "Άρθρο", add_examples: "Προσθήκη ως παραδείγματα ερωτήσεων", examples_added: "Προστέθηκαν ως παραδείγματα ερωτήσεων ({languages}).",
+  new_key: "Κλειδί του νέου άρθρου", new_draft_from_cluster: "Νέο πρόχειρο άρθρο από αυτές τις ερωτήσεις", draft_made: "Το πρόχειρο {key} δημιουργήθηκε: δημοσιεύστε το στα Άρθρα.",
+  make_draft: "Δημιουργία πρόχειρου", label_example_gap: "το bot έπρεπε να το ξέρει", label_missing_content: "λείπει περιεχόμενο",
+  cluster_count: "{n} ερωτήσεις ({last} τις τελευταίες 7 ημέρες, {before} τις 7 πριν)", closest_article: "Πλησιέστερο άρθρο: {title} ({confidence} %)",
+  col_question: "Ερώτηση", col_language: "Γλώσσα", col_why: "Γιατί", col_asked: "Ρωτήθηκε", discard: "Απόρριψη",
+  why_abstained: "τίποτα στην KB", why_low_confidence: "το bot δεν ήταν σίγουρο", why_unhelpful: "η απάντηση δεν βοήθησε",
+  why_handed_off: "παράδοση μετά την απάντηση", why_flagged: "ένας εκπρόσωπος επισήμανε την απάντηση",
+  spike_title: "Αιχμή: {topic}", spike_line: "{count} επαφές τις τελευταίες ώρες, ενώ συνήθως περίπου {expected} (από {since}).",
+  citations_title: "Τι απάντησε το bot με αυτό το άρθρο (30 ημέρες)", citation_line: "Έκδοση {version} ({state}): {answers} απαντήσεις, {not} δεν βοήθησαν, {flagged} επισημάνσεις",
+  citation_live: "ενεργή", citation_old: "προηγούμενη έκδοση",
 };
 
 // Russian: «обращение» for a ticket, «эскалировать» for escalating, «очередь» for the queue, «предложение» for an offer,
@@ -355,6 +379,18 @@ const ru = {
   flag_answer: "Пометить ответ", flag_reason: "Что не так", flag_incorrect: "неверный", flag_incomplete: "неполный",
   flag_outdated: "устарел", flag_wrong_language: "не тот язык", flag_other: "другое", flag_note: "Заметка для редакторов",
   flag_send: "Отправить редакторам", flagged: "Помечено: редакторы увидят это вместе с диалогом.",
+  screen_questions: "Без ответа", questions_note: "Что спрашивали клиенты, а бот не смог ответить (или ответил плохо), по темам на всех языках.",
+  clusters: "Темы", question_queue: "Вопросы на проверку", no_clusters: "Нет открытых вопросов за последние 30 дней.",
+  add_to_article: "Статья", add_examples: "Добавить как примеры вопросов", examples_added: "Добавлено как примеры вопросов ({languages}).",
+  new_key: "Ключ новой статьи", new_draft_from_cluster: "Новый черновик статьи из этих вопросов", draft_made: "Черновик {key} создан: опубликуйте его в Статьях.",
+  make_draft: "Создать черновик", label_example_gap: "бот должен был это знать", label_missing_content: "не хватает содержания",
+  cluster_count: "{n} вопросов ({last} за последние 7 дней, {before} за 7 до того)", closest_article: "Ближайшая статья: {title} ({confidence} %)",
+  col_question: "Вопрос", col_language: "Язык", col_why: "Почему", col_asked: "Когда", discard: "Отклонить",
+  why_abstained: "в KB ничего нет", why_low_confidence: "бот не был уверен", why_unhelpful: "ответ не помог",
+  why_handed_off: "передан оператору после ответа", why_flagged: "оператор пометил ответ",
+  spike_title: "Всплеск: {topic}", spike_line: "{count} обращений за последние часы, обычно около {expected} (с {since}).",
+  citations_title: "Что бот отвечал этой статьёй (30 дней)", citation_line: "Версия {version} ({state}): {answers} ответов, {not} не помогли, {flagged} пометок",
+  citation_live: "опубликована", citation_old: "прежняя версия",
 };
 
 // Serbian (ekavian), written in Latin; the Cyrillic is generated from it below. «tiket» for a ticket, «eskalirati»
@@ -474,6 +510,18 @@ const srLatn = {
   flag_answer: "Označi ovaj odgovor", flag_reason: "Šta nije u redu", flag_incorrect: "netačan", flag_incomplete: "nepotpun",
   flag_outdated: "zastareo", flag_wrong_language: "pogrešan jezik", flag_other: "drugo", flag_note: "Napomena za urednike",
   flag_send: "Pošalji urednicima", flagged: "Označeno: urednici će ga videti uz ovaj razgovor.",
+  screen_questions: "Bez odgovora", questions_note: "Šta su korisnici pitali a bot nije umeo da odgovori (ili je loše odgovorio), grupisano po temi na svim jezicima.",
+  clusters: "Teme", question_queue: "Pitanja za pregled", no_clusters: "Nema otvorenih pitanja u poslednjih 30 dana.",
+  add_to_article: "Članak", add_examples: "Dodaj kao primere pitanja", examples_added: "Dodato kao primeri pitanja ({languages}).",
+  new_key: "Ključ novog članka", new_draft_from_cluster: "Novi nacrt članka od ovih pitanja", draft_made: "Nacrt {key} je napravljen: objavite ga u Člancima.",
+  make_draft: "Napravi nacrt", label_example_gap: "bot je ovo trebalo da zna", label_missing_content: "nedostaje sadržaj",
+  cluster_count: "{n} pitanja ({last} u poslednjih 7 dana, {before} u 7 pre toga)", closest_article: "Najbliži članak: {title} ({confidence} %)",
+  col_question: "Pitanje", col_language: "Jezik", col_why: "Zašto", col_asked: "Pitano", discard: "Odbaci",
+  why_abstained: "ništa u KB", why_low_confidence: "bot nije bio siguran", why_unhelpful: "odgovor nije pomogao",
+  why_handed_off: "predato agentu posle odgovora", why_flagged: "agent je označio odgovor",
+  spike_title: "Skok: {topic}", spike_line: "{count} kontakata u poslednjim satima, a obično oko {expected} (od {since}).",
+  citations_title: "Šta je bot odgovarao ovim člankom (30 dana)", citation_line: "Verzija {version} ({state}): {answers} odgovora, {not} nije pomoglo, {flagged} oznaka",
+  citation_live: "objavljena", citation_old: "ranija verzija",
 };
 
 // Serbian Cyrillic is the Latin text letter for letter (lj, nj and dž are one letter each). {placeholders}, product
