@@ -332,6 +332,11 @@ def report(
             "bot_messages_until_resolution": count_summary(bot_messages),
         },
         "tickets": tf.block(tickets),
+        # SLA per policy: the plan and priority fixed at handoff decide the targets
+        "sla_by_policy": {
+            key: tf.block(group)["sla"]
+            for key, group in _grouped(tickets, lambda t: f"{t.plan} / {t.priority}").items()
+        },
         "articles": article_figures(session, period),
         "series": series,
         "breakdowns": breakdowns,

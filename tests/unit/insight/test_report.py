@@ -171,6 +171,9 @@ def test_ticket_times_tiers_sla_and_csat(session: Session) -> None:
         "met": 0, "warned": 1, "breached": 1, "excluded": 0, "pending": 0,
     }  # fmt: skip
     assert t["sla"]["resolution"]["met"] == 2
+    by_policy = figures.report(session, POLICY, PERIOD, as_of=AS_OF, now=False)["sla_by_policy"]
+    assert list(by_policy) == ["standard / normal"]
+    assert by_policy["standard / normal"]["first_response"]["breached"] == 1
     assert t["csat"] == {
         "population": 2, "responses": 2, "response_rate": 1.0, "average": 3.5,
         "distribution": {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1},
