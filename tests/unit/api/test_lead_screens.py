@@ -14,15 +14,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from api import tokens
-from api.main import create_app
 from handoff.lifecycle import Presence, Role, Tier
-from handoff.models import Agent
+from tests.unit.apps import app_for_tests, auth, client_on
 from tests.unit.handoff.builders import make_agent, make_ticket
 from tierzero import clock
-from tierzero.settings import Settings
 
 WEDNESDAY = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # 11:00 in Belgrade: the team is open
 SUNDAY = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
@@ -30,37 +27,17 @@ SUNDAY = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    settings = Settings(
-        environment="test",
-        database_url=database_url,
-        var_dir=tmp_path_factory.mktemp("var"),
-        kb_dense="off",
-        secret_key="lead-screens-test-secret-key-long-enough",
-        internal_token="lead-screens-test-internal-token",
-    )
-    return create_app(settings)
+    return app_for_tests(database_url, tmp_path_factory.mktemp("var"), "lead-screens")
 
 
 @pytest.fixture
 def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
-    state = app.state.tierzero
-    real = state.session_factory
-    state.session_factory = sessionmaker(
-        bind=session.connection(), join_transaction_mode="create_savepoint",
-        expire_on_commit=False,
-    )  # fmt: skip
     clock.freeze(WEDNESDAY)
     try:
-        yield TestClient(app)
+        with client_on(app, session) as client:
+            yield client
     finally:
-        state.session_factory = real
         clock.travel(timedelta(0))
-
-
-def auth(app: FastAPI, agent: Agent) -> dict[str, str]:
-    token = tokens.issue(app.state.tierzero.settings.secret_key, kind="agent", subject=agent.id,
-                         ttl_seconds=600)  # fmt: skip
-    return {"Authorization": f"Bearer {token}"}
 
 
 PATHS = ["/v1/agent/policy", "/v1/agent/overview"]

@@ -13,8 +13,9 @@ from handoff.lifecycle import Role, Tier
 from insight.models import MissReason, UnansweredQuestion
 from kb import service as kb_service
 from kb.search import KbIndex
+from tests.unit.apps import auth
 from tests.unit.handoff.builders import make_agent
-from tests.unit.insight.test_report_api import app, auth, client  # noqa: F401  (fixtures)
+from tests.unit.insight.test_report_api import app, client  # noqa: F401  (fixtures)
 from tierzero.db import utcnow
 
 

@@ -15,54 +15,35 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from api import tokens
-from api.main import create_app
 from handoff.lifecycle import Role, Tier
-from handoff.models import Agent
 from kb import service as kb_service
 from tests.databases import fresh_database
+from tests.unit.apps import app_for_tests, auth, client_on
 from tests.unit.handoff.builders import make_agent
 from tests.unit.insight.history import at
 from tests.unit.insight.test_report import AS_OF, build
 from tierzero import clock
 from tierzero.db import make_engine
-from tierzero.settings import Settings, get_settings
+from tierzero.settings import get_settings
 
 QUERY = "?from=2026-11-02&to=2026-11-05&tz=Europe/Belgrade"
 
 
 @pytest.fixture(scope="module")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    settings = Settings(
-        environment="test", database_url=database_url, var_dir=tmp_path_factory.mktemp("var"),
-        kb_dense="off", secret_key="report-api-test-secret-key-long-enough",
-        internal_token="report-api-test-internal-token",
-    )  # fmt: skip
-    return create_app(settings)
+    return app_for_tests(database_url, tmp_path_factory.mktemp("var"), "report-api")
 
 
 @pytest.fixture
 def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
-    state = app.state.tierzero
-    real = state.session_factory
-    state.session_factory = sessionmaker(
-        bind=session.connection(), join_transaction_mode="create_savepoint",
-        expire_on_commit=False,
-    )  # fmt: skip
     try:
-        yield TestClient(app)
+        with client_on(app, session) as client:
+            yield client
     finally:
-        state.session_factory = real
         clock.travel(timedelta(0))
-
-
-def auth(app: FastAPI, agent: Agent) -> dict[str, str]:
-    token = tokens.issue(app.state.tierzero.settings.secret_key, kind="agent", subject=agent.id,
-                         ttl_seconds=600)  # fmt: skip
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_summary_json_and_html(app: FastAPI, client: TestClient, session: Session) -> None:
