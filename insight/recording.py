@@ -7,7 +7,6 @@ editors' queue (``UnansweredQuestion``) with why; one entry per bot decision."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -206,14 +205,14 @@ def flag_answer(
     return flag
 
 
-def flags_of_conversation(session: Session, conversation_id: int) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(AnswerFlag, BotAnswer.message_seq)
-        .join(BotAnswer, BotAnswer.id == AnswerFlag.bot_answer_id)
-        .where(BotAnswer.conversation_id == conversation_id)
-        .order_by(AnswerFlag.id)
-    ).all()
-    return [
-        {"id": f.id, "seq": seq, "reason": f.reason, "note": f.note, "agent_id": f.agent_id}
-        for f, seq in rows
-    ]
+class FlagNotFound(NotFound):
+    pass
+
+
+def resolve_flag(session: Session, flag_id: int) -> AnswerFlag:
+    flag = session.get(AnswerFlag, flag_id)
+    if flag is None:
+        raise FlagNotFound("no such flag")
+    flag.resolved = True
+    session.flush()
+    return flag

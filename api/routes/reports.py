@@ -4,7 +4,8 @@ Who may call:
 - ``GET /v1/reports/summary`` and ``/v1/reports/summary.html``: leads and admins;
 - ``GET /v1/reports/articles/{article_id}/versions``: editors, leads and admins;
 - ``POST /v1/agent/tickets/{ticket_id}/flags``: agents, leads and admins who may see the ticket
-  (``flags_router``); ``GET /v1/reports/flags``: editors, leads and admins.
+  (``flags_router``); ``GET /v1/reports/flags``: editors, leads and admins;
+  ``POST /v1/reports/flags/{flag_id}/done``: editors and admins.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from api.deps import EditorOrLeadDep, LeadDep, ReadSessionDep, SessionDep, StateDep, TicketWorkerDep
+from api.deps import (
+    EditorDep,
+    EditorOrLeadDep,
+    LeadDep,
+    ReadSessionDep,
+    SessionDep,
+    StateDep,
+    TicketWorkerDep,
+)
 from api.errors import refusals
 from handoff import tickets
 from insight import citations, recording, reports
@@ -157,3 +166,15 @@ def list_flags(
         }
         for f, a in session.execute(stmt).all()
     ]
+
+
+@router.post("/flags/{flag_id}/done", responses=refusals(404))
+def flag_done(
+    _: EditorDep,
+    session: SessionDep,
+    flag_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)],
+) -> dict[str, Any]:
+    """Editors and admins: the flag is handled (the article was fixed, or the answer was
+    right); it leaves the open list."""
+    flag = recording.resolve_flag(session, flag_id)
+    return {"id": flag.id, "resolved": flag.resolved}

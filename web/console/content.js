@@ -10,17 +10,20 @@ export async function questions(main) {
   const alerts = h("div", { "aria-live": "polite" });
   const clustersBox = h("div", { class: "clusters" });
   const queueBox = h("div");
+  const flagsBox = h("div");
   let articles = [];
   fill(main, h("h2", { text: t("screen_questions") }), h("p", { class: "meta", text: t("questions_note") }),
-    status, alerts, h("h3", { text: t("clusters") }), clustersBox, h("h3", { text: t("question_queue") }), queueBox);
+    status, alerts, h("h3", { text: t("flags") }), flagsBox, h("h3", { text: t("clusters") }), clustersBox,
+    h("h3", { text: t("question_queue") }), queueBox);
 
   async function load() {
     status.textContent = "";
     try {
-      const [spikes, clusters, queue, list] = await Promise.all([
+      const [spikes, clusters, queue, list, flags] = await Promise.all([
         api("/v1/content/spikes"), api("/v1/content/clusters?days=30"),
-        api("/v1/content/questions?state=new&limit=100"), api("/v1/kb/articles?limit=200")]);
+        api("/v1/content/questions?state=new&limit=100"), api("/v1/kb/articles?limit=200"), api("/v1/reports/flags")]);
       articles = list.items;
+      fill(flagsBox, flagsTable(flags));
       fill(alerts, spikeAlerts(spikes));
       fill(clustersBox, clusters.length ? clusters.map(clusterCard) : h("p", { class: "meta", text: t("no_clusters") }));
       fill(queueBox, queueTable(queue.items));
@@ -62,6 +65,22 @@ export async function questions(main) {
       c.closest ? h("p", { class: "meta", text: t("closest_article", { title: c.closest.title, confidence: Math.round(c.closest.confidence * 100) }) }) : null,
       h("ul", {}, Object.entries(c.examples).map(([lang, texts]) => h("li", { lang }, h("strong", { text: `${lang}: ` }), texts.join(" · ")))),
       h("div", { class: "actions" }, pick, apply), draft, result);
+  }
+
+  // agents' flags on bot answers: what is wrong, the article and version, the conversation
+  function flagsTable(flags) {
+    if (!flags.length) return h("p", { class: "meta", text: t("no_flags") });
+    const keyOf = (id) => articles.find((a) => a.id === id)?.key || `#${id}`;
+    return h("table", { class: "grid" }, h("caption", { class: "visually-hidden", text: t("flags") }),
+      h("thead", {}, h("tr", {}, ["flag", "article", "question", "conversation", ""].map((k) => h("th", { scope: "col", text: k ? t(`col_${k}`) : "" })))),
+      h("tbody", {}, flags.map((f) => h("tr", {},
+        h("th", { scope: "row" }, t(`flag_${f.reason}`), f.note ? h("span", { class: "meta", text: ` · ${f.note}` }) : null),
+        h("td", { text: `${keyOf(f.article_id)} (${f.article_language}, ${t("version_n", { n: f.article_version })})` }),
+        h("td", { text: f.query }), h("td", { text: `#${f.conversation_id} · ${when(f.created_at)}` }),
+        h("td", {}, action(t("flag_done"), async () => {
+          await api(`/v1/reports/flags/${f.id}/done`, { method: "POST" });
+          load();
+        }, status, { class: "quiet", "aria-label": `${t("flag_done")}: ${f.query}` }))))));
   }
 
   function queueTable(items) {

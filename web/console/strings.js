@@ -128,6 +128,8 @@ const en = {
   spike_title: "Spike: {topic}", spike_line: "{count} contacts in the last hours where about {expected} are usual (since {since}).",
   citations_title: "What the bot answered with this article (30 days)", citation_line: "Version {version} ({state}): {answers} answers, {not} not helpful, {flagged} flagged",
   citation_live: "live", citation_old: "earlier version",
+  flags: "Answers agents flagged", no_flags: "No open flags.", col_flag: "Flag", col_article: "Article", col_conversation: "Conversation",
+  flag_done: "Done",
 };
 
 // Greek: «αίτημα» for a ticket, «κλιμάκωση» for escalating, «ουρά» for the queue, «πρόταση» for an offer.
@@ -260,6 +262,8 @@ const el = {
   spike_title: "Αιχμή: {topic}", spike_line: "{count} επαφές τις τελευταίες ώρες, ενώ συνήθως περίπου {expected} (από {since}).",
   citations_title: "Τι απάντησε το bot με αυτό το άρθρο (30 ημέρες)", citation_line: "Έκδοση {version} ({state}): {answers} απαντήσεις, {not} δεν βοήθησαν, {flagged} επισημάνσεις",
   citation_live: "ενεργή", citation_old: "προηγούμενη έκδοση",
+  flags: "Απαντήσεις που επισήμαναν οι εκπρόσωποι", no_flags: "Καμία ανοιχτή επισήμανση.", col_flag: "Επισήμανση", col_article: "Άρθρο",
+  col_conversation: "Συνομιλία", flag_done: "Ολοκληρώθηκε",
 };
 
 // Russian: «обращение» for a ticket, «эскалировать» for escalating, «очередь» for the queue, «предложение» for an offer,
@@ -391,6 +395,8 @@ const ru = {
   spike_title: "Всплеск: {topic}", spike_line: "{count} обращений за последние часы, обычно около {expected} (с {since}).",
   citations_title: "Что бот отвечал этой статьёй (30 дней)", citation_line: "Версия {version} ({state}): {answers} ответов, {not} не помогли, {flagged} пометок",
   citation_live: "опубликована", citation_old: "прежняя версия",
+  flags: "Ответы, помеченные операторами", no_flags: "Открытых пометок нет.", col_flag: "Пометка", col_article: "Статья",
+  col_conversation: "Диалог", flag_done: "Готово",
 };
 
 // Serbian (ekavian), written in Latin; the Cyrillic is generated from it below. «tiket» for a ticket, «eskalirati»
@@ -522,6 +528,8 @@ const srLatn = {
   spike_title: "Skok: {topic}", spike_line: "{count} kontakata u poslednjim satima, a obično oko {expected} (od {since}).",
   citations_title: "Šta je bot odgovarao ovim člankom (30 dana)", citation_line: "Verzija {version} ({state}): {answers} odgovora, {not} nije pomoglo, {flagged} oznaka",
   citation_live: "objavljena", citation_old: "ranija verzija",
+  flags: "Odgovori koje su agenti označili", no_flags: "Nema otvorenih oznaka.", col_flag: "Oznaka", col_article: "Članak",
+  col_conversation: "Razgovor", flag_done: "Gotovo",
 };
 
 // Serbian Cyrillic is the Latin text letter for letter (lj, nj and dž are one letter each). {placeholders}, product
