@@ -28,6 +28,7 @@ from insight.outcomes import (
     outcome_records,
 )
 from insight.periods import Period, Window
+from insight.queue_wait import spells
 from insight.stats import count_summary, minutes_summary, share
 from insight.ticket_records import TicketRecord, ticket_records
 
@@ -194,6 +195,24 @@ def _ticket_key(dimension: str, team: str, agents: dict[int, str]) -> Callable[[
     return keys[dimension]
 
 
+# --- queue wait ---------------------------------------------------------------------------
+
+
+def queue_wait(session: Session, period: Period) -> dict[str, Any]:
+    """Waits in a queue that ended in the period: those ended by an agent taking the ticket
+    (wall-clock minutes, overall and per tier) and how many ended otherwise."""
+    found = spells(session, start=period.start, end=period.end)
+    taken = [s for s in found if s.taken]
+    return {
+        "taken": minutes_summary([s.seconds for s in taken]),
+        "taken_by_tier": {
+            tier.value: minutes_summary([s.seconds for s in taken if s.tier == tier.value])
+            for tier in Tier
+        },
+        "ended_otherwise": dict(Counter(s.ended_by for s in found if not s.taken)),
+    }
+
+
 # --- articles ------------------------------------------------------------------------------
 
 
@@ -337,6 +356,7 @@ def report(
             key: tf.block(group)["sla"]
             for key, group in _grouped(tickets, lambda t: f"{t.plan} / {t.priority}").items()
         },
+        "queue_wait": queue_wait(session, period),
         "articles": article_figures(session, period),
         "series": series,
         "breakdowns": breakdowns,

@@ -195,7 +195,7 @@ export function reportView(r) {
     ["median_first_response", minutes(k.first_response_business.median)],
     ["median_resolution", minutes(k.resolution_business.median)],
     ["l1_share", percent(k.resolved_share_by_tier.L1)], ["reopen_rate", percent(k.reopen_rate)],
-    ["sla_breaches", String(k.sla_breached)],
+    ["sla_breaches", String(k.sla_breached)], ["queue_wait", minutes(r.queue_wait.taken.median)],
     ["csat", k.csat.responses ? `${Number(k.csat.average).toFixed(2)} / 5 (${k.csat.responses})` : "—"],
   ];
   return [h("h3", { text: t("report_title", { from: r.period.from, to: r.period.to }) }),

@@ -130,6 +130,7 @@ const en = {
   citation_live: "live", citation_old: "earlier version",
   flags: "Answers agents flagged", no_flags: "No open flags.", col_flag: "Flag", col_article: "Article", col_conversation: "Conversation",
   flag_done: "Done",
+  fig_queue_wait: "Median wait in the queue",
 };
 
 // Greek: «αίτημα» for a ticket, «κλιμάκωση» for escalating, «ουρά» for the queue, «πρόταση» for an offer.
@@ -264,6 +265,7 @@ const el = {
   citation_live: "ενεργή", citation_old: "προηγούμενη έκδοση",
   flags: "Απαντήσεις που επισήμαναν οι εκπρόσωποι", no_flags: "Καμία ανοιχτή επισήμανση.", col_flag: "Επισήμανση", col_article: "Άρθρο",
   col_conversation: "Συνομιλία", flag_done: "Ολοκληρώθηκε",
+  fig_queue_wait: "Διάμεση αναμονή στην ουρά",
 };
 
 // Russian: «обращение» for a ticket, «эскалировать» for escalating, «очередь» for the queue, «предложение» for an offer,
@@ -397,6 +399,7 @@ const ru = {
   citation_live: "опубликована", citation_old: "прежняя версия",
   flags: "Ответы, помеченные операторами", no_flags: "Открытых пометок нет.", col_flag: "Пометка", col_article: "Статья",
   col_conversation: "Диалог", flag_done: "Готово",
+  fig_queue_wait: "Медиана ожидания в очереди",
 };
 
 // Serbian (ekavian), written in Latin; the Cyrillic is generated from it below. «tiket» for a ticket, «eskalirati»
@@ -530,6 +533,7 @@ const srLatn = {
   citation_live: "objavljena", citation_old: "ranija verzija",
   flags: "Odgovori koje su agenti označili", no_flags: "Nema otvorenih oznaka.", col_flag: "Oznaka", col_article: "Članak",
   col_conversation: "Razgovor", flag_done: "Gotovo",
+  fig_queue_wait: "Medijana čekanja u redu",
 };
 
 // Serbian Cyrillic is the Latin text letter for letter (lj, nj and dž are one letter each). {placeholders}, product

@@ -174,6 +174,12 @@ def test_ticket_times_tiers_sla_and_csat(session: Session) -> None:
     by_policy = figures.report(session, POLICY, PERIOD, as_of=AS_OF, now=False)["sla_by_policy"]
     assert list(by_policy) == ["standard / normal"]
     assert by_policy["standard / normal"]["first_response"]["breached"] == 1
+    # queue spells ended by a claim: T1 298 s and 60 s (after the reopen), T2 46,438 s in
+    # L1 overnight and 600 s in L2 after the escalation
+    wait = figures.report(session, POLICY, PERIOD, as_of=AS_OF, now=False)["queue_wait"]
+    assert wait["taken"] == {"n": 4, "median": round(449 / 60, 2), "p90": round(46438 / 60, 2)}
+    assert wait["taken_by_tier"]["L2"] == {"n": 1, "median": 10.0, "p90": 10.0}
+    assert wait["taken_by_tier"]["L1"]["n"] == 3
     assert t["csat"] == {
         "population": 2, "responses": 2, "response_rate": 1.0, "average": 3.5,
         "distribution": {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1},
