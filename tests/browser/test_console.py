@@ -351,7 +351,11 @@ def test_a_lead_sees_the_team_plans_and_figures(page: Page, stack: Stack) -> Non
     drawn = page.evaluate("Object.keys(globalThis.Chart ? Chart.instances : {}).length")
     assert drawn == charts.count()
     assert page.locator("figure.chart canvas").first.bounding_box()["height"] > 100  # type: ignore[index]
-    expect(page.get_by_text("Bot containment, confirmed", exact=True)).to_be_visible()
+    expect(
+        page.get_by_role("term").filter(has_text=re.compile(r"^Bot containment, confirmed$"))
+    ).to_have_count(1)
+    page.get_by_label("Figures per").select_option("tier")  # one dimension at a time
+    expect(page.get_by_role("table", name="Tickets per tier")).to_contain_text("Tickets created")
     assert "null" not in page.locator("#main").inner_text() and "undefined" not in page.content()
     page.get_by_label("Language", exact=True).select_option("el")  # the agent's choice, kept
     expect(page.get_by_role("button", name="Αναφορές")).to_be_visible()

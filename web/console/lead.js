@@ -169,7 +169,7 @@ export async function reports(main) {
       const [report, o, Chart] = await Promise.all([api(`/v1/reports/summary?${query()}`), api(`/v1/agent/overview?${q}`), chartLibrary()]);
       drawn.forEach((c) => c.destroy());
       const charts = h("div", { class: "charts" });
-      fill(out, ...reportView(report), charts, ...overviewView(o));
+      fill(out, ...reportView(report), charts, breakdownView(report), ...overviewView(o));
       drawn = drawCharts(charts, report.charts.map((c) => ({ ...c, title: t(`chart_${c.key}`) })), Chart, { data: t("chart_data") });
     } catch (e) { status.textContent = messageOf(e); }
   };
@@ -183,6 +183,35 @@ export async function reports(main) {
 }
 
 function percent(v) { return v == null ? "—" : `${(v * 100).toFixed(1)} %`; }
+
+const DIMENSIONS = ["channel", "tier", "team", "agent", "language", "topic", "plan"];
+
+/** One dimension at a time: containment per conversation group, the desk's figures per ticket
+ * group (a ticket counts for the tier and agent that resolved it, else answered it). */
+function breakdownView(r) {
+  const pick = h("select", { id: "rep-dimension" }, DIMENSIONS.map((d) => h("option", { value: d, text: t(`dim_${d}`) })));
+  const box = h("div");
+  const minutes = (x) => (x == null ? "—" : t("minutes_n", { n: x }));
+  const draw = () => {
+    const parts = r.breakdowns[pick.value] || {};
+    const out = [];
+    if (parts.conversations) {
+      out.push(table(t("per_dimension_conversations", { d: t(`dim_${pick.value}`) }),
+        [t(`dim_${pick.value}`), t("fig_conversations"), t("fig_containment_confirmed"), t("fig_containment"), t("fig_handoff_rate")],
+        Object.entries(parts.conversations).map(([k, c]) => [k, String(c.conversations), percent(c.containment_confirmed), percent(c.containment), percent(c.handoff_rate)])));
+    }
+    if (parts.tickets) {
+      out.push(table(t("per_dimension_tickets", { d: t(`dim_${pick.value}`) }),
+        [t(`dim_${pick.value}`), t("fig_created"), t("fig_resolved"), t("fig_median_first_response"), t("fig_median_resolution"), t("fig_sla_breaches"), t("fig_csat")],
+        Object.entries(parts.tickets).map(([k, x]) => [k, String(x.created), String(x.resolved), minutes(x.first_response_business.median),
+          minutes(x.resolution_business.median), String(x.sla_breached), x.csat.average == null ? "—" : Number(x.csat.average).toFixed(2)])));
+    }
+    fill(box, out);
+  };
+  pick.addEventListener("change", draw);
+  draw();
+  return h("section", { class: "breakdown" }, h("label", { for: "rep-dimension", text: t("per_dimension") }), " ", pick, box);
+}
 
 /** The report's headline figures (docs/metrics.md); the charts follow. */
 export function reportView(r) {

@@ -131,6 +131,8 @@ const en = {
   flags: "Answers agents flagged", no_flags: "No open flags.", col_flag: "Flag", col_article: "Article", col_conversation: "Conversation",
   flag_done: "Done",
   fig_queue_wait: "Median wait in the queue",
+  per_dimension: "Figures per", per_dimension_conversations: "Conversations per {d}", per_dimension_tickets: "Tickets per {d}",
+  dim_channel: "channel", dim_tier: "tier", dim_team: "team", dim_agent: "agent", dim_language: "language", dim_topic: "topic", dim_plan: "plan",
 };
 
 // Greek: «αίτημα» for a ticket, «κλιμάκωση» for escalating, «ουρά» for the queue, «πρόταση» for an offer.
@@ -266,6 +268,8 @@ const el = {
   flags: "Απαντήσεις που επισήμαναν οι εκπρόσωποι", no_flags: "Καμία ανοιχτή επισήμανση.", col_flag: "Επισήμανση", col_article: "Άρθρο",
   col_conversation: "Συνομιλία", flag_done: "Ολοκληρώθηκε",
   fig_queue_wait: "Διάμεση αναμονή στην ουρά",
+  per_dimension: "Αριθμοί ανά", per_dimension_conversations: "Συνομιλίες ανά {d}", per_dimension_tickets: "Αιτήματα ανά {d}",
+  dim_channel: "κανάλι", dim_tier: "επίπεδο", dim_team: "ομάδα", dim_agent: "εκπρόσωπο", dim_language: "γλώσσα", dim_topic: "θέμα", dim_plan: "πρόγραμμα",
 };
 
 // Russian: «обращение» for a ticket, «эскалировать» for escalating, «очередь» for the queue, «предложение» for an offer,
@@ -400,6 +404,8 @@ const ru = {
   flags: "Ответы, помеченные операторами", no_flags: "Открытых пометок нет.", col_flag: "Пометка", col_article: "Статья",
   col_conversation: "Диалог", flag_done: "Готово",
   fig_queue_wait: "Медиана ожидания в очереди",
+  per_dimension: "Цифры по", per_dimension_conversations: "Диалоги: {d}", per_dimension_tickets: "Обращения: {d}",
+  dim_channel: "каналу", dim_tier: "линии", dim_team: "команде", dim_agent: "оператору", dim_language: "языку", dim_topic: "теме", dim_plan: "тарифу",
 };
 
 // Serbian (ekavian), written in Latin; the Cyrillic is generated from it below. «tiket» for a ticket, «eskalirati»
@@ -534,6 +540,8 @@ const srLatn = {
   flags: "Odgovori koje su agenti označili", no_flags: "Nema otvorenih oznaka.", col_flag: "Oznaka", col_article: "Članak",
   col_conversation: "Razgovor", flag_done: "Gotovo",
   fig_queue_wait: "Medijana čekanja u redu",
+  per_dimension: "Brojke po", per_dimension_conversations: "Razgovori po: {d}", per_dimension_tickets: "Tiketi po: {d}",
+  dim_channel: "kanalu", dim_tier: "nivou", dim_team: "timu", dim_agent: "agentu", dim_language: "jeziku", dim_topic: "temi", dim_plan: "paketu",
 };
 
 // Serbian Cyrillic is the Latin text letter for letter (lj, nj and dž are one letter each). {placeholders}, product
