@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -51,7 +51,7 @@ def _report(
     )  # fmt: skip
 
 
-@router.get("/summary")
+@router.get("/summary", responses=refusals(400))
 def summary(
     _: LeadDep,
     session: ReadSessionDep,
@@ -68,7 +68,16 @@ def summary(
     return _report(session, state, first, end, tz, bucket, window, with_charts=True)
 
 
-@router.get("/summary.html", response_class=HTMLResponse)
+@router.get(
+    "/summary.html",
+    responses={
+        200: {
+            "description": "the report as one self-contained HTML file (a download)",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        **refusals(400),
+    },
+)
 def summary_html(
     _: LeadDep,
     session: ReadSessionDep,
@@ -77,7 +86,7 @@ def summary_html(
     end: Annotated[Day, Query(alias="to")] = None,
     tz: Annotated[str | None, Query(max_length=64)] = None,
     bucket: Annotated[str, Query(pattern="^(day|week)$")] = "day",
-) -> HTMLResponse:
+) -> Response:
     """Leads and admins: the same report as a self-contained HTML file (a download)."""
     data = _report(session, state, first, end, tz, bucket, 24, with_charts=True)
     name = f"tierzero-report-{data['period']['from']}-{data['period']['to']}.html"
