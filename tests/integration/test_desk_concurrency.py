@@ -49,7 +49,7 @@ def retrying(factory: sessionmaker[Session], work: Callable[[Session], T], tries
 def test_50_concurrent_claims_on_one_ticket_have_one_winner_each_time(
     factory: sessionmaker[Session],
 ) -> None:
-    trials, claimants = 200, 50
+    trials, claimants = 100, 50
     people = seed_agents(factory, claimants, capacity=trials + 1)
     ticket_ids = seed_tickets(factory, trials)
     barrier = threading.Barrier(claimants)
