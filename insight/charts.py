@@ -9,6 +9,14 @@ from typing import Any
 from insight.outcomes import Outcome
 
 PERCENT, MINUTES, COUNT = "percent", "minutes", "count"
+#: Met green, warned amber, breached red; what is not judged (excluded, pending) in greys.
+SLA_COLOURS = {
+    "met": "#16a34a",
+    "warned": "#f59e0b",
+    "breached": "#dc2626",
+    "excluded": "#9ca3af",
+    "pending": "#cbd5e1",
+}
 
 
 def _spec(
@@ -21,6 +29,7 @@ def _spec(
     unit: str = COUNT,
     stacked: bool = False,
     horizontal: bool = False,
+    colours: list[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "key": key,
@@ -29,6 +38,7 @@ def _spec(
         "unit": unit,
         "stacked": stacked,
         "horizontal": horizontal,
+        "colours": colours,
         "labels": labels,
         "series": [{"label": label, "data": data} for label, data in series],
     }
@@ -69,10 +79,19 @@ def charts(report: dict[str, Any]) -> list[dict[str, Any]]:
             unit=MINUTES,
         ),
         _spec(
-            "tiers", "Resolved per tier", "bar", list(tickets["resolved_by_tier"]),
-            [("resolved", list(tickets["resolved_by_tier"].values())),
-             ("escalation rate %",
-              [_pct(v) for v in tickets["escalation_rate_by_tier"].values()])],
+            "tiers",
+            "Resolved per tier",
+            "bar",
+            list(tickets["resolved_by_tier"]),
+            [("resolved", list(tickets["resolved_by_tier"].values()))],
+        ),
+        _spec(
+            "escalations",
+            "Escalation rate per tier",
+            "bar",
+            list(tickets["escalation_rate_by_tier"]),
+            [("escalated", [_pct(v) for v in tickets["escalation_rate_by_tier"].values()])],
+            unit=PERCENT,
         ),
         _spec(
             "reasons", "Handoff reasons", "bar",
@@ -80,10 +99,13 @@ def charts(report: dict[str, Any]) -> list[dict[str, Any]]:
             [("tickets", list(tickets["handoff_reasons"].values()))], horizontal=True,
         ),
         _spec(
-            "sla", "SLA per target", "bar", list(tickets["sla"]),
-            [(c, [tickets["sla"][t][c] for t in tickets["sla"]])
-             for c in ("met", "warned", "breached", "excluded", "pending")],
+            "sla",
+            "SLA per target",
+            "bar",
+            [t.replace("_", " ") for t in tickets["sla"]],
+            [(c, [tickets["sla"][t][c] for t in tickets["sla"]]) for c in SLA_COLOURS],
             stacked=True,
+            colours=list(SLA_COLOURS.values()),
         ),
         _spec(
             "csat", "CSAT ratings", "bar", list(tickets["csat"]["distribution"]),

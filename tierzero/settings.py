@@ -130,6 +130,8 @@ class Settings(BaseSettings):
     help_votes_per_minute: int = 30  # "was this helpful?" votes per client IP
     #: Tests and demos only: a file holding seconds to add to the clock (see tierzero.clock).
     clock_file: Path | None = None
+    #: How long `tierzero run` waits for the api to be ready (a first start builds the KB index).
+    start_timeout_seconds: float = Field(default=900.0, gt=0)
     #: How often the api's scheduler looks for due jobs (SLA warnings, handling limits, exits).
     scheduler_interval_seconds: float = Field(default=1.0, gt=0)
 

@@ -64,7 +64,7 @@ def _summary(data: dict) -> None:  # type: ignore[type-arg]
     table = Table(title=f"{p['from']} to {p['to']} (excluded), {p['time_zone']}", show_header=False)
     rows = [
         ("conversations", str(c["conversations"])),
-        ("bot containment confirmed / + assumed",
+        ("bot containment: confirmed / confirmed + assumed",
          f"{pct(c['containment_confirmed'])} / {pct(c['containment'])}"),
         ("handoff rate", pct(c["handoff_rate"])),
         ("tickets handed off / resolved", f"{t['created']} / {t['resolved']}"),

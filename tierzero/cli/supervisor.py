@@ -97,14 +97,17 @@ class Supervisor:
         name = "api" if port == self.settings.api_port else f"api-{port}"
         return self._spawn(name, command, env)
 
-    def wait_ready(self, timeout: float = 300.0) -> None:
+    def wait_ready(self, timeout: float | None = None) -> None:
         """Until ``/readyz`` says ready. Behind one port several workers answer in turn and
         each loads its own index, so one 200 may come from the first worker ready: ask until
-        ``3 × workers`` answers in a row (each on a new connection) are 200."""
+        ``3 × workers`` answers in a row (each on a new connection) are 200. A first start
+        builds the KB index (minutes on a small machine): ``TIERZERO_START_TIMEOUT_SECONDS``."""
+        timeout = self.settings.start_timeout_seconds if timeout is None else timeout
         deadline = time.monotonic() + timeout
         url = f"http://127.0.0.1:{self.settings.api_port}/readyz"
         wanted = 3 * self.settings.workers if self.settings.workers > 1 else 1
         in_a_row = 0
+        last = "no answer"
         while time.monotonic() < deadline:
             for child in self.children:
                 if child.process.poll() is not None:
@@ -113,14 +116,18 @@ class Supervisor:
                         f"log {child.log_path}:\n{child.tail()}"
                     )
             try:
-                ok = httpx.get(url, timeout=2).status_code == 200
+                response = httpx.get(url, timeout=2)
+                ok, last = response.status_code == 200, response.text[:300]
             except httpx.HTTPError:
                 ok = False
             in_a_row = in_a_row + 1 if ok else 0
             if in_a_row >= wanted:
                 return
             time.sleep(0.1 if ok else 0.5)
-        raise StartupFailed(f"not ready after {timeout:.0f} s; see logs in {self.settings.var_dir}")
+        raise StartupFailed(
+            f"not ready after {timeout:.0f} s (TIERZERO_START_TIMEOUT_SECONDS); the last "
+            f"/readyz said: {last}; see logs in {self.settings.var_dir}"
+        )
 
     def wait(self) -> int:
         """Block until a child dies (or Ctrl-C); returns that child's exit code."""

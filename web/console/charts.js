@@ -58,7 +58,8 @@ export function drawCharts(container, specs, Chart, labels = {}) {
         labels: spec.labels,
         datasets: spec.series.map((s, i) => ({
           label: s.label, data: s.data, spanGaps: true,
-          backgroundColor: COLOURS[i % COLOURS.length], borderColor: COLOURS[i % COLOURS.length],
+          backgroundColor: spec.colours?.[i] || COLOURS[i % COLOURS.length],
+          borderColor: spec.colours?.[i] || COLOURS[i % COLOURS.length],
         })),
       },
       options: {

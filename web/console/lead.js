@@ -163,13 +163,11 @@ export async function reports(main) {
   }, status, { class: "quiet" });
   const load = async () => {
     status.textContent = "";
-    const q = new URLSearchParams({ since: `${since.value}T00:00:00Z`, until: `${until.value}T23:59:59Z` });
-    if (until.value >= today) q.delete("until");
     try {
-      const [report, o, Chart] = await Promise.all([api(`/v1/reports/summary?${query()}`), api(`/v1/agent/overview?${q}`), chartLibrary()]);
+      const [report, Chart] = await Promise.all([api(`/v1/reports/summary?${query()}`), chartLibrary()]);
       drawn.forEach((c) => c.destroy());
       const charts = h("div", { class: "charts" });
-      fill(out, ...reportView(report), charts, breakdownView(report), ...overviewView(o));
+      fill(out, ...reportView(report), charts, breakdownView(report), ...nowView(report.now));
       drawn = drawCharts(charts, report.charts.map((c) => ({ ...c, title: t(`chart_${c.key}`) })), Chart, { data: t("chart_data") });
     } catch (e) { status.textContent = messageOf(e); }
   };
@@ -191,7 +189,7 @@ const DIMENSIONS = ["channel", "tier", "team", "agent", "language", "topic", "pl
 function breakdownView(r) {
   const pick = h("select", { id: "rep-dimension" }, DIMENSIONS.map((d) => h("option", { value: d, text: t(`dim_${d}`) })));
   const box = h("div");
-  const minutes = (x) => (x == null ? "—" : t("minutes_n", { n: x }));
+  const minutes = (x) => (x == null ? "—" : seconds(x * 60));
   const draw = () => {
     const parts = r.breakdowns[pick.value] || {};
     const out = [];
@@ -216,7 +214,7 @@ function breakdownView(r) {
 /** The report's headline figures (docs/metrics.md); the charts follow. */
 export function reportView(r) {
   const c = r.conversations, k = r.tickets;
-  const minutes = (x) => (x == null ? "—" : t("minutes_n", { n: x }));
+  const minutes = (x) => (x == null ? "—" : seconds(x * 60));
   const rows = [
     ["conversations", String(c.conversations)], ["containment_confirmed", percent(c.containment_confirmed)],
     ["containment", percent(c.containment)], ["handoff_rate", percent(c.handoff_rate)],
@@ -238,23 +236,8 @@ function seconds(s) {
   return t("hours_n", { n: (s / 3600).toFixed(1) });
 }
 
-/** Bars drawn with CSS widths (no canvas): readable by screen readers as a table. */
-function bars(caption, rows) {
-  const max = Math.max(1, ...rows.map(([, v]) => v));
-  return h("table", { class: "grid bars" }, h("caption", { text: caption }),
-    h("tbody", {}, rows.map(([label, value]) => h("tr", {}, h("th", { scope: "row", text: label }),
-      h("td", {}, meter(value / max), ` ${value}`)))));
-}
-
-function meter(share) {
-  // CSSOM, not a style attribute: the console's CSP allows no inline styles
-  const span = h("span", { class: "meter" });
-  span.style.inlineSize = `${Math.round(share * 100)}%`;
-  return span;
-}
-
-export function overviewView(o) {
-  const period = o.period || {};
+/** The desk as it is now: each tier's queue and the agents' presence and load. */
+export function nowView(o) {
   const out = [];
   out.push(h("h3", { text: t("now") }));
   out.push(table(t("backlog"), [t("col_tier"), t("queued"), t("assigned"), t("oldest_wait"), t("overdue")],
@@ -262,16 +245,5 @@ export function overviewView(o) {
   out.push(table(t("agents_now"), [t("col_name"), t("col_tier"), t("col_presence"), t("chats"), t("emails")],
     o.agents.map((a) => [a.name, a.tier, t(`presence_${a.presence}`),
       `${a.chats} / ${a.chat_capacity}${a.pending_offers ? ` (+${a.pending_offers} ${t("offered")})` : ""}`, `${a.emails} / ${a.email_capacity}`])));
-  out.push(h("h3", { text: t("period", { from: when(period.since), to: when(period.until) }) }));
-  const p = period;
-  out.push(h("dl", { class: "figures" },
-    ...[["created", p.created], ["resolved", p.resolved], ["escalations", p.escalations],
-      ["median_first_response", seconds(p.first_response_median_seconds)], ["median_resolution", seconds(p.resolution_median_seconds)],
-      ["automatic_escalations", p.automatic_escalations], ["sla_warnings", p.sla_warnings], ["sla_breaches", p.sla_breaches],
-      ["csat", p.csat_count ? `${Number(p.csat_average).toFixed(2)} / 5 (${p.csat_count})` : "—"]]
-      .flatMap(([k, v]) => [h("dt", { text: t(`fig_${k}`) }), h("dd", { text: String(v ?? "—") })])));
-  if (p.resolved_by_tier) out.push(bars(t("resolved_by_tier"), p.resolved_by_tier.map((x) => [`${x.tier}${x.share != null ? ` (${Math.round(x.share * 100)} %)` : ""}`, x.count])));
-  if (p.handoff_reasons) out.push(bars(t("handoff_reasons"), Object.entries(p.handoff_reasons).map(([k, v]) => [t(`reason_${k}`), v])));
-  if (p.end_reasons) out.push(bars(t("end_reasons"), Object.entries(p.end_reasons).map(([k, v]) => [t(`end_${k}`), v])));
   return out;
 }
