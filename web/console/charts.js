@@ -21,7 +21,7 @@ function dataTable(spec, labels) {
   const tbody = el("tbody");
   spec.labels.forEach((label, i) => {
     const row = el("tr");
-    const th = el("th", label);
+    const th = el("th", labels.unit(label));
     th.scope = "row";
     row.append(th, ...spec.series.map((s) => el("td", s.data[i] == null ? "—" : s.data[i])));
     tbody.append(row);
@@ -32,7 +32,9 @@ function dataTable(spec, labels) {
 
 /** Draw every spec into `container`; returns the Chart instances (destroy them to redraw). */
 export function drawCharts(container, specs, Chart, labels = {}) {
-  const words = { data: labels.data || "Figures", unit: labels.unit || ((x) => x) };
+  // ``labels.word`` translates a series or category name (the server sends them in English)
+  const word = labels.word || ((x) => x);
+  const words = { data: labels.data || "Figures", unit: word };
   const made = [];
   for (const spec of specs) {
     const figure = el("figure");
@@ -55,9 +57,9 @@ export function drawCharts(container, specs, Chart, labels = {}) {
     made.push(new Chart(canvas, {
       type: spec.kind,
       data: {
-        labels: spec.labels,
+        labels: spec.labels.map(word),
         datasets: spec.series.map((s, i) => ({
-          label: s.label, data: s.data, spanGaps: true,
+          label: word(s.label), data: s.data, spanGaps: true,
           backgroundColor: spec.colours?.[i] || COLOURS[i % COLOURS.length],
           borderColor: spec.colours?.[i] || COLOURS[i % COLOURS.length],
         })),

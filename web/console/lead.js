@@ -168,7 +168,7 @@ export async function reports(main) {
       drawn.forEach((c) => c.destroy());
       const charts = h("div", { class: "charts" });
       fill(out, ...reportView(report), charts, breakdownView(report), ...nowView(report.now));
-      drawn = drawCharts(charts, report.charts.map((c) => ({ ...c, title: t(`chart_${c.key}`) })), Chart, { data: t("chart_data") });
+      drawn = drawCharts(charts, report.charts.map((c) => ({ ...c, title: t(`chart_${c.key}`) })), Chart, { data: t("chart_data"), word: chartWord });
     } catch (e) { status.textContent = messageOf(e); }
   };
   fill(main, h("h2", { text: t("screen_reports") }),
@@ -178,6 +178,14 @@ export async function reports(main) {
       h("label", { for: "rep-bucket", text: t("bucket") }), bucket,
       h("button", { type: "submit", text: t("show") }), download), status, out);
   load();
+}
+
+/** A chart's series or category name in the agent's language (names the console has no word
+ * for — article keys, topics, dates — stay as they are). */
+function chartWord(name) {
+  const key = `word_${String(name).replace(/[^a-z0-9]+/gi, "_")}`;
+  const text = t(key);
+  return text === key ? name : text;
 }
 
 function percent(v) { return v == null ? "—" : `${(v * 100).toFixed(1)} %`; }

@@ -133,6 +133,13 @@ const en = {
   fig_queue_wait: "Median wait in the queue",
   per_dimension: "Figures per", per_dimension_conversations: "Conversations per {d}", per_dimension_tickets: "Tickets per {d}",
   dim_channel: "channel", dim_tier: "tier", dim_team: "team", dim_agent: "agent", dim_language: "language", dim_topic: "topic", dim_plan: "plan",
+  word_handed_off: "handed off", word_unanswered: "unanswered", word_rejected: "rejected", word_uncounted: "un-counted (came back)",
+  word_pending: "pending", word_bot_confirmed: "bot, confirmed", word_bot_assumed: "bot, assumed", word_confirmed: "confirmed",
+  word_confirmed_assumed: "confirmed + assumed", word_resolved: "resolved", word_abandoned: "abandoned", word_first_response: "first response",
+  word_resolution: "resolution", word_escalated: "escalated", word_asked_for_person: "asked for a person", word_unhelpful_answers: "answers did not help",
+  word_low_confidence: "the bot was unsure", word_missing_knowledge: "not in the KB", word_urgent: "urgent", word_tickets: "tickets",
+  word_met: "met", word_warned: "warned", word_breached: "breached", word_excluded: "not judged", word_ratings: "ratings",
+  word_shown: "shown", word_not_helpful: "not helpful", word_handoff_after: "handoff after", word_SLA_breached: "SLA breached",
 };
 
 // Greek: «αίτημα» for a ticket, «κλιμάκωση» for escalating, «ουρά» for the queue, «πρόταση» for an offer.
@@ -270,6 +277,13 @@ const el = {
   fig_queue_wait: "Διάμεση αναμονή στην ουρά",
   per_dimension: "Αριθμοί ανά", per_dimension_conversations: "Συνομιλίες ανά {d}", per_dimension_tickets: "Αιτήματα ανά {d}",
   dim_channel: "κανάλι", dim_tier: "επίπεδο", dim_team: "ομάδα", dim_agent: "εκπρόσωπο", dim_language: "γλώσσα", dim_topic: "θέμα", dim_plan: "πρόγραμμα",
+  word_handed_off: "παραδόθηκαν", word_unanswered: "αναπάντητα", word_rejected: "απορρίφθηκαν", word_uncounted: "δεν μετρήθηκαν (επέστρεψαν)",
+  word_pending: "εκκρεμούν", word_bot_confirmed: "bot, επιβεβαιωμένα", word_bot_assumed: "bot, εκτιμώμενα", word_confirmed: "επιβεβαιωμένα",
+  word_confirmed_assumed: "επιβεβαιωμένα + εκτιμώμενα", word_resolved: "επιλύθηκαν", word_abandoned: "εγκαταλείφθηκαν", word_first_response: "πρώτη απάντηση",
+  word_resolution: "επίλυση", word_escalated: "κλιμακώθηκαν", word_asked_for_person: "ζήτησε άνθρωπο", word_unhelpful_answers: "οι απαντήσεις δεν βοήθησαν",
+  word_low_confidence: "το bot δεν ήταν σίγουρο", word_missing_knowledge: "δεν υπάρχει στην KB", word_urgent: "επείγον", word_tickets: "αιτήματα",
+  word_met: "τηρήθηκε", word_warned: "προειδοποίηση", word_breached: "παραβιάστηκε", word_excluded: "δεν κρίνεται", word_ratings: "βαθμολογίες",
+  word_shown: "εμφανίστηκε", word_not_helpful: "δεν βοήθησε", word_handoff_after: "παράδοση μετά", word_SLA_breached: "παραβίαση SLA",
 };
 
 // Russian: «обращение» for a ticket, «эскалировать» for escalating, «очередь» for the queue, «предложение» for an offer,
@@ -406,6 +420,13 @@ const ru = {
   fig_queue_wait: "Медиана ожидания в очереди",
   per_dimension: "Цифры по", per_dimension_conversations: "Диалоги: {d}", per_dimension_tickets: "Обращения: {d}",
   dim_channel: "каналу", dim_tier: "линии", dim_team: "команде", dim_agent: "оператору", dim_language: "языку", dim_topic: "теме", dim_plan: "тарифу",
+  word_handed_off: "переданы", word_unanswered: "без ответа", word_rejected: "отклонены", word_uncounted: "не засчитаны (вернулись)",
+  word_pending: "ожидают", word_bot_confirmed: "бот, подтверждено", word_bot_assumed: "бот, предположительно", word_confirmed: "подтверждено",
+  word_confirmed_assumed: "подтверждено + предположительно", word_resolved: "решены", word_abandoned: "брошены", word_first_response: "первый ответ",
+  word_resolution: "решение", word_escalated: "эскалированы", word_asked_for_person: "попросил оператора", word_unhelpful_answers: "ответы не помогли",
+  word_low_confidence: "бот не был уверен", word_missing_knowledge: "нет в KB", word_urgent: "срочно", word_tickets: "обращения",
+  word_met: "соблюдено", word_warned: "предупреждение", word_breached: "нарушено", word_excluded: "не оценивается", word_ratings: "оценки",
+  word_shown: "показано", word_not_helpful: "не помогло", word_handoff_after: "передача после", word_SLA_breached: "нарушение SLA",
 };
 
 // Serbian (ekavian), written in Latin; the Cyrillic is generated from it below. «tiket» for a ticket, «eskalirati»
@@ -542,6 +563,13 @@ const srLatn = {
   fig_queue_wait: "Medijana čekanja u redu",
   per_dimension: "Brojke po", per_dimension_conversations: "Razgovori po: {d}", per_dimension_tickets: "Tiketi po: {d}",
   dim_channel: "kanalu", dim_tier: "nivou", dim_team: "timu", dim_agent: "agentu", dim_language: "jeziku", dim_topic: "temi", dim_plan: "paketu",
+  word_handed_off: "predato", word_unanswered: "bez odgovora", word_rejected: "odbijeno", word_uncounted: "ne računa se (vratili su se)",
+  word_pending: "na čekanju", word_bot_confirmed: "bot, potvrđeno", word_bot_assumed: "bot, pretpostavljeno", word_confirmed: "potvrđeno",
+  word_confirmed_assumed: "potvrđeno + pretpostavljeno", word_resolved: "rešeno", word_abandoned: "napušteno", word_first_response: "prvi odgovor",
+  word_resolution: "rešenje", word_escalated: "eskalirano", word_asked_for_person: "tražio je osobu", word_unhelpful_answers: "odgovori nisu pomogli",
+  word_low_confidence: "bot nije bio siguran", word_missing_knowledge: "nema u KB", word_urgent: "hitno", word_tickets: "tiketi",
+  word_met: "ispunjeno", word_warned: "upozorenje", word_breached: "prekoračeno", word_excluded: "ne ocenjuje se", word_ratings: "ocene",
+  word_shown: "prikazano", word_not_helpful: "nije pomoglo", word_handoff_after: "predaja posle", word_SLA_breached: "SLA prekoračen",
 };
 
 // Serbian Cyrillic is the Latin text letter for letter (lj, nj and dž are one letter each). {placeholders}, product
