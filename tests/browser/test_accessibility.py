@@ -129,7 +129,12 @@ def test_the_console_login_queue_conversation_and_article_editor(page: Page, sta
         expect(page.get_by_label("Answer (Markdown)")).to_be_visible()
         expect(page.get_by_role("region", name="Preview")).not_to_be_empty()
         assert serious(page) == []
-        screens = (("Team", "lena-lead"), ("Plans and SLA", "premium"), ("Reports", "L1"))
+        screens = (
+            ("Team", "lena-lead"),
+            ("Plans and SLA", "premium"),
+            ("Reports", "L1"),
+            ("Unanswered", "Answers agents flagged"),
+        )
         for screen, ready in screens:
             page.get_by_role("button", name=screen, exact=True).click()
             expect(page.locator("#main")).to_contain_text(ready, timeout=15_000)

@@ -4,6 +4,8 @@
 // to that language's translation) or a new draft article; a question can be discarded.
 import { action, api, fill, h, messageOf, t, when } from "./lib.js";
 
+const CLUSTER_LIMIT = 30;
+
 export async function questions(main) {
   main.className = "page";
   const status = h("p", { class: "error", role: "alert" });
@@ -20,12 +22,13 @@ export async function questions(main) {
     status.textContent = "";
     try {
       const [spikes, clusters, queue, list, flags] = await Promise.all([
-        api("/v1/content/spikes"), api("/v1/content/clusters?days=30"),
+        api("/v1/content/spikes"), api(`/v1/content/clusters?days=30&limit=${CLUSTER_LIMIT}`),
         api("/v1/content/questions?state=new&limit=100"), api("/v1/kb/articles?limit=200"), api("/v1/reports/flags")]);
       articles = list.items;
       fill(flagsBox, flagsTable(flags));
       fill(alerts, spikeAlerts(spikes));
-      fill(clustersBox, clusters.length ? clusters.map(clusterCard) : h("p", { class: "meta", text: t("no_clusters") }));
+      fill(clustersBox, clusters.length === CLUSTER_LIMIT ? h("p", { class: "meta", text: t("clusters_largest", { n: CLUSTER_LIMIT }) }) : null,
+        clusters.length ? clusters.map(clusterCard) : h("p", { class: "meta", text: t("no_clusters") }));
       fill(queueBox, queueTable(queue.items));
     } catch (e) { status.textContent = messageOf(e); }
   }
@@ -45,6 +48,12 @@ export async function questions(main) {
       }
       if (done.length) { result.textContent = t("examples_added", { languages: done.join(", ") }); setTimeout(load, 800); }
     }, result);
+    const discard = action(t("discard_topic"), async () => {
+      for (const id of c.question_ids) {
+        await api(`/v1/content/questions/${id}/state`, { method: "POST", body: { state: "discarded" } });
+      }
+      load();
+    }, result, { class: "quiet" });
     const key = h("input", { maxlength: "80", pattern: "[a-z0-9][a-z0-9-]*", required: true, "aria-label": t("new_key") });
     const title = h("input", { maxlength: "300", required: true, "aria-label": t("title") });
     const answer = h("textarea", { rows: "4", required: true, "aria-label": t("answer_markdown") });
@@ -64,7 +73,7 @@ export async function questions(main) {
         t("cluster_count", { n: c.count, last: c.last_7_days, before: c.previous_7_days })),
       c.closest ? h("p", { class: "meta", text: t("closest_article", { title: c.closest.title, confidence: Math.round(c.closest.confidence * 100) }) }) : null,
       h("ul", {}, Object.entries(c.examples).map(([lang, texts]) => h("li", { lang }, h("strong", { text: `${lang}: ` }), texts.join(" · ")))),
-      h("div", { class: "actions" }, pick, apply), draft, result);
+      h("div", { class: "actions" }, pick, apply, discard), draft, result);
   }
 
   // agents' flags on bot answers: what is wrong, the article and version, the conversation

@@ -140,6 +140,8 @@ const en = {
   word_low_confidence: "the bot was unsure", word_missing_knowledge: "not in the KB", word_urgent: "urgent", word_tickets: "tickets",
   word_met: "met", word_warned: "warned", word_breached: "breached", word_excluded: "not judged", word_ratings: "ratings",
   word_shown: "shown", word_not_helpful: "not helpful", word_handoff_after: "handoff after", word_SLA_breached: "SLA breached",
+  clusters_largest: "The {n} largest topics of the last 30 days; discard or apply them to see the next.",
+  discard_topic: "Discard these questions",
 };
 
 // Greek: «αίτημα» for a ticket, «κλιμάκωση» for escalating, «ουρά» for the queue, «πρόταση» for an offer.
@@ -284,6 +286,8 @@ const el = {
   word_low_confidence: "το bot δεν ήταν σίγουρο", word_missing_knowledge: "δεν υπάρχει στην KB", word_urgent: "επείγον", word_tickets: "αιτήματα",
   word_met: "τηρήθηκε", word_warned: "προειδοποίηση", word_breached: "παραβιάστηκε", word_excluded: "δεν κρίνεται", word_ratings: "βαθμολογίες",
   word_shown: "εμφανίστηκε", word_not_helpful: "δεν βοήθησε", word_handoff_after: "παράδοση μετά", word_SLA_breached: "παραβίαση SLA",
+  clusters_largest: "Τα {n} μεγαλύτερα θέματα των τελευταίων 30 ημερών· απορρίψτε ή εφαρμόστε τα για να δείτε τα επόμενα.",
+  discard_topic: "Απόρριψη αυτών των ερωτήσεων",
 };
 
 // Russian: «обращение» for a ticket, «эскалировать» for escalating, «очередь» for the queue, «предложение» for an offer,
@@ -427,6 +431,8 @@ const ru = {
   word_low_confidence: "бот не был уверен", word_missing_knowledge: "нет в KB", word_urgent: "срочно", word_tickets: "обращения",
   word_met: "соблюдено", word_warned: "предупреждение", word_breached: "нарушено", word_excluded: "не оценивается", word_ratings: "оценки",
   word_shown: "показано", word_not_helpful: "не помогло", word_handoff_after: "передача после", word_SLA_breached: "нарушение SLA",
+  clusters_largest: "{n} самых крупных тем за 30 дней; отклоните или примените их, чтобы увидеть следующие.",
+  discard_topic: "Отклонить эти вопросы",
 };
 
 // Serbian (ekavian), written in Latin; the Cyrillic is generated from it below. «tiket» for a ticket, «eskalirati»
@@ -570,6 +576,8 @@ const srLatn = {
   word_low_confidence: "bot nije bio siguran", word_missing_knowledge: "nema u KB", word_urgent: "hitno", word_tickets: "tiketi",
   word_met: "ispunjeno", word_warned: "upozorenje", word_breached: "prekoračeno", word_excluded: "ne ocenjuje se", word_ratings: "ocene",
   word_shown: "prikazano", word_not_helpful: "nije pomoglo", word_handoff_after: "predaja posle", word_SLA_breached: "SLA prekoračen",
+  clusters_largest: "{n} najvećih tema u poslednjih 30 dana; odbacite ili primenite ih da biste videli sledeće.",
+  discard_topic: "Odbaci ova pitanja",
 };
 
 // Serbian Cyrillic is the Latin text letter for letter (lj, nj and dž are one letter each). {placeholders}, product
