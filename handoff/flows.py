@@ -145,8 +145,9 @@ def store_bot_replies(
         if isinstance(custom, dict) and custom.get(ALREADY_STORED):
             continue  # an action stored it itself, with what it did (the handoff)
         facts = custom.get(RECORD) if isinstance(custom, dict) else None
+        topic = None
         if isinstance(custom, dict):
-            _record(session, conversation_id, facts)
+            topic = _record(session, conversation_id, facts)
             key = custom.get("key")
             if isinstance(key, str) and key in TEXTS and not custom.get("text"):
                 text = say(key, conversation.language)  # a domain response names its text
@@ -168,19 +169,20 @@ def store_bot_replies(
         )
         recording.record_decision(
             session, conversation_id=conversation_id, message_seq=message.seq,
-            kind=payload.get("kind"), language=conversation.language, facts=facts,
+            kind=payload.get("kind"), language=conversation.language, facts=facts, topic=topic,
         )  # fmt: skip
         hub.publish_after_commit(
             session, conversation_topic(conversation_id), message_frame(message)
         )
 
 
-def _record(session: Session, conversation_id: int, facts: object) -> None:
+def _record(session: Session, conversation_id: int, facts: object) -> str | None:
+    """Record what an action's reply asks for; the answered article's category (its topic)."""
     if not isinstance(facts, dict):
-        return
+        return None
     answer, unanswered = facts.get("answer"), facts.get("unanswered")
     if isinstance(answer, dict):
-        record_answer(
+        return record_answer(
             session, conversation_id=conversation_id, query=str(answer["query"]),
             article_id=int(answer["article_id"]), article_language=str(answer["language"]),
             title=str(answer["title"]), version=int(answer["version"]),
@@ -191,6 +193,7 @@ def _record(session: Session, conversation_id: int, facts: object) -> None:
             session, conversation_id=conversation_id, query=str(unanswered["query"]),
             missing=bool(unanswered["missing"]),
         )  # fmt: skip
+    return None
 
 
 def _render_payload(payload: dict[str, Any], conversation: Conversation) -> dict[str, Any]:
@@ -222,8 +225,9 @@ def record_answer(
     title: str,
     version: int,
     confidence: float,
-) -> None:
-    """The bot answered with an article: remember it (feedback and handoff refer to it)."""
+) -> str | None:
+    """The bot answered with an article: remember it (feedback and handoff refer to it);
+    returns the article's category (the answer's topic)."""
     from kb import repository as kb_repo
     from kb import service as kb_service
 
@@ -246,6 +250,7 @@ def record_answer(
         session, article_id=article_id, language=article_language, query=query[:500],
         confidence=float(confidence), conversation_id=conversation_id,
     )  # fmt: skip
+    return category
 
 
 def record_unanswered(

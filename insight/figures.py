@@ -86,7 +86,7 @@ def _sla_target(
             return "breached", due
         warned = elapsed is not None and target and elapsed > warning_at * target
         return ("warned" if warned else "met"), done
-    if t.status in {s.value for s in OPEN_STATUSES}:
+    if t.status in OPEN_STATUSES:
         return ("breached", due) if as_of >= due else ("pending", t.created_at)
     return "excluded", t.created_at  # ended without it (cancelled, abandoned, resolved unanswered)
 
@@ -94,19 +94,17 @@ def _sla_target(
 def sla_classes(
     t: TicketRecord, warning_at: float, as_of: datetime
 ) -> dict[str, tuple[str, datetime]]:
+    targets = {
+        "first_response": (t.first_response_due_at, t.first_response_at,
+                           t.first_response_business, t.first_response_target_business),
+        "resolution": (t.resolution_due_at, t.resolved_at, t.resolution_business,
+                       t.resolution_target_business),
+    }  # fmt: skip
     out = {}
-    fr = _sla_target(
-        t, t.first_response_due_at, t.first_response_at, t.first_response_business,
-        t.first_response_target_business, warning_at, as_of,
-    )  # fmt: skip
-    if fr:
-        out["first_response"] = fr
-    res = _sla_target(
-        t, t.resolution_due_at, t.resolved_at, t.resolution_business,
-        t.resolution_target_business, warning_at, as_of,
-    )  # fmt: skip
-    if res:
-        out["resolution"] = res
+    for name, (due, done, elapsed, target) in targets.items():
+        found = _sla_target(t, due, done, elapsed, target, warning_at, as_of)
+        if found:
+            out[name] = found
     return out
 
 

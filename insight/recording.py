@@ -54,12 +54,13 @@ def record_decision(
     kind: object,
     language: str | None,
     facts: object,
+    topic: str | None = None,
 ) -> BotAnswer | None:
     """The bot showed the customer a decision (``kind`` of the stored message's payload):
-    an answer (``facts["answer"]``: article, version, confidence, query; its topic is the
-    article's category), a choice
-    of articles, or the offer of a person (``facts["unanswered"]`` when the KB had no
-    confident answer: that question goes to the editors' queue)."""
+    an answer (``facts["answer"]``: article, version, confidence, query; ``topic``: the
+    article's category, which the flow has read already), a choice of articles, or the offer
+    of a person (``facts["unanswered"]`` when the KB had no confident answer: that question
+    goes to the editors' queue)."""
     if kind not in set(Decision):
         return None
     facts = facts if isinstance(facts, dict) else {}
@@ -77,10 +78,7 @@ def record_decision(
         row.article_version = int(answer["version"])
         row.article_language = str(answer["language"])
         row.confidence = float(answer["confidence"])
-        from kb import repository as kb_repo  # the KB is loaded by then; not at import
-
-        category = kb_repo.article_category(session, row.article_id)
-        row.topic = category[:200] if category else None
+        row.topic = topic[:200] if topic else None
     elif isinstance(unanswered, dict):
         row.query = str(unanswered.get("query") or "")[:MAX_QUESTION_CHARS]
     else:

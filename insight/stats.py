@@ -4,16 +4,14 @@ and the nearest-rank p90 (the value at rank ceil(0.9·n), no interpolation)."""
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable
 from typing import Any
 
 
 def median(values: Iterable[float]) -> float | None:
-    xs = sorted(values)
-    if not xs:
-        return None
-    mid = len(xs) // 2
-    return float(xs[mid]) if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+    xs = list(values)
+    return float(statistics.median(xs)) if xs else None
 
 
 def nearest_rank(values: Iterable[float], share: float) -> float | None:

@@ -93,6 +93,12 @@ def list_versions(session: Session, translation_id: int) -> Sequence[ArticleVers
     ).all()
 
 
+def contains_pattern(text: str) -> str:
+    """A ``LIKE … ESCAPE '\\'`` pattern matching ``text`` anywhere, its ``%``, ``_`` and ``\\``
+    taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def current_versions(
     session: Session, translations: Iterable[ArticleTranslation]
 ) -> dict[int, ArticleVersion]:
@@ -155,7 +161,7 @@ def _filtered_article_ids(
     if from_tickets:
         query = query.where(Article.source_ticket_id.is_not(None))
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(text)
         query = query.where(
             ArticleTranslation.search_text.like(pattern, escape="\\")
             | Article.key.like(pattern, escape="\\")

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from api.deps import EditorDep, EditorOrLeadDep, KbDep, ReadSessionDep, SessionDep, StateDep
 from api.errors import refusals
@@ -131,14 +130,11 @@ def list_clusters(
     found = clusters.cluster_questions(
         session, index=index, start=now - timedelta(days=days), end=now, limit=limit
     )
-    ids = [i for c in found for i in c.question_ids]
-    rows = session.scalars(select(UnansweredQuestion).where(UnansweredQuestion.id.in_(ids)))
-    languages = {q.id: clusters.language_of(q) for q in rows} if ids else {}
     return [
         {
             "question_ids": list(c.question_ids),
             # applying adds each language's questions to that language's translation
-            "question_ids_by_language": _by_language(c.question_ids, languages),
+            "question_ids_by_language": {k: list(v) for k, v in c.ids_by_language.items()},
             "count": c.count,
             "last_7_days": c.last_7_days,
             "previous_7_days": c.previous_7_days,
@@ -159,13 +155,6 @@ def list_clusters(
         }
         for c in found
     ]
-
-
-def _by_language(ids: tuple[int, ...], languages: dict[int, str]) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
-    for i in ids:
-        out.setdefault(languages.get(i, "en"), []).append(i)
-    return out
 
 
 @router.get("/spikes")

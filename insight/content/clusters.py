@@ -45,7 +45,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from insight.content.questions import OPEN_STATES
+from insight.content.questions import OPEN_STATES, question_key
 from insight.models import UnansweredQuestion
 from kb import text as tx
 from kb.models import FALLBACK_LANGUAGE
@@ -95,6 +95,8 @@ class Cluster:
     #: Per day of the period, oldest first.
     daily: tuple[int, ...]
     languages: dict[str, int]
+    #: The questions per language (applying adds each language's to that translation).
+    ids_by_language: dict[str, tuple[int, ...]]
     #: A few distinct questions per language, newest first.
     examples: dict[str, tuple[str, ...]]
     first_asked: datetime
@@ -238,7 +240,7 @@ def _representatives(
     seen: set[str] = set()
     picked: list[int] = []
     for i in order:
-        key = " ".join(texts[i].split()).casefold()
+        key = question_key(texts[i])
         if key not in seen:
             seen.add(key)
             picked.append(i)
@@ -255,13 +257,22 @@ def _daily(times: Sequence[datetime], start: datetime, end: datetime) -> tuple[i
     return tuple(counts)
 
 
+def _ids_by_language(
+    questions: Sequence[UnansweredQuestion], langs: Sequence[str]
+) -> dict[str, tuple[int, ...]]:
+    out: dict[str, list[int]] = defaultdict(list)
+    for q, lang in zip(questions, langs, strict=True):
+        out[lang].append(q.id)
+    return {lang: tuple(ids) for lang, ids in out.items()}
+
+
 def _examples(
     questions: Sequence[UnansweredQuestion], langs: Sequence[str]
 ) -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = defaultdict(list)
     seen: set[str] = set()
     for q, lang in zip(questions, langs, strict=True):  # newest first
-        key = " ".join(q.query.split()).casefold()
+        key = question_key(q.query)
         if key in seen or len(out[lang]) >= EXAMPLES_PER_LANGUAGE:
             continue
         seen.add(key)
@@ -312,6 +323,7 @@ def cluster_questions(
                 previous_7_days=sum(previous_from <= t < recent_from for t in times),
                 daily=_daily(times, start, end),
                 languages=dict(Counter(langs[i] for i in m).most_common()),
+                ids_by_language=_ids_by_language(rows, [langs[i] for i in m]),
                 examples=_examples(rows, [langs[i] for i in m]),
                 first_asked=min(times),
                 last_asked=max(times),

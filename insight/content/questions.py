@@ -221,10 +221,6 @@ def _mark_applied(questions: Sequence[UnansweredQuestion], article_id: int, agen
         question.updated_at = now
 
 
-def _like(key: str) -> str:
-    return "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def _holders(session: Session, keys: set[str], *, other_than: int) -> Sequence[ArticleTranslation]:
     """Translations of other articles whose text mentions one of ``keys`` (``search_text`` is
     case-folded and holds the questions): the few to read in full."""
@@ -236,16 +232,19 @@ def _holders(session: Session, keys: set[str], *, other_than: int) -> Sequence[A
         .options(contains_eager(ArticleTranslation.article))
         .where(
             ArticleTranslation.article_id != other_than,
-            or_(*(ArticleTranslation.search_text.like(_like(k), escape="\\") for k in keys)),
+            or_(
+                *(
+                    ArticleTranslation.search_text.like(kb_repo.contains_pattern(k), escape="\\")
+                    for k in keys
+                )
+            ),
         )
         .order_by(ArticleTranslation.article_id, ArticleTranslation.language)
     ).all()
 
 
 def _live_and_current(translation: ArticleTranslation) -> bool:
-    return (
-        translation.status == "published" and translation.published_version == translation.version
-    )
+    return translation.status == "published" and not translation.has_unpublished_changes
 
 
 def _save_questions(
@@ -276,9 +275,7 @@ def _save_questions(
     )
     if go_live:
         view = kb_service.publish(session, article_id, language, author=agent.email, index=index)
-    return view.translation.version, view.translation.status == "published" and (
-        view.translation.published_version == view.translation.version
-    )
+    return view.translation.version, _live_and_current(view.translation)
 
 
 def _remove_elsewhere(

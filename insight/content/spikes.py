@@ -41,6 +41,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from handoff.models import Ticket
+from insight.content.questions import question_key
 from insight.models import BotAnswer, Decision
 
 logger = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ def _examples(session: Session, topic: str, start: datetime, end: datetime) -> t
         texts.extend(subjects)
     seen: dict[str, str] = {}
     for text in texts:
-        seen.setdefault(" ".join(text.split()).casefold(), text)
+        seen.setdefault(question_key(text), text)
     return tuple(seen.values())[:EXAMPLES]
 
 

@@ -15,13 +15,13 @@ function dataTable(spec, labels) {
   const table = el("table");
   table.className = "grid";
   const head = el("tr");
-  head.append(el("th", ""), ...spec.series.map((s) => el("th", labels.unit(s.label))));
+  head.append(el("th", ""), ...spec.series.map((s) => el("th", labels.word(s.label))));
   const thead = el("thead");
   thead.append(head);
   const tbody = el("tbody");
   spec.labels.forEach((label, i) => {
     const row = el("tr");
-    const th = el("th", labels.unit(label));
+    const th = el("th", labels.word(label));
     th.scope = "row";
     row.append(th, ...spec.series.map((s) => el("td", s.data[i] == null ? "—" : s.data[i])));
     tbody.append(row);
@@ -34,7 +34,7 @@ function dataTable(spec, labels) {
 export function drawCharts(container, specs, Chart, labels = {}) {
   // ``labels.word`` translates a series or category name (the server sends them in English)
   const word = labels.word || ((x) => x);
-  const words = { data: labels.data || "Figures", unit: word };
+  const words = { data: labels.data || "Figures", word };
   const made = [];
   for (const spec of specs) {
     const figure = el("figure");

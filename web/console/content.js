@@ -48,12 +48,7 @@ export async function questions(main) {
       }
       if (done.length) { result.textContent = t("examples_added", { languages: done.join(", ") }); setTimeout(load, 800); }
     }, result);
-    const discard = action(t("discard_topic"), async () => {
-      for (const id of c.question_ids) {
-        await api(`/v1/content/questions/${id}/state`, { method: "POST", body: { state: "discarded" } });
-      }
-      load();
-    }, result, { class: "quiet" });
+    const discard = action(t("discard_topic"), () => discardAll(c.question_ids), result, { class: "quiet" });
     const key = h("input", { maxlength: "80", pattern: "[a-z0-9][a-z0-9-]*", required: true, "aria-label": t("new_key") });
     const title = h("input", { maxlength: "300", required: true, "aria-label": t("title") });
     const answer = h("textarea", { rows: "4", required: true, "aria-label": t("answer_markdown") });
@@ -99,10 +94,15 @@ export async function questions(main) {
       h("tbody", {}, items.map((q) => h("tr", {},
         h("th", { scope: "row", lang: q.language || "", text: q.query }), h("td", { text: q.language || "—" }),
         h("td", { text: t(`why_${q.reason}`) }), h("td", { text: when(q.created_at) }),
-        h("td", {}, action(t("discard"), async () => {
-          await api(`/v1/content/questions/${q.id}/state`, { method: "POST", body: { state: "discarded" } });
-          load();
-        }, status, { class: "quiet", "aria-label": `${t("discard")}: ${q.query}` }))))));
+        h("td", {}, action(t("discard"), () => discardAll([q.id]), status,
+          { class: "quiet", "aria-label": `${t("discard")}: ${q.query}` }))))));
+  }
+
+  async function discardAll(ids) {
+    for (const id of ids) {
+      await api(`/v1/content/questions/${id}/state`, { method: "POST", body: { state: "discarded" } });
+    }
+    load();
   }
   load();
 }
