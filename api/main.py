@@ -22,8 +22,9 @@ from api import insight as insight_jobs
 from api.bodylimit import BodyLimit
 from api.desk import keep_queue_announced, keep_routing, keep_timers
 from api.errors import install_error_handlers
+from api.mail import MailService
 from api.metrics import HttpTimer, Metrics
-from api.routes import agent, agent_ws, content, health, help, internal, reports, widget
+from api.routes import agent, agent_ws, content, health, help, internal, mail, reports, widget
 from api.state import AppState, Limits
 from handoff.bot import RasaClient
 from handoff.flows import ConversationFlow
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(keep_queue_announced(state)),
             asyncio.create_task(keep_timers(state)),
             asyncio.create_task(insight_jobs.keep_watch(state)),
+            *await state.mail.start(),
         ]
         if cluster is not None:
             background += [asyncio.create_task(c) for c in cluster.background()]
@@ -193,6 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             for task in background:
                 task.cancel()
+            await state.mail.stop()
             if cluster is not None:
                 await cluster.stop()
             from tierzero.gcfreeze import thaw_long_lived_objects
@@ -210,6 +213,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.tierzero = state
     state.flow.policy = policy  # a handoff without the bot (Rasa down) tells the same truth
+    state.mail = MailService(state)
     state.metrics = Metrics(state)
     app.add_middleware(HttpTimer, metrics=state.metrics)
     from kb.importers import MAX_IMPORT_BYTES
@@ -238,6 +242,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(reports.flags_router)
     app.include_router(content.router)
+    app.include_router(mail.router)
     try:
         from api.routes import kb as kb_routes  # type: ignore[attr-defined,unused-ignore]
 

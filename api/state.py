@@ -19,6 +19,7 @@ from tierzero.presence import Connected, Viewers
 from tierzero.settings import Settings
 
 if TYPE_CHECKING:
+    from api.mail import MailService
     from api.metrics import Metrics
     from kb.search import KbIndex
     from tierzero.cluster import Cluster
@@ -71,5 +72,7 @@ class AppState:
     kb_loaded: bool = False
     #: Prometheus metrics (set by create_app, which needs the state to build them).
     metrics: Metrics = field(init=False)
+    #: The email channel (listener, mailbox poll, outbox), set by create_app.
+    mail: MailService = field(init=False)
     #: This worker's part in a scale-out deployment (``TIERZERO_REDIS_URL``), else None.
     cluster: Cluster | None = None

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from handoff import channels
 from handoff import repository as repo
 from handoff.errors import ConversationNotFound, MessageRejected, MessageTooLong
 from handoff.lifecycle import Channel, Sender
@@ -94,6 +95,7 @@ def add_message(
     )
     session.add(message)
     session.flush()
+    channels.stored(session, message)  # email and other channels queue their delivery
     return message
 
 
@@ -145,6 +147,9 @@ def remember(session: Session, conversation: Conversation, **values: Any) -> Non
     session.flush()
 
 
+#: Conversation context: the address a chat's customer left for the answer (mail.outbound
+#: sends the agents' replies there until the request is resolved).
+REPLY_BY_EMAIL = "reply_by_email"
 _EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
 
 
@@ -162,6 +167,8 @@ def leave_contact(session: Session, *, conversation_id: int, email: str) -> Cust
     customer = session.get(Customer, conversation.customer_id)
     if customer is None:
         raise ConversationNotFound("conversation not found")
+    if (customer.email or "").lower() != email.lower():
+        customer.email_verified = False  # typed by whoever holds the chat: not proof
     customer.email = email
-    session.flush()
+    remember(session, conversation, **{REPLY_BY_EMAIL: email})
     return customer

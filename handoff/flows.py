@@ -81,18 +81,20 @@ def receive_customer_message(
     text: str,
     max_chars: int,
     intent: str | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> Stored:
     """Store a customer message (idempotent per client_msg_id) and decide what it means.
 
     In bot mode a request for a person, in any language or script, becomes the
     ``/request_human`` intent, so it wins over any KB answer. In human mode the message is for
-    the ticket: a ticket waiting on the customer goes back to its agent.
+    the ticket: a ticket waiting on the customer goes back to its agent. ``payload``: what
+    the channel keeps with the message (an email's subject and attachments).
     """
     conversation = conversations.get_conversation(session, conversation_id)
     intent = intent if intent in ALLOWED_INTENT_PAYLOADS else None
     received = conversations.store_customer_message(
         session, conversation_id=conversation_id, client_msg_id=client_msg_id, text=text,
-        max_chars=max_chars,
+        max_chars=max_chars, payload=payload,
     )  # fmt: skip
     message = received.message
     bot_mode = conversation.mode == ConversationMode.BOT.value
@@ -108,7 +110,7 @@ def receive_customer_message(
             if bot_mode and asks_for_person(message.text):
                 intent = REQUEST_HUMAN
         if intent:
-            message.payload = {"intent": intent}
+            message.payload = {**message.payload, "intent": intent}
         if bot_mode:  # the bot owes it a turn (finished with the turn's stored replies)
             repo.add_pending_bot_turn(session, conversation_id, message.seq)
         session.flush()

@@ -63,11 +63,21 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(320))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
     plan: Mapped[str] = mapped_column(String(40), default="free")
     language: Mapped[str | None] = mapped_column(String(8))
+    #: ``email_verified``: the address is known to be theirs (set by the company: a lead, the
+    #: billing sync), so mail from it joins this customer's history; a typed address is not.
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def email_verified(self) -> bool:
+        return bool((self.attributes or {}).get("email_verified"))
+
+    @email_verified.setter
+    def email_verified(self, value: bool) -> None:
+        self.attributes = {**(self.attributes or {}), "email_verified": bool(value)}
 
 
 class Agent(Base):

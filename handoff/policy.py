@@ -51,10 +51,21 @@ class Plan(_Strict):
     claim_within: int | None = Field(default=None, gt=0, le=24 * 60)
     #: A breached target moves the ticket to the next tier (L1 → L2 → L3).
     escalate_on_breach: bool = False
+    #: Targets for email tickets (business minutes per priority); unset: ``targets``.
+    email_targets: dict[Priority, Target] | None = None
+    #: The bot may answer a first email from the KB before a person sees it.
+    email_bot: bool = True
 
-    @field_validator("targets")
+    def targets_for(self, channel: str | None) -> dict[Priority, Target]:
+        if channel == "email" and self.email_targets is not None:
+            return self.email_targets
+        return self.targets
+
+    @field_validator("targets", "email_targets")
     @classmethod
-    def _every_priority(cls, value: dict[Priority, Target]) -> dict[Priority, Target]:
+    def _every_priority(cls, value: dict[Priority, Target] | None) -> dict[Priority, Target] | None:
+        if value is None:
+            return value
         missing = [p.value for p in Priority if p not in value]
         if missing:
             raise ValueError(f"targets missing for priority {', '.join(missing)}")

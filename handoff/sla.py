@@ -19,9 +19,16 @@ class Deadlines:
     resolution_due_at: datetime
 
 
-def deadlines(policy: Policy, plan: str | None, priority: Priority, start: datetime) -> Deadlines:
+def deadlines(
+    policy: Policy,
+    plan: str | None,
+    priority: Priority,
+    start: datetime,
+    channel: str | None = None,
+) -> Deadlines:
+    """``channel``: email tickets follow the plan's ``email_targets`` when it has them."""
     name, entitlement = policy.plan(plan)
-    target = entitlement.targets[priority]
+    target = entitlement.targets_for(channel)[priority]
     team = policy.team
     return Deadlines(
         plan=name,

@@ -202,7 +202,9 @@ def hand_off(
     due = None
     if policy is not None:
         customer = repo.get_customer(session, conversation.customer_id)
-        due = deadlines(policy, customer.plan if customer else None, priority, now)
+        due = deadlines(
+            policy, customer.plan if customer else None, priority, now, conversation.channel
+        )
         packet["plan"] = due.plan
         packet["live_support"] = due.live_support
     ticket = Ticket(
@@ -582,12 +584,34 @@ def reopen(
     """A resolved ticket back into its tier's queue (409 if the conversation has another open
     ticket meanwhile)."""
     ticket = ticket_for(session, agent, ticket_id)
+    return _reopen(
+        session, hub, ticket, actor=actor_of(agent), agent_id=agent.id, reason=reason,
+        expected_version=_seen_version(ticket, Action.REOPEN, expected_version),
+    )  # fmt: skip
+
+
+def reopen_by_customer(session: Session, hub: Hub, *, ticket: Ticket) -> Ticket:
+    """The customer wrote again about a resolved request (a reply to its email): it goes back
+    into its tier's queue with everything it had."""
+    return _reopen(session, hub, ticket, actor=Actor.CUSTOMER, agent_id=None,
+                   reason="the customer wrote again", expected_version=None)  # fmt: skip
+
+
+def _reopen(
+    session: Session,
+    hub: Hub,
+    ticket: Ticket,
+    *,
+    actor: Actor,
+    agent_id: int | None,
+    reason: str | None,
+    expected_version: int | None,
+) -> Ticket:
     try:
         with session.begin_nested():
             event = lifecycle.apply(
-                session, ticket, Action.REOPEN, actor=actor_of(agent), agent_id=agent.id,
-                reason=reason,
-                expected_version=_seen_version(ticket, Action.REOPEN, expected_version),
+                session, ticket, Action.REOPEN, actor=actor, agent_id=agent_id, reason=reason,
+                expected_version=expected_version,
                 changes={"resolved_at": None, "end_reason": None, "assignee_id": None,
                          "assigned_at": None, "due_at": ticket.resolution_due_at},
             )  # fmt: skip

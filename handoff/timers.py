@@ -28,6 +28,7 @@ from handoff.lifecycle import (
     WORKED_STATUSES,
     Action,
     Actor,
+    Channel,
     ConversationMode,
     EndReason,
     EventKind,
@@ -103,7 +104,8 @@ def plan_ticket(session: Session, policy: Policy, ticket: Ticket, now: datetime)
         scheduler.cancel(session, subject)
         return
     _, plan = policy.plan(ticket.packet.get("plan"))
-    target = plan.targets[Priority(ticket.priority)]
+    target = plan.targets_for(ticket.channel)[Priority(ticket.priority)]
+    chat = ticket.channel != Channel.EMAIL.value  # an email waits by nature: no chat timers
     if ticket.first_response_at is None and ticket.first_response_due_at is not None:
         _plan_target(session, policy, ticket, FIRST_RESPONSE, ticket.first_response_due_at,
                      target.first_response, now)  # fmt: skip
@@ -113,6 +115,7 @@ def plan_ticket(session: Session, policy: Policy, ticket: Ticket, now: datetime)
     limit = policy.handling_limits.get(Tier(ticket.tier))
     if (
         limit is not None
+        and chat
         and TicketStatus(ticket.status) in WORKED_STATUSES
         and ticket.assigned_at is not None
         and ticket.assignee_id is not None
@@ -127,6 +130,7 @@ def plan_ticket(session: Session, policy: Policy, ticket: Ticket, now: datetime)
             )  # fmt: skip
     if (
         plan.live_support
+        and chat
         and plan.claim_within is not None
         and ticket.status == TicketStatus.QUEUED.value
         and ticket.first_response_at is None

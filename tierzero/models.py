@@ -12,3 +12,4 @@ with contextlib.suppress(ModuleNotFoundError):  # kb models arrive with the KB s
     import kb.models  # noqa: F401
 
 import insight.models  # noqa: F401  (after kb.models: its foreign keys name kb_articles)
+import mail.models  # noqa: F401

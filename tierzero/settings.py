@@ -145,6 +145,35 @@ class Settings(BaseSettings):
     #: How often the api looks for topic spikes (and posts new ones to the webhook).
     spike_check_seconds: float = Field(default=300.0, gt=0)
 
+    # --- email (package mail/; off until an address to listen on or a mailbox is set) ---------
+    #: The desk's own SMTP listener for inbound mail, ``host:port`` (e.g. ``127.0.0.1:2525``,
+    #: behind the company's MX or a relay); unset: not started.
+    smtp_listen: str = ""
+    #: An IMAP mailbox to poll instead (``imaps://user:password@host:993/INBOX``); unset: none.
+    imap_url: str = ""
+    imap_poll_seconds: float = Field(default=60.0, gt=0)
+    #: Where replies go out: ``smtp://host:port``, ``smtps://user:password@host:465`` or
+    #: ``smtp+starttls://user:password@host:587``; unset: replies stay in the outbox (visible
+    #: to agents) until it is set.
+    smtp_url: str = ""
+    #: The desk's address: what customers write to and what replies come from. Mail to other
+    #: recipients is refused by the listener.
+    mail_address: str = "support@localhost"
+    #: Further addresses the listener accepts (e.g. ``help@…``), and the domain of Message-IDs.
+    mail_aliases: list[str] = []
+    #: Largest message the listener accepts (SMTP 552 above it; the sender's server tells them).
+    mail_max_bytes: int = Field(default=30 * 1024 * 1024, ge=64 * 1024)
+    #: Largest attachment kept; a bigger one is named to the agent and the customer, not stored.
+    mail_attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    #: Messages one sender may send in an hour; more are kept aside (no ticket, no reply).
+    mails_per_sender_per_hour: int = Field(default=20, ge=1)
+    #: Outbox: the first retry after this many seconds, doubling up to an hour, at most
+    #: ``mail_max_attempts`` tries before the message is marked failed for the agent.
+    mail_retry_seconds: float = Field(default=60.0, gt=0)
+    mail_max_attempts: int = Field(default=8, ge=1)
+    #: How often the api looks at the outbox.
+    mail_send_interval_seconds: float = Field(default=2.0, gt=0)
+
     @field_validator("var_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

@@ -85,6 +85,9 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/reports/flags"): EDITORS | LEADS,
     ("POST", "/v1/reports/flags/{flag_id}/done"): EDITORS,
     ("POST", "/v1/agent/tickets/{ticket_id}/flags"): WORKERS,
+    ("GET", "/v1/agent/tickets/{ticket_id}/emails"): WORKERS,
+    ("POST", "/v1/agent/tickets/{ticket_id}/emails/{email_id}/retry"): WORKERS,
+    ("GET", "/v1/agent/tickets/{ticket_id}/attachments/{attachment_id}"): WORKERS,
     ("GET", "/v1/content/questions"): EDITORS,
     ("POST", "/v1/content/questions/{question_id}/state"): EDITORS,
     ("POST", "/v1/content/questions/apply"): EDITORS,
@@ -111,7 +114,7 @@ PARAMS = {
     "ticket_id": "987654", "customer_id": "987654", "canned_id": "987654", "offer_id": "987654",
     "agent_id": "987654", "article_id": "987654", "language": "en", "key": "password-reset",
     "slug": "en", "name": "purify.js", "external_id": "nobody", "question_id": "987654",
-    "flag_id": "987654",
+    "flag_id": "987654", "email_id": "987654", "attachment_id": "987654",
 }  # fmt: skip
 QUERY = {"/v1/kb/articles/{article_id}/translations/{language}/diff": "?from=1&to=2",
          "/help/{slug}/search": "?q=password"}  # fmt: skip

@@ -1,0 +1,38 @@
+"""What the api shows of emails (pydantic v2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AttachmentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    kept: bool
+
+
+class EmailRead(BaseModel):
+    """One mail of a ticket's conversation, in or out: for outgoing mail where it is in the
+    outbox (queued, sending, sent, failed), how many tries it took and the last error."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    direction: str
+    message_seq: int | None
+    from_address: str
+    to_address: str
+    subject: str
+    status: str
+    reason: str | None
+    attempts: int
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    created_at: datetime
+    attachments: list[AttachmentRead] = Field(default_factory=list)
