@@ -14,6 +14,7 @@ outbox (``mail.outbox``) in the transaction that stores the message.
 from __future__ import annotations
 
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY  # CRLF line ends, as SMTP sends them
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
 
@@ -124,7 +125,7 @@ class Outbound:
                 ticket_id=ticket.id if ticket else None, from_address=self.address, to_address=to,
                 subject=str(mail["Subject"])[:500], in_reply_to=in_reply_to,
                 references=" ".join(references), status=MailStatus.QUEUED.value,
-                next_attempt_at=utcnow(), raw=mail.as_bytes(),
+                next_attempt_at=utcnow(), raw=mail.as_bytes(policy=SMTP_POLICY),
             )
         )  # fmt: skip
         if message.payload.get("kind") in FOLLOW_UP_KINDS and conversation.channel != "email":
@@ -212,6 +213,7 @@ class Outbound:
         if not person:
             mail["Auto-Submitted"] = "auto-replied"  # RFC 3834: no auto-reply to this, please
         mail["X-TierZero-Conversation"] = str(conversation.id)
-        mail.set_content("\n".join(plain).strip() + "\n")
-        mail.add_alternative(html, subtype="html")
+        # quoted-printable: no line of any length (a long KB answer) breaks SMTP's 998 limit
+        mail.set_content("\n".join(plain).strip() + "\n", cte="quoted-printable")
+        mail.add_alternative(html, subtype="html", cte="quoted-printable")
         return mail

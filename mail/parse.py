@@ -206,8 +206,6 @@ def parse(raw: bytes, *, envelope_from: str | None = None, max_attachment: int) 
     name, sender = address_of(_header(msg, "From"))
     if not sender:
         name, sender = address_of(_header(msg, "Sender") or _header(msg, "Reply-To"))
-    if not sender and envelope_from:
-        sender = envelope_from.strip().lower()
     if "@" not in sender:
         raise UnreadableMail("the message names no sender")
     message_ids = _ids(_header(msg, "Message-ID"))

@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tests.databases import backends, fresh_database
-from tests.stack import Stack, prepare, start
+from tests.mail_sink import MailSink
+from tests.stack import Stack, free_port, mail_settings, prepare, start
 from tierzero.db import make_engine
 
 
@@ -51,12 +52,17 @@ def session(engine: Engine) -> Iterator[Session]:
 def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    """One real stack (database, Rasa, api) shared by the integration and browser tests."""
+    """One real stack (database, Rasa, api) shared by the integration and browser tests; its
+    api listens for mail and sends through a real SMTP server on loopback (``stack.mail``)."""
     var_dir = tmp_path_factory.mktemp(f"var-{request.param}")
+    sink = MailSink(free_port())
+    sink.start()
     with fresh_database(request.param, var_dir) as url:
-        settings = prepare(var_dir, url)
+        settings = prepare(var_dir, url, **mail_settings(sink))
         running = start(settings)
+        running.mail = sink
         try:
             yield running
         finally:
             running.supervisor.stop()
+            sink.stop()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -24,6 +24,9 @@ from tierzero.cli import rasa_files
 from tierzero.cli.supervisor import Child, Supervisor
 from tierzero.db import make_engine, make_session_factory, unit_of_work
 from tierzero.settings import PROJECT_ROOT, Settings
+
+if TYPE_CHECKING:
+    from tests.mail_sink import MailSink
 
 PASSWORD = "integration-test-password"
 #: What the test "website" signs its customers' ids with.
@@ -51,6 +54,8 @@ class Stack:
     supervisor: Supervisor
     api: Child
     rasa: Child
+    #: The outgoing mail server the api sends through (the shared stack has one).
+    mail: MailSink | None = None
 
     @property
     def base_url(self) -> str:
@@ -109,6 +114,18 @@ class Stack:
 
     def session_factory(self) -> Any:
         return make_session_factory(make_engine(self.settings.database_url))
+
+
+#: The desk's address in tests.
+DESK_ADDRESS = "support@nimbus.test"
+
+
+def mail_settings(sink: MailSink) -> dict[str, Any]:
+    """The api listens for mail on a free port and sends through ``sink``; retries are quick."""
+    return dict(
+        smtp_listen=f"127.0.0.1:{free_port()}", smtp_url=sink.url, mail_address=DESK_ADDRESS,
+        mail_retry_seconds=1.0, mail_send_interval_seconds=0.3,
+    )  # fmt: skip
 
 
 def prepare(var_dir: Path, database_url: str, **overrides: Any) -> Settings:
