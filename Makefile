@@ -99,7 +99,7 @@ format:
 	$(VENV)/bin/ruff check --fix .
 
 typecheck:
-	$(VENV)/bin/mypy api handoff kb tierzero actions insight
+	$(VENV)/bin/mypy api handoff kb tierzero actions insight mail
 
 clean:
 	rm -rf var .cache .pytest_cache .mypy_cache .ruff_cache node_modules

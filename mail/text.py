@@ -112,7 +112,8 @@ def html_to_text(html: str) -> str:
         parser.close()
     except Exception:  # HTMLParser is lenient; anything it still chokes on reads as tag-less
         return tidy(re.sub(r"<[^>]*>", " ", html))
-    return tidy("".join(parser.parts))
+    # block boundaries are line breaks; runs of them (nested blocks) are one
+    return tidy(re.sub(r"\n[ \t\u00a0]*(?=\n)", "", "".join(parser.parts)))
 
 
 def tidy(text: str) -> str:
