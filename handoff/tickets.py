@@ -197,6 +197,9 @@ def hand_off(
     messages = repo.messages_since(session, conversation_id)
     since_last = _since_last_ticket(session, conversation_id, messages)
     first_question = next((m.text for m in since_last if m.sender == Sender.CUSTOMER.value), "")
+    subject = conversation.context.get("subject")  # an email's own subject line
+    if isinstance(subject, str) and subject.strip():
+        first_question = subject.strip()
     packet = handoff_packet(session, conversation, messages, reason=reason, topic=topic)
     now = utcnow()
     due = None

@@ -8,7 +8,7 @@
 // the api stores a resent reply once, so nothing is lost or doubled.
 
 import { due } from "./desk.js";
-import { ApiError, action, api, h, messageOf, safeLink, t, uid, when, fill } from "./lib.js";
+import { ApiError, action, api, h, messageOf, safeLink, t, token, uid, when, fill } from "./lib.js";
 
 const TIERS = ["L1", "L2", "L3"];
 const FLAG_REASONS = ["incorrect", "incomplete", "outdated", "wrong_language", "other"];
@@ -18,6 +18,7 @@ export function conversation(pane, ticketId, ctx) {
   const outboxKey = `tierzero.outbox.${me.id}.${ticketId}`;
   let outbox = readOutbox();
   let detail = null;
+  let mails = []; // the conversation's email, in and out, with where each outgoing one is
   let closed = false;
   let flushing = false;
   let retryTimer = null;
@@ -74,7 +75,10 @@ export function conversation(pane, ticketId, ctx) {
   // --- loading and drawing -------------------------------------------------------------------
   async function load(first = false) {
     let fresh;
-    try { fresh = await api(`/v1/agent/tickets/${ticketId}`); }
+    try {
+      [fresh, mails] = await Promise.all([api(`/v1/agent/tickets/${ticketId}`),
+        api(`/v1/agent/tickets/${ticketId}/emails`).catch(() => mails)]);
+    }
     catch (e) {
       if (closed) return;
       if (first) fill(pane, h("p", { class: "error", role: "alert", text: messageOf(e) }));
@@ -111,7 +115,7 @@ export function conversation(pane, ticketId, ctx) {
     const d = detail;
     const mine = d.assignee_id === me.id;
     title.textContent = `#${d.id} · ${d.subject || t("no_text")}`;
-    fill(meta, `${t(`status_${d.status}`)} · ${d.tier} · ${t(`priority_${d.priority}`)} · ${t("reason")}: ${t(`reason_${d.handoff_reason}`)} `,
+    fill(meta, `${t(`channel_${d.channel}`)} · ${t(`status_${d.status}`)} · ${d.tier} · ${t(`priority_${d.priority}`)} · ${t("reason")}: ${t(`reason_${d.handoff_reason}`)} `,
       d.end_reason ? `· ${t("ended")}: ${t(`end_${d.end_reason}`)} ` : "", due(d));
     drawTranscript();
     // someone wrote while the agent was writing: say so before they send
@@ -193,10 +197,58 @@ export function conversation(pane, ticketId, ctx) {
       ...detail.transcript.map((m) => h("li", { class: m.sender, "data-seq": m.seq },
         h("span", { class: "who", text: `${senderName(m)} · ${when(m.created_at)}` }), m.text,
         m.payload?.url ? h("span", { class: "meta" }, " ", safeLink(m.payload.url, t("article_link"))) : null,
+        m.payload?.attachments ? attachmentList(m.payload.attachments) : null,
+        mailState(m),
         m.sender === "bot" && m.payload?.kind === "answer" ? flagControl(m) : null)),
       ...outbox.map((o) => h("li", { class: "agent pending", "data-pending": o.id },
         h("span", { class: "who", text: `${me.name} · ${o.failed ? t("waiting_for_connection") : t("sending")}` }), o.text)));
     if (atEnd) transcript.scrollTop = transcript.scrollHeight;
+  }
+
+  // --- email: what each message became as mail, and the customer's files ----------------------
+  function mailState(m) {
+    if (m.sender === "customer") {
+      const got = mails.find((e) => e.direction === "in" && e.message_seq === m.seq);
+      return got ? h("span", { class: "meta mail", text: `✉ ${t("mail_from", { address: got.from_address })}${got.subject ? ` · ${got.subject}` : ""}` }) : null;
+    }
+    const sent = mails.filter((e) => e.direction === "out" && e.message_seq === m.seq);
+    return sent.length ? h("span", { class: "meta mail" }, ...sent.map(deliveryLine)) : null;
+  }
+
+  function deliveryLine(e) {
+    const to = { address: e.to_address };
+    if (e.status === "sent") return h("span", { class: "delivery sent", role: "status", text: `✉ ${t("mail_sent", { ...to, when: when(e.sent_at) })} ` });
+    const failed = e.status === "failed";
+    const text = failed ? t("mail_failed", to) : t("mail_waiting", { ...to, n: e.attempts, when: when(e.next_attempt_at) });
+    return h("span", { class: `delivery ${failed ? "failed due red" : "waiting due amber"}`, role: "status" },
+      `✉ ${text}${e.reason ? ` (${e.reason})` : ""} `,
+      action(t("mail_retry"), async () => {
+        await api(`/v1/agent/tickets/${ticketId}/emails/${e.id}/retry`, { method: "POST" });
+        await load();
+      }, status, { class: "quiet" }));
+  }
+
+  function attachmentList(files) {
+    return h("ul", { class: "attachments", "aria-label": t("attachments") }, files.map((f) => h("li", {},
+      f.kept
+        ? h("button", { type: "button", class: "link", text: `📎 ${f.filename} (${size(f.size)})`, onclick: () => download(f) })
+        : h("span", { class: "meta", text: `📎 ${f.filename} (${size(f.size)}) · ${t("attachment_not_kept")}` }))));
+  }
+
+  function size(bytes) {
+    return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  }
+
+  // the file comes with the agent's token (never a link anyone could open) and is saved, not shown
+  async function download(file) {
+    try {
+      const response = await fetch(`/v1/agent/tickets/${ticketId}/attachments/${file.id}`, { headers: { Authorization: `Bearer ${token()}` } });
+      if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+      const url = URL.createObjectURL(await response.blob());
+      const link = h("a", { href: url, download: file.filename });
+      document.body.append(link); link.click(); link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) { status.textContent = messageOf(e); }
   }
 
   function drawPacket() {
@@ -204,6 +256,7 @@ export function conversation(pane, ticketId, ctx) {
     fill(packet, h("h3", { text: t("handoff") }),
       h("dl", {},
         h("dt", { text: t("reason") }), h("dd", { text: t(`reason_${d.handoff_reason}`) }),
+        h("dt", { text: t("channel") }), h("dd", { text: t(`channel_${d.channel}`) }),
         h("dt", { text: t("language_script") }), h("dd", { text: `${d.language || "?"}${p.script ? ` (${p.script})` : ""}` }),
         h("dt", { text: t("topic") }), h("dd", { text: d.topic || "—" }),
         h("dt", { text: t("page") }), h("dd", {}, p.page_url ? safeLink(p.page_url) : "—")),
@@ -404,7 +457,7 @@ export function conversation(pane, ticketId, ctx) {
       } else if (f.type === "message" && f.conversation_id === detail.conversation_id) {
         typingShown.forEach(clearTimeout); typingShown.clear(); redrawTyping();
         scheduleLoad();
-      } else if (f.type === "note" && f.ticket_id === ticketId) scheduleLoad();
+      } else if ((f.type === "note" || f.type === "email") && f.ticket_id === ticketId) scheduleLoad();
       else if (f.type === "viewers" && f.ticket_id === ticketId) {
         const others = f.agents.filter((a) => a.agent_id !== me.id).map((a) => a.name);
         viewers.textContent = others.length ? t("also_viewing", { names: others.join(", ") }) : "";

@@ -111,7 +111,7 @@ function drawQueue() {
     h("button", { class: "open", type: "button", "aria-current": open === x.id ? "true" : null,
       onclick: () => openTicket(x.id) },
       h("strong", { text: `#${x.id} ` }), x.subject || t("no_text"), h("br"),
-      h("span", { class: "meta", text: `${x.tier} · ${t(`priority_${x.priority}`)} · ${x.language || "?"} · ${t(`status_${x.status}`)} ` }),
+      h("span", { class: "meta", text: `${t(`channel_${x.channel}`)} · ${x.tier} · ${t(`priority_${x.priority}`)} · ${x.language || "?"} · ${t(`status_${x.status}`)} ` }),
       x.needs_lead ? h("span", { class: "due amber", text: t("needs_lead") }) : null, due(x)))));
 }
 

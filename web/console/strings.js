@@ -5,6 +5,9 @@
 export const LANGUAGES = [["en", "English"], ["el", "Ελληνικά"], ["ru", "Русский"], ["sr-latn", "Srpski (latinica)"], ["sr-cyrl", "Српски (ћирилица)"]];
 
 const en = {
+  channel: "channel", mail_from: "by email from {address}", mail_sent: "sent to {address} {when}",
+  mail_waiting: "not sent yet to {address}: try {n}, next {when}", mail_failed: "could not be sent to {address}",
+  mail_retry: "Send again", attachments: "Attachments", attachment_not_kept: "too large, not kept",
   console_title: "TierZero console", language: "Language", email: "Email", password: "Password", log_in: "Log in",
   log_out: "Log out", login_failed: "Could not log in.", signed_out: "You were signed out.",
   no_connection: "No connection to the server; try again in a moment.", loading: "Loading…",
@@ -146,6 +149,9 @@ const en = {
 
 // Greek: «αίτημα» for a ticket, «κλιμάκωση» for escalating, «ουρά» for the queue, «πρόταση» for an offer.
 const el = {
+  channel: "κανάλι", mail_from: "με email από {address}", mail_sent: "στάλθηκε στο {address} {when}",
+  mail_waiting: "δεν στάλθηκε ακόμη στο {address}: προσπάθεια {n}, επόμενη {when}", mail_failed: "δεν ήταν δυνατή η αποστολή στο {address}",
+  mail_retry: "Αποστολή ξανά", attachments: "Συνημμένα", attachment_not_kept: "πολύ μεγάλο, δεν κρατήθηκε",
   console_title: "Κονσόλα TierZero", language: "Γλώσσα", email: "Διεύθυνση email", password: "Κωδικός πρόσβασης", log_in: "Σύνδεση",
   log_out: "Αποσύνδεση", login_failed: "Η σύνδεση απέτυχε.", signed_out: "Αποσυνδεθήκατε.",
   no_connection: "Δεν υπάρχει σύνδεση με τον διακομιστή. Δοκιμάστε ξανά σε λίγο.", loading: "Φόρτωση…",
@@ -293,6 +299,9 @@ const el = {
 // Russian: «обращение» for a ticket, «эскалировать» for escalating, «очередь» for the queue, «предложение» for an offer,
 // «линия» (первая, вторая…) for a tier, «оператор» for an agent.
 const ru = {
+  channel: "канал", mail_from: "письмо от {address}", mail_sent: "отправлено на {address} {when}",
+  mail_waiting: "ещё не отправлено на {address}: попытка {n}, следующая {when}", mail_failed: "не удалось отправить на {address}",
+  mail_retry: "Отправить снова", attachments: "Вложения", attachment_not_kept: "слишком большое, не сохранено",
   console_title: "Консоль TierZero", language: "Язык", email: "Эл. почта", password: "Пароль", log_in: "Войти",
   log_out: "Выйти", login_failed: "Не удалось войти.", signed_out: "Вы вышли из системы.",
   no_connection: "Нет связи с сервером; повторите попытку чуть позже.", loading: "Загрузка…",
@@ -438,6 +447,9 @@ const ru = {
 // Serbian (ekavian), written in Latin; the Cyrillic is generated from it below. «tiket» for a ticket, «eskalirati»
 // for escalating, «red čekanja» for the queue, «ponuda» for an offer, «nivo» for a tier.
 const srLatn = {
+  channel: "kanal", mail_from: "mejlom sa {address}", mail_sent: "poslato na {address} {when}",
+  mail_waiting: "još nije poslato na {address}: pokušaj {n}, sledeći {when}", mail_failed: "nije moguće poslati na {address}",
+  mail_retry: "Pošalji ponovo", attachments: "Prilozi", attachment_not_kept: "prevelik, nije sačuvan",
   console_title: "TierZero konzola", language: "Jezik", email: "E-pošta", password: "Lozinka", log_in: "Prijavi se",
   log_out: "Odjavi se", login_failed: "Prijava nije uspela.", signed_out: "Odjavljeni ste.",
   no_connection: "Nema veze sa serverom; pokušajte ponovo za trenutak.", loading: "Učitavanje…",
