@@ -3,6 +3,7 @@ them, the bodies the agent API accepts, and the leads' screens (the policy, the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from handoff.business_hours import is_open
 from handoff.lifecycle import Presence, Priority, Role, Tier
-from handoff.policy import WEEKDAYS, Policy
+from handoff.policy import WEEKDAYS, Policy, Target
 
 if TYPE_CHECKING:
     from handoff.models import Ticket, TicketOffer
@@ -360,6 +361,10 @@ class PlanRead(BaseModel):
     #: A missed target moves the ticket up a tier.
     escalate_on_breach: bool
     targets: list[TargetRead]
+    #: Targets for email tickets (None: the same as ``targets``).
+    email_targets: list[TargetRead] | None = None
+    #: The bot may answer a first email from the KB.
+    email_bot: bool = True
 
 
 class OpeningHoursRead(BaseModel):
@@ -383,6 +388,14 @@ class HandlingLimitRead(BaseModel):
     tier: str
     warn_after_minutes: int | None
     limit_minutes: int | None
+
+
+def _targets(targets: Mapping[Priority, Target]) -> list[TargetRead]:
+    return [
+        TargetRead(priority=p.value, first_response_minutes=t.first_response,
+                   resolution_minutes=t.resolution)
+        for p, t in sorted(targets.items(), key=lambda pt: pt[0].rank)
+    ]  # fmt: skip
 
 
 class PolicyRead(BaseModel):
@@ -410,14 +423,9 @@ class PolicyRead(BaseModel):
                     live_support=plan.live_support,
                     claim_within_minutes=plan.claim_within,
                     escalate_on_breach=plan.escalate_on_breach,
-                    targets=[
-                        TargetRead(
-                            priority=p.value,
-                            first_response_minutes=t.first_response,
-                            resolution_minutes=t.resolution,
-                        )
-                        for p, t in sorted(plan.targets.items(), key=lambda pt: pt[0].rank)
-                    ],
+                    targets=_targets(plan.targets),
+                    email_targets=_targets(plan.email_targets) if plan.email_targets else None,
+                    email_bot=plan.email_bot,
                 )
                 for name, plan in policy.plans.items()
             ],

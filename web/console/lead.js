@@ -102,6 +102,11 @@ function table(caption, head, rows) {
     h("tbody", {}, rows.map((r) => h("tr", {}, r.map((cell, i) => i === 0 ? h("th", { scope: "row", text: cell }) : h("td", { text: cell }))))));
 }
 
+function targets(caption, list) {
+  return table(caption, [t("col_priority"), t("first_response"), t("resolution")],
+    list.map((x) => [t(`priority_${x.priority}`), minutes(x.first_response_minutes), minutes(x.resolution_minutes)]));
+}
+
 export function policyView(policy) {
   const out = [];
   for (const plan of policy.plans) {
@@ -111,8 +116,9 @@ export function policyView(policy) {
       h("p", { class: "meta", text: [plan.live_support ? t("live_support") : t("no_live_support"),
         plan.claim_within_minutes != null ? t("claim_within", { time: minutes(plan.claim_within_minutes) }) : null,
         plan.escalate_on_breach ? t("escalates_on_breach") : null, plan.team ? `${t("team")}: ${plan.team}` : null].filter(Boolean).join(" · ") }),
-      table(t("targets_caption", { plan: plan.name }), [t("col_priority"), t("first_response"), t("resolution")],
-        plan.targets.map((x) => [t(`priority_${x.priority}`), minutes(x.first_response_minutes), minutes(x.resolution_minutes)]))));
+      targets(t("targets_caption", { plan: plan.name }), plan.targets),
+      plan.email_targets ? targets(t("email_targets_caption", { plan: plan.name }), plan.email_targets) : null,
+      h("p", { class: "meta", text: plan.email_bot ? t("email_bot_on") : t("email_bot_off") })));
   }
   if (policy.teams?.length) {
     out.push(table(t("business_hours"), [t("team"), t("time_zone"), t("hours"), t("holidays")],

@@ -293,3 +293,32 @@ class TestEmailPromises:
         timers.plan_ticket(session, email_policy, chat_ticket, chat_ticket.created_at)
         assert scheduler_kinds(session, ticket.id) == {"sla_warning", "sla_breach"}
         assert "no_claim" in scheduler_kinds(session, chat_ticket.id)
+
+
+def test_reports_split_tickets_and_conversations_by_channel(
+    session: Session, outbound: Outbound
+) -> None:
+    from datetime import timedelta
+
+    from insight import figures
+    from insight.periods import period
+    from tierzero.db import utcnow
+
+    by_mail = receive(desk_on(session, None), mail(address(), LONG))
+    agent = make_agent(session)
+    tickets.claim(session, HUB, agent=agent, ticket_id=by_mail.ticket_id or 0)
+    tickets.reply(session, HUB, agent=agent, ticket_id=by_mail.ticket_id or 0, text="Done")
+    tickets.resolve(session, HUB, agent=agent, ticket_id=by_mail.ticket_id or 0)
+    chat = start_conversation(session, language="en")
+    say(session, chat, "a person please")
+    tickets.hand_off(session, HUB, conversation_id=chat.id,
+                     reason=tickets.HandoffReason.ASKED_FOR_PERSON)  # fmt: skip
+    today = utcnow().date()
+    window = period(today - timedelta(days=1), today + timedelta(days=1), time_zone="UTC")
+    r = figures.report(session, policy(), window, as_of=utcnow() + timedelta(days=2), now=False)
+    split = r["breakdowns"]["channel"]
+    assert set(split["tickets"]) == {"email", "widget"}
+    assert split["tickets"]["email"]["created"] == split["tickets"]["widget"]["created"] == 1
+    assert split["tickets"]["email"]["resolved_by_tier"]["L1"] == 1
+    assert split["conversations"]["email"]["outcomes"]["handed_off"] == 1
+    assert split["tickets"]["email"]["sla"]["first_response"]["met"] == 1
