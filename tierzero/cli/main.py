@@ -136,6 +136,15 @@ def _print_ready(settings: Settings, seconds: float) -> None:
     console.print(f"  agent console:                  [link]{base}/console[/link]")
     console.print(f"  API docs:                       [link]{base}/docs[/link]")
     console.print(f"  demo agent logins:              {settings.var_dir / 'demo-accounts.txt'}")
+    if settings.smtp_listen:
+        console.print(f"  mail to {settings.mail_address}:  smtp://{settings.smtp_listen}")
+    else:
+        console.print("  email:                          off (TIERZERO_SMTP_LISTEN=127.0.0.1:2525)")
+    if settings.smtp_listen or settings.imap_url:
+        out = (
+            settings.smtp_url.split("@")[-1] if settings.smtp_url else "not set (TIERZERO_SMTP_URL)"
+        )
+        console.print(f"  replies sent through:           {out}")
     console.print("  press Ctrl-C to stop\n")
 
 
