@@ -322,3 +322,30 @@ def test_reports_split_tickets_and_conversations_by_channel(
     assert split["tickets"]["email"]["resolved_by_tier"]["L1"] == 1
     assert split["conversations"]["email"]["outcomes"]["handed_off"] == 1
     assert split["tickets"]["email"]["sla"]["first_response"]["met"] == 1
+
+
+def test_an_agent_full_of_emails_still_gets_chats_and_not_a_fourth_email(
+    session: Session, outbound: Outbound
+) -> None:
+    from handoff import agents, offers
+    from handoff.lifecycle import Presence
+    from handoff.models import Agent, TicketOffer
+    from handoff.offers import Timing
+    from tierzero.db import utcnow
+
+    session.execute(Agent.__table__.update().values(presence="offline"))  # only this test's agent
+    agent = make_agent(session, languages=("en",), presence=Presence.ONLINE)
+    held = [receive(desk_on(session, None), mail(address(), f"{LONG} {i}")) for i in range(4)]
+    for outcome in held[:3]:
+        tickets.claim(session, HUB, agent=agent, ticket_id=outcome.ticket_id or 0)
+    assert not agents.has_room(session, agent, "email") and agents.has_room(
+        session, agent, "widget"
+    )
+    chat = start_conversation(session, language="en")
+    say(session, chat, "a person please")
+    asked = tickets.HandoffReason.ASKED_FOR_PERSON
+    chat_ticket = tickets.hand_off(session, HUB, conversation_id=chat.id, reason=asked).ticket
+    offers.dispatch(session, HUB, utcnow(), Timing(offer_seconds=30, offline_requeue_seconds=120))
+    offered = set(session.scalars(select(TicketOffer.ticket_id).where(
+        TicketOffer.agent_id == agent.id, TicketOffer.status == "pending")))  # fmt: skip
+    assert offered == {chat_ticket.id}  # the fourth email waits for room
