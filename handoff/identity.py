@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from handoff.lifecycle import OPEN_STATUSES
-from handoff.models import Customer, Ticket
+from handoff.lifecycle import OPEN_STATUSES, Channel
+from handoff.models import Conversation, Customer, Ticket
 from tierzero.errors import InvalidInput, Unauthorized
 
 
@@ -52,12 +52,15 @@ def customer_for(session: Session, external_id: str) -> Customer:
 
 
 def conversation_to_continue(session: Session, customer: Customer) -> int | None:
-    """A conversation the customer is still being helped in (an open ticket), to continue on
-    this device rather than start a second one beside it."""
+    """A chat the customer is still being helped in (an open ticket), to continue on this
+    device rather than start a second one beside it (an open email request stays in email)."""
     return session.scalar(
         select(Ticket.conversation_id)
+        .join(Conversation, Conversation.id == Ticket.conversation_id)
         .where(
-            Ticket.customer_id == customer.id, Ticket.status.in_([s.value for s in OPEN_STATUSES])
+            Ticket.customer_id == customer.id,
+            Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+            Conversation.channel == Channel.WIDGET.value,
         )
         .order_by(Ticket.id.desc())
         .limit(1)

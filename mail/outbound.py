@@ -212,7 +212,6 @@ class Outbound:
             mail["References"] = " ".join(f"<{r}>" for r in references)
         if not person:
             mail["Auto-Submitted"] = "auto-replied"  # RFC 3834: no auto-reply to this, please
-        mail["X-TierZero-Conversation"] = str(conversation.id)
         # quoted-printable: no line of any length (a long KB answer) breaks SMTP's 998 limit
         mail.set_content("\n".join(plain).strip() + "\n", cte="quoted-printable")
         mail.add_alternative(html, subtype="html", cte="quoted-printable")

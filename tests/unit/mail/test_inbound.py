@@ -349,3 +349,15 @@ def test_an_agent_full_of_emails_still_gets_chats_and_not_a_fourth_email(
     offered = set(session.scalars(select(TicketOffer.ticket_id).where(
         TicketOffer.agent_id == agent.id, TicketOffer.status == "pending")))  # fmt: skip
     assert offered == {chat_ticket.id}  # the fourth email waits for room
+
+
+def test_an_open_email_request_is_not_continued_in_the_widget(
+    session: Session, outbound: Outbound
+) -> None:
+    from handoff import identity
+
+    known = customers.update(session, policy(), external_id=f"w-{uuid.uuid4().hex}",
+                             email=address())  # fmt: skip
+    by_mail = receive(desk_on(session, None), mail(known.email or "", LONG))
+    assert by_mail.ticket_id is not None and conversation(session, by_mail).customer_id == known.id
+    assert identity.conversation_to_continue(session, known) is None  # a new chat, not the mail
