@@ -24,6 +24,8 @@ from tierzero.db import unit_of_work, utcnow
 from tierzero.hub import ticket_topic
 
 log = logging.getLogger("tierzero.mail")
+#: Received messages parsed and stored at the same time (others wait in the SMTP dialogue).
+RECEIVING_AT_ONCE = 4
 
 
 def email_frame(email: Email) -> dict[str, Any]:
@@ -47,9 +49,11 @@ class MailService:
         self.outbound = Outbound(
             address=settings.mail_address, brand=settings.brand_name,
             public_url=settings.public_url, secret=settings.secret_key,
+            aliases=tuple(settings.mail_aliases),
         )  # fmt: skip
         self.server = outbox.Server.from_url(settings.smtp_url) if settings.smtp_url else None
         self.listening: asyncio.AbstractServer | None = None
+        self.receiving = asyncio.Semaphore(RECEIVING_AT_ONCE)
 
     def receive(self, raw: bytes, envelope_from: str | None = None) -> Outcome:
         """One message in (in a worker thread): the KB answers once its index is loaded."""
@@ -61,7 +65,8 @@ class MailService:
         return outcome
 
     async def accept(self, raw: bytes, envelope_from: str | None) -> Outcome:
-        return await to_thread.run_sync(self.receive, raw, envelope_from)
+        async with self.receiving:  # a few at a time: each holds a whole message in memory
+            return await to_thread.run_sync(self.receive, raw, envelope_from)
 
     async def start(self) -> list[asyncio.Task[None]]:
         settings = self.state.settings
@@ -104,7 +109,7 @@ class MailService:
                     outbox.not_configured(session, email, utcnow(), settings.mail_retry_seconds)
                     self._announce(session, email)
                     continue
-                raw, to = email.raw or b"", email.to_address
+                raw, to, attempts = email.raw or b"", email.to_address, email.attempts
             error = None
             try:  # outside any transaction: a slow server holds no lock
                 self.server.send(raw, sender=settings.mail_address, to=to)
@@ -113,8 +118,8 @@ class MailService:
                 error = exc
                 log.warning("mail %s to %s not sent: %s", email_id, to, exc)
             with unit_of_work(self.state.session_factory) as session:
-                email = session.get(Email, email_id)
-                if email is None:
+                email = outbox.still_mine(session, email_id, attempts)
+                if email is None:  # another worker took over after the lease
                     continue
                 outbox.settle(session, email, utcnow(), error=error,
                               base_seconds=settings.mail_retry_seconds,
@@ -138,14 +143,15 @@ class MailService:
 
     # --- IMAP ----------------------------------------------------------------------------
 
+    def _poll(self, mailbox: imap.Mailbox) -> int:
+        return mailbox.poll(self.receive, max_bytes=self.state.settings.mail_max_bytes)
+
     async def keep_polling(self) -> None:
         settings = self.state.settings
-        mailbox = imap.Mailbox.from_url(settings.imap_url)
         while True:
             try:
-                count = await to_thread.run_sync(
-                    lambda: mailbox.poll(self.receive, max_bytes=settings.mail_max_bytes)
-                )
+                mailbox = imap.Mailbox.from_url(settings.imap_url)
+                count = await to_thread.run_sync(self._poll, mailbox)
                 if count:
                     log.info("fetched %d message(s) from the mailbox", count)
             except Exception as exc:

@@ -161,14 +161,15 @@ def valid_email(email: str) -> str:
 
 
 def leave_contact(session: Session, *, conversation_id: int, email: str) -> Customer:
-    """The customer's email address for a follow-up (validated, stored on the customer)."""
+    """The customer's email address for a follow-up (validated): this conversation's answers
+    go there; it becomes the customer's address unless the company verified another one (a
+    typed address is not proof, and must not replace one that is)."""
     email = valid_email(email)
     conversation = get_conversation(session, conversation_id)
     customer = session.get(Customer, conversation.customer_id)
     if customer is None:
         raise ConversationNotFound("conversation not found")
-    if (customer.email or "").lower() != email.lower():
-        customer.email_verified = False  # typed by whoever holds the chat: not proof
-    customer.email = email
+    if not customer.email_verified:
+        customer.email = email
     remember(session, conversation, **{REPLY_BY_EMAIL: email})
     return customer

@@ -87,13 +87,20 @@ def say_to_customer(
     **values: object,
 ) -> Message:
     """A system message in the customer's language and script (stored, then pushed)."""
+    return tell(session, hub, conversation, say(key, conversation.language, **values),
+                {"kind": key, **(payload or {})})  # fmt: skip
+
+
+def tell(
+    session: Session, hub: Hub, conversation: Conversation, text: str, payload: dict[str, Any]
+) -> Message:
+    """A system message (``text`` in the customer's language, given the script they write in),
+    stored, then pushed."""
     from handoff.language import render
 
-    text = render(say(key, conversation.language, **values), conversation.language,
-                  conversation.script)  # fmt: skip
     message = add_message(
-        session, conversation_id=conversation.id, sender=Sender.SYSTEM, text=text,
-        payload={"kind": key, **(payload or {})},
+        session, conversation_id=conversation.id, sender=Sender.SYSTEM,
+        text=render(text, conversation.language, conversation.script), payload=payload,
     )  # fmt: skip
     hub.publish_after_commit(session, conversation_topic(conversation.id), message_frame(message))
     return message
@@ -688,16 +695,17 @@ def follow_up_by_email(session: Session, hub: Hub, *, conversation_id: int, emai
     open ticket for the agent, confirmed to the customer."""
     from handoff.conversations import leave_contact
 
-    customer = leave_contact(session, conversation_id=conversation_id, email=email)
+    leave_contact(session, conversation_id=conversation_id, email=email)
+    address = email.strip()
     ticket = repo.open_ticket_for_conversation(session, conversation_id)
     if ticket is not None:
         event = lifecycle.record(
             session, ticket, EventKind.CONTACT_LEFT, actor=Actor.CUSTOMER,
-            data={"email": customer.email},
+            data={"email": address},
         )  # fmt: skip
         announce(session, hub, ticket, event)
     conversation = get_conversation(session, conversation_id)
-    say_to_customer(session, hub, conversation, "email_saved", email=customer.email)
+    say_to_customer(session, hub, conversation, "email_saved", email=address)
 
 
 def return_to_bot(

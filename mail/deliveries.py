@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, undefer
 
 from handoff import tickets
@@ -17,11 +17,20 @@ from mail.schemas import AttachmentRead, EmailRead
 from tierzero.db import utcnow
 
 
-def of_ticket(session: Session, agent: Agent, ticket_id: int) -> list[EmailRead]:
-    """404 unless the agent may see the ticket; its conversation's mail, oldest first."""
+def _of(session: Session, agent: Agent, ticket_id: int) -> Select[Email]:
+    """The mail of the ticket's part of its conversation — what its transcript shows (a later
+    ticket of the same conversation may belong to a tier this agent does not see); 404 unless
+    the agent may see the ticket."""
     ticket = tickets.ticket_for(session, agent, ticket_id)
+    query = select(Email).where(Email.conversation_id == ticket.conversation_id)
+    end = tickets.transcript_end(session, ticket)
+    return query if end is None else query.where(Email.message_seq <= end)
+
+
+def of_ticket(session: Session, agent: Agent, ticket_id: int) -> list[EmailRead]:
+    """The ticket's mail in and out, oldest first, with the files that came with it."""
     emails: Sequence[Email] = session.scalars(
-        select(Email).where(Email.conversation_id == ticket.conversation_id).order_by(Email.id)
+        _of(session, agent, ticket_id).order_by(Email.id)
     ).all()
     files = session.scalars(
         select(EmailAttachment)
@@ -41,13 +50,11 @@ def of_ticket(session: Session, agent: Agent, ticket_id: int) -> list[EmailRead]
 def attachment(
     session: Session, agent: Agent, ticket_id: int, attachment_id: int
 ) -> EmailAttachment:
-    """A kept attachment of the ticket's conversation (404 for anything else)."""
-    ticket = tickets.ticket_for(session, agent, ticket_id)
+    """A kept attachment of the ticket's mail (404 for anything else)."""
+    mails = _of(session, agent, ticket_id).with_only_columns(Email.id)
     found = session.scalar(
         select(EmailAttachment)
-        .join(Email, Email.id == EmailAttachment.email_id)
-        .where(EmailAttachment.id == attachment_id,
-               Email.conversation_id == ticket.conversation_id,
+        .where(EmailAttachment.id == attachment_id, EmailAttachment.email_id.in_(mails),
                EmailAttachment.kept.is_(True))
         .options(undefer(EmailAttachment.data))
     )  # fmt: skip
@@ -58,13 +65,8 @@ def attachment(
 
 def retry(session: Session, agent: Agent, ticket_id: int, email_id: int) -> EmailRead:
     """Try a waiting or failed mail of the ticket again now (a sent one stays as it is)."""
-    ticket = tickets.ticket_for(session, agent, ticket_id)
-    email = session.get(Email, email_id)
-    if (
-        email is None
-        or email.conversation_id != ticket.conversation_id
-        or email.direction != Direction.OUT.value
-    ):
+    email = session.scalars(_of(session, agent, ticket_id).where(Email.id == email_id)).first()
+    if email is None or email.direction != Direction.OUT.value:
         raise TicketNotFound("email not found")
     outbox.retry_now(session, email, utcnow())
     return EmailRead.model_validate(email)

@@ -62,7 +62,11 @@ class Mailbox:
             for uid in uids:
                 raw = _fetch(client, uid, max_bytes)
                 if raw is not None:
-                    accept(raw)
+                    try:
+                        accept(raw)
+                    except Exception:  # left unseen for the next poll; the others go on
+                        log.exception("mailbox message %s could not be stored", uid)
+                        continue
                     handed += 1
                 client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
         finally:

@@ -16,19 +16,20 @@ import hashlib
 import hmac
 import logging
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff import conversations, flows, tickets
 from handoff import repository as repo
-from handoff.language import next_language, render
-from handoff.lifecycle import Channel, EndReason, Sender, TicketStatus
+from handoff.language import next_language
+from handoff.lifecycle import Channel, EndReason, TicketStatus
 from handoff.models import Conversation, Customer, Ticket
 from handoff.person_request import asks_for_person
 from handoff.policy import Policy
@@ -36,6 +37,7 @@ from mail import texts
 from mail.models import Direction, Email, EmailAttachment, MailStatus
 from mail.parse import ParsedMail, UnreadableMail, parse
 from tierzero.db import unit_of_work, utcnow
+from tierzero.errors import InvalidInput
 from tierzero.hub import Hub
 
 log = logging.getLogger("tierzero.mail")
@@ -47,6 +49,20 @@ MAX_TEXT_CHARS = 20_000
 BOT_MAX_CHARS = 600
 #: A reply this soon after a resolution reopens the request instead of starting a new one.
 REOPEN_WITHIN = timedelta(days=14)
+#: The whole readable mail kept beside the customer's own words.
+MAX_FULL_CHARS = 200_000
+#: A short reply that only thanks or says it worked (and says nothing negative).
+_THANKS = re.compile(
+    r"\b(thanks?|thank you|thx|solved|that helped|it works|works now|worked|ευχαριστ\w*|"
+    r"λύθηκε|δούλεψε|λειτουργεί|спасибо|благодарю|помогло|работает|решено|hvala|хвала|"
+    r"pomoglo|помогло|radi|ради|rešeno|решено)\b",
+    re.IGNORECASE,
+)
+_NEGATIVE = re.compile(
+    r"\b(not?|n't|don't|doesn't|didn't|still|but|δεν|όχι|ακόμα|не|нет|всё ещё|ne|nije|није|"
+    r"и даље|i dalje|još)\b|\?",
+    re.IGNORECASE,
+)
 _TOKEN = re.compile(r"\[#(\d{1,12})-([0-9a-f]{8})\]")
 
 
@@ -58,8 +74,8 @@ def token(secret: str, ticket_id: int) -> str:
 
 
 def ticket_in_subject(secret: str, subject: str) -> int | None:
-    for number, _ in _TOKEN.findall(subject):
-        if hmac.compare_digest(token(secret, int(number)), f"[#{number}-{_}]"):
+    for number, tag in _TOKEN.findall(subject):
+        if hmac.compare_digest(token(secret, int(number)), f"[#{number}-{tag}]"):
             return int(number)
     return None
 
@@ -95,12 +111,20 @@ def receive(desk: Desk, raw: bytes, *, envelope_from: str | None = None) -> Outc
         mail = parse(raw, envelope_from=envelope_from, max_attachment=desk.max_attachment)
     except UnreadableMail as exc:
         return _reject(desk, raw, str(exc))
+    try:
+        return _receive(desk, mail)
+    except (InvalidInput, DataError) as exc:  # the mail itself is at fault: keep it, say why
+        return _reject(desk, raw, f"could not be stored: {exc}".splitlines()[0][:500])
+
+
+def _receive(desk: Desk, mail: ParsedMail) -> Outcome:
     with unit_of_work(desk.session_factory) as session:
         email = Email(
             direction=Direction.IN.value, message_id=mail.message_id,
             from_address=mail.from_address[:320], to_address=",".join(mail.to_addresses)[:320],
             subject=mail.subject, in_reply_to=mail.in_reply_to,
-            references=" ".join(mail.references)[-4000:], status=MailStatus.PROCESSED.value,
+            references=" ".join(mail.references[-40:]), status=MailStatus.PROCESSED.value,
+            text=mail.full_text[:MAX_FULL_CHARS],
         )  # fmt: skip
         try:
             with session.begin_nested():
@@ -144,7 +168,7 @@ def _kept_aside(session: Session, desk: Desk, mail: ParsedMail) -> str | None:
     )
     if (recent or 0) > desk.per_sender_per_hour:  # this message's own row is counted too
         return "rate_limited"
-    if not mail.text.strip() and not mail.attachments:
+    if not (_printable(mail.text) or mail.subject.strip() or mail.attachments):
         return "empty"
     return None
 
@@ -167,7 +191,11 @@ def _thread(session: Session, desk: Desk, mail: ParsedMail) -> Conversation | No
         return None
     conversation = repo.get_conversation(session, conversation_id)
     customer = repo.get_customer(session, conversation.customer_id) if conversation else None
-    if customer is None or (customer.email or "").strip().lower() != mail.from_address:
+    if conversation is None or customer is None:
+        return None
+    follow_up = conversation.context.get(conversations.REPLY_BY_EMAIL)
+    theirs = {(customer.email or "").strip().lower(), str(follow_up or "").strip().lower()}
+    if mail.from_address not in theirs:
         return None  # someone else answering a customer's thread starts their own
     return conversation
 
@@ -187,20 +215,25 @@ def customer_for_address(session: Session, address: str, name: str) -> Customer:
         .join(Conversation, Conversation.customer_id == Customer.id)
         .join(Email, Email.conversation_id == Conversation.id)
         .where(Email.direction == Direction.IN.value, Email.from_address == address,
+               Conversation.channel == Channel.EMAIL.value,
                func.lower(Customer.email) == address)
         .order_by(Email.id.desc())
         .limit(1)
     )  # fmt: skip
     if earlier is not None:
         return earlier
-    customer = Customer(name=name[:200] or None, email=address)
+    customer = Customer(name=name[:200] or None, email=address[:320])
     session.add(customer)
     session.flush()
     return customer
 
 
-def _body(mail: ParsedMail, desk: Desk) -> str:
-    text = mail.text.strip() or mail.subject.strip() or "(no text)"
+def _printable(text: str) -> str:
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+
+
+def _body(mail: ParsedMail) -> str:
+    text = _printable(mail.text) or mail.subject.strip() or "(no text)"
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS].rstrip() + "\n[…]"
     return text
@@ -213,9 +246,13 @@ def _into_conversation(session: Session, desk: Desk, mail: ParsedMail, email: Em
         language, _ = next_language(mail.text or mail.subject, customer.language, None)
         conversation = conversations.start_conversation(
             session, channel=Channel.EMAIL, customer=customer, language=language,
-            name=mail.from_name or None,
+            name=mail.from_name[:200] or None,
         )  # fmt: skip
         conversations.remember(session, conversation, subject=mail.subject[:300])
+    elif conversation.channel != Channel.EMAIL.value:
+        # a chat's customer answering by mail: the agents' replies keep going there
+        conversations.remember(session, conversation,
+                               **{conversations.REPLY_BY_EMAIL: mail.from_address})  # fmt: skip
     email.conversation_id = conversation.id
     session.flush()
     attachments = _store_attachments(session, email, mail)
@@ -226,7 +263,7 @@ def _into_conversation(session: Session, desk: Desk, mail: ParsedMail, email: Em
     stored = flows.receive_customer_message(
         session, desk.hub, conversation_id=conversation.id,
         client_msg_id=f"mail:{hashlib.sha256(mail.message_id.encode()).hexdigest()[:40]}",
-        text=_body(mail, desk), max_chars=MAX_TEXT_CHARS + 10, payload=payload,
+        text=_body(mail), max_chars=MAX_TEXT_CHARS + 10, payload=payload,
     )  # fmt: skip
     email.message_seq = stored.seq
     if stored.bot_mode:
@@ -269,13 +306,16 @@ def _bot_turn(
     latest = repo.latest_ticket_for_conversation(session, conversation.id)
     if (
         latest is not None
-        and latest.status in (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
+        and latest.status == TicketStatus.RESOLVED.value
         and latest.end_reason == EndReason.RESOLVED.value
         and latest.resolved_at is not None
         and utcnow() - latest.resolved_at <= REOPEN_WITHIN
     ):
         return tickets.reopen_by_customer(session, desk.hub, ticket=latest)
     answered_before = isinstance(conversation.context.get("last_answer"), dict)
+    if answered_before and thanks(stored.text):
+        flows.record_feedback(session, conversation_id=conversation.id, helpful=True)
+        return None  # "thanks, that solved it": nothing for a person to do
     if answered_before or stored.intent == flows.REQUEST_HUMAN:
         # a reply to the bot's answer: it did not settle it; a person takes it from here
         if stored.intent != flows.REQUEST_HUMAN and not asks_for_person(stored.text):
@@ -304,12 +344,20 @@ def _plan_of(session: Session, conversation: Conversation) -> str | None:
     return customer.plan if customer else None
 
 
+def thanks(text: str) -> bool:
+    """A short reply that thanks or says it worked, with nothing negative or asked in it."""
+    return len(text) <= 120 and bool(_THANKS.search(text)) and not _NEGATIVE.search(text)
+
+
 def _answer(hit: Any, query: str, language: str | None) -> dict[str, Any]:
     """The same answer the chat's KB action gives (``actions/answer.py``), for the flow to
     store and record."""
+    from handoff.texts import say
+
     return {
         "kind": "answer",
         "text": hit.answer,
+        "note": say("fallback_note", language) if hit.language != language else "",
         "article": {"id": hit.article_id, "title": hit.title, "url": hit.url,
                     "language": hit.language, "version": hit.version,
                     "confidence": round(hit.confidence, 3)},
@@ -347,16 +395,9 @@ def _say(
 ) -> None:
     """A system message of the mail channel, stored in the conversation (the console shows it;
     ``mail.outbound`` sends it)."""
-    from handoff.frames import message_frame
-    from tierzero.hub import conversation_topic
-
     ticket_values = {"ticket": ticket.id} if ticket is not None else {}
-    text = render(texts.say(key, conversation.language, **ticket_values, **values),
-                  conversation.language, conversation.script)  # fmt: skip
-    message = conversations.add_message(
-        session, conversation_id=conversation.id, sender=Sender.SYSTEM, text=text,
-        payload={"kind": f"mail_{key}", **({"ticket_id": ticket.id} if ticket else {})},
+    tickets.tell(
+        session, desk.hub, conversation, texts.say(key, conversation.language, **ticket_values,
+                                                   **values),
+        {"kind": f"mail_{key}", **({"ticket_id": ticket.id} if ticket else {})},
     )  # fmt: skip
-    desk.hub.publish_after_commit(
-        session, conversation_topic(conversation.id), message_frame(message)
-    )

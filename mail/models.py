@@ -51,6 +51,9 @@ class Email(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     sent_at: Mapped[datetime | None] = mapped_column()
+    #: In: everything readable in it, quotes included (the conversation keeps the customer's
+    #: own words; the agent can open the whole mail).
+    text: Mapped[str | None] = deferred(mapped_column(Text))
     #: Out: the composed message, sent as is on every try. In: kept only when it was rejected.
     raw: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,6 +13,7 @@ outbox (``mail.outbox``) in the transaction that stores the message.
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY  # CRLF line ends, as SMTP sends them
 from email.utils import format_datetime, formataddr, make_msgid
@@ -38,6 +39,10 @@ EMAIL_KINDS = frozenset({"mail_received", "mail_received_soon", "mail_not_kept",
                          "ticket_resolved"})  # fmt: skip
 #: What a chat's customer who left an address receives.
 FOLLOW_UP_KINDS = frozenset({"ticket_resolved"})
+#: Addresses that take no mail back (no-reply senders of forms and systems).
+_NO_REPLY = re.compile(
+    r"^(no-?reply|do-?not-?reply|donotreply|mailer-daemon|postmaster)[@+.-]", re.IGNORECASE
+)
 _ENV = Environment(loader=PackageLoader("mail", "templates"), autoescape=select_autoescape())
 
 
@@ -85,14 +90,25 @@ def _thread_headers(session: Session, conversation_id: int) -> tuple[str | None,
     if last is None:
         return None, []
     references = [*last.references.split(), last.message_id]
-    return last.message_id, references[-20:]
+    if len(references) > 20:  # RFC 5322: keep the thread's first message and the latest ones
+        references = [references[0], *references[-19:]]
+    return last.message_id, references
 
 
 class Outbound:
     """Registered with ``handoff.channels`` by the api (``register``)."""
 
-    def __init__(self, *, address: str, brand: str, public_url: str, secret: str) -> None:
+    def __init__(
+        self,
+        *,
+        address: str,
+        brand: str,
+        public_url: str,
+        secret: str,
+        aliases: tuple[str, ...] = (),
+    ) -> None:
         self.address = address
+        self.own = frozenset(a.strip().lower() for a in (address, *aliases))
         self.brand = brand
         self.public_url = public_url.rstrip("/")
         self.secret = secret
@@ -106,7 +122,11 @@ class Outbound:
 
     def __call__(self, session: Session, conversation: Conversation, message: Message) -> None:
         to = _recipient(session, conversation, message)
-        if not to or to.lower() == self.address.lower():
+        if (
+            not to
+            or to.lower() in self.own
+            or (message.sender != Sender.AGENT.value and _NO_REPLY.match(to))
+        ):  # never to itself; nothing automatic to an address that takes no mail
             return
         ticket_id = message.payload.get("ticket_id")
         ticket = (
@@ -128,7 +148,9 @@ class Outbound:
                 next_attempt_at=utcnow(), raw=mail.as_bytes(policy=SMTP_POLICY),
             )
         )  # fmt: skip
-        if message.payload.get("kind") in FOLLOW_UP_KINDS and conversation.channel != "email":
+        if message.payload.get("kind") in FOLLOW_UP_KINDS and (
+            conversation.channel != Channel.EMAIL.value
+        ):
             # the chat's follow-up ends with the request it was left for
             context = dict(conversation.context)
             context.pop(REPLY_BY_EMAIL, None)

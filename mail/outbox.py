@@ -56,6 +56,9 @@ class Server:
         )  # fmt: skip
 
     def send(self, raw: bytes, *, sender: str, to: str, timeout: float = 30.0) -> None:
+        """Hand one mail to the server; SendFailed says why not, and whether trying again can
+        help (``permanent``: a 5xx refusal, an address no server can take)."""
+        recipient, needs_utf8 = smtp_address(to)
         try:
             client: smtplib.SMTP
             if self.scheme == "smtps":
@@ -68,7 +71,14 @@ class Server:
                     client.starttls(context=ssl.create_default_context())
                 if self.username:
                     client.login(self.username, self.password or "")
-                client.sendmail(sender, [to], raw)
+                client.ehlo_or_helo_if_needed()
+                options = []
+                if needs_utf8:  # a non-ASCII mailbox name needs the server's SMTPUTF8
+                    if not client.has_extn("smtputf8"):
+                        raise SendFailed(f"the mail server cannot deliver to {to} (no SMTPUTF8)",
+                                         permanent=True)  # fmt: skip
+                    options.append("SMTPUTF8")
+                client.sendmail(sender, [recipient], raw, mail_options=options)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             raise SendFailed(f"the server refused {to}: {exc.recipients}",
@@ -79,8 +89,23 @@ class Server:
             raise SendFailed(
                 f"{exc.smtp_code} {text}", permanent=500 <= exc.smtp_code < 600
             ) from exc
+        except SendFailed:
+            raise
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             raise SendFailed(f"{type(exc).__name__}: {exc}") from exc
+        except Exception as exc:  # anything else of one mail must not stop the outbox
+            raise SendFailed(f"{type(exc).__name__}: {exc}", permanent=True) from exc
+
+
+def smtp_address(address: str) -> tuple[str, bool]:
+    """The address as SMTP carries it: an internationalised domain in its ASCII (IDNA) form;
+    True when the mailbox name itself is not ASCII (it needs SMTPUTF8)."""
+    local, _, domain = address.strip().rpartition("@")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+    except UnicodeError as exc:
+        raise SendFailed(f"{address} is not a deliverable address", permanent=True) from exc
+    return f"{local}@{ascii_domain}", not local.isascii()
 
 
 def due(session: Session, now: datetime, limit: int = 20) -> list[int]:
@@ -162,10 +187,23 @@ def not_configured(session: Session, email: Email, now: datetime, retry_seconds:
 
 
 def retry_now(session: Session, email: Email, now: datetime) -> None:
-    """An agent asks for another try of a failed or waiting mail."""
-    if email.direction != Direction.OUT.value or email.status == MailStatus.SENT.value:
+    """An agent asks for another try of a failed or waiting mail (one being sent right now, or
+    sent, stays as it is: no second copy)."""
+    if email.direction != Direction.OUT.value or email.status not in (
+        MailStatus.QUEUED.value, MailStatus.FAILED.value,
+    ):  # fmt: skip
         return
-    email.status, email.next_attempt_at = MailStatus.QUEUED.value, now
-    if email.attempts and email.reason:
-        email.attempts = 0
+    email.status, email.next_attempt_at, email.attempts = MailStatus.QUEUED.value, now, 0
     session.flush()
+
+
+def still_mine(session: Session, email_id: int, attempts: int) -> Email | None:
+    """The mail this worker claimed, locked, if the claim still holds (no other worker took it
+    over after the lease, no agent reset it): only then may the try's result be written."""
+    email = session.scalars(
+        select(Email).where(Email.id == email_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()  # fmt: skip
+    if email is None or email.status != MailStatus.SENDING.value or email.attempts != attempts:
+        return None
+    return email

@@ -90,7 +90,8 @@ def _header(msg: Message, name: str) -> str:
     if "=?" in text:  # words the policy left encoded (bad charset names, broken folding)
         with contextlib.suppress(Exception):
             text = str(make_header(decode_header(text)))
-    return " ".join(text.split())
+    # no control characters (a NUL in an encoded word): PostgreSQL refuses them in text
+    return " ".join("".join(ch for ch in text if unicodedata.category(ch) != "Cc").split())
 
 
 def _ids(value: str) -> list[str]:
@@ -169,6 +170,8 @@ def _automatic(msg: Message, sender: str, envelope_from: str | None) -> str | No
         return "auto_reply"
     if _header(msg, "Precedence").lower() in ("bulk", "junk", "list", "auto_reply"):
         return "bulk"
+    if _header(msg, "List-Id") or _header(msg, "List-Unsubscribe"):
+        return "bulk"  # a mailing list or a newsletter
     if _header(msg, "X-Loop"):
         return "loop"
     if _AUTO_SUBJECT.match(_header(msg, "Subject")):
@@ -206,6 +209,10 @@ def parse(raw: bytes, *, envelope_from: str | None = None, max_attachment: int) 
     name, sender = address_of(_header(msg, "From"))
     if not sender:
         name, sender = address_of(_header(msg, "Sender") or _header(msg, "Reply-To"))
+    author = sender  # who sent it (loops, bounces); answers go to Reply-To when it names someone
+    reply_name, reply_to = address_of(_header(msg, "Reply-To"))
+    if "@" in reply_to and reply_to != sender:  # a contact form mailing on a customer's behalf
+        name, sender = reply_name or name, reply_to
     if "@" not in sender:
         raise UnreadableMail("the message names no sender")
     message_ids = _ids(_header(msg, "Message-ID"))
@@ -214,7 +221,8 @@ def parse(raw: bytes, *, envelope_from: str | None = None, max_attachment: int) 
     )  # fmt: skip
     replied_to = _ids(_header(msg, "In-Reply-To"))
     plain, html, file_parts = _parts(msg)
-    full = tidy(plain) if plain.strip() else html_to_text(html)
+    full = tidy(plain) if plain.strip() else html_to_text(html, quotes=True)
+    own = own_words(full) if plain.strip() else own_words(html_to_text(html))
     attachments = []
     for index, part in enumerate(file_parts, start=1):
         try:
@@ -236,10 +244,10 @@ def parse(raw: bytes, *, envelope_from: str | None = None, max_attachment: int) 
         subject=_header(msg, "Subject")[:500],
         in_reply_to=replied_to[0] if replied_to else None,
         references=tuple(_ids(_header(msg, "References"))),
-        text=own_words(full) if full else "",
+        text=own if full else "",
         full_text=full,
         attachments=tuple(attachments),
-        automatic=_automatic(msg, sender, envelope_from),
+        automatic=_automatic(msg, author, envelope_from),
         defects=tuple(dict.fromkeys(defects)),
     )
 

@@ -72,8 +72,9 @@ _VOID = frozenset(
 
 
 class _Text(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, *, quotes: bool) -> None:
         super().__init__(convert_charrefs=True)
+        self.quotes = quotes  # keep what the mail program quoted (the whole mail)
         self.parts: list[str] = []
         self._skipping: list[str] = []  # the open elements whose content is dropped
 
@@ -84,7 +85,7 @@ class _Text(HTMLParser):
             return
         classes = " ".join(v or "" for k, v in attrs if k in ("class", "id"))
         quoted = tag == "blockquote" or any(c in classes for c in _QUOTE_CLASSES)
-        if tag in _SKIP or quoted or "divRplyFwdMsg" in classes:
+        if tag in _SKIP or (not self.quotes and (quoted or "divRplyFwdMsg" in classes)):
             if tag not in _VOID:
                 self._skipping.append(tag)
             return
@@ -105,8 +106,9 @@ class _Text(HTMLParser):
             self.parts.append(data)
 
 
-def html_to_text(html: str) -> str:
-    parser = _Text()
+def html_to_text(html: str, *, quotes: bool = False) -> str:
+    """The text of an HTML mail; without what it quoted unless ``quotes``."""
+    parser = _Text(quotes=quotes)
     try:
         parser.feed(html)
         parser.close()
@@ -134,7 +136,7 @@ _WROTE = re.compile(
 )
 _ORIGINAL = re.compile(
     r"^\s*(-{2,}\s*(original message|исходное сообщение|оригинальное сообщение|"
-    r"αρχικό μήνυμα|originalna poruka|оригинална порука|forwarded message)\s*-{2,}|_{20,})\s*$",
+    r"αρχικό μήνυμα|originalna poruka|оригинална порука)\s*-{2,}|_{20,})\s*$",
     re.IGNORECASE,
 )
 _HEADER_BLOCK = re.compile(r"^\s*\*?(from|от|από|od|од)\s*:\*?\s", re.IGNORECASE)
@@ -158,13 +160,20 @@ def _cut_at(lines: list[str]) -> int:
             return i
         if _ORIGINAL.match(line) or _SENT_FROM.match(line):
             return i
-        if _WROTE.search(stripped) and not stripped.startswith(">"):
+        if _WROTE.search(stripped) and not stripped.startswith(">") and _quote_follows(lines, i):
             # the attribution line, sometimes wrapped over two lines by the mail program
             joined = i - 1 if i > 0 and lines[i - 1].strip() and len(stripped) < 40 else i
             return joined
         if _HEADER_BLOCK.match(line) and i + 1 < len(lines) and _HEADER_NEXT.match(lines[i + 1]):
             return i
     return len(lines)
+
+
+def _quote_follows(lines: list[str], i: int) -> bool:
+    """An attribution ("… wrote:") introduces a quote; "the installer wrote:" a customer's own
+    paste does not."""
+    rest = [line for line in lines[i + 1 : i + 4] if line.strip()]
+    return not rest or rest[0].lstrip().startswith(">") or bool(REPLY_MARKER.match(rest[0]))
 
 
 def own_words(text: str) -> str:

@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", _WHEN, nullable=True),
         sa.Column("sent_at", _WHEN, nullable=True),
+        sa.Column("text", sa.Text(), nullable=True),
         sa.Column("raw", sa.LargeBinary(), nullable=True),
         sa.Column("created_at", _WHEN, nullable=False),
         sa.CheckConstraint("direction in ('in','out')", name=op.f("ck_emails_direction")),

@@ -222,7 +222,7 @@ export function conversation(pane, ticketId, ctx) {
     const text = failed ? t("mail_failed", to) : t("mail_waiting", { ...to, n: e.attempts, when: when(e.next_attempt_at) });
     return h("span", { class: `delivery ${failed ? "failed due red" : "waiting due amber"}`, role: "status" },
       `✉ ${text}${e.reason ? ` (${e.reason})` : ""} `,
-      action(t("mail_retry"), async () => {
+      e.status === "sending" ? null : action(t("mail_retry"), async () => { // not while it is on its way
         await api(`/v1/agent/tickets/${ticketId}/emails/${e.id}/retry`, { method: "POST" });
         await load();
       }, status, { class: "quiet" }));

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import make_msgid
@@ -361,3 +362,117 @@ def test_an_open_email_request_is_not_continued_in_the_widget(
     by_mail = receive(desk_on(session, None), mail(known.email or "", LONG))
     assert by_mail.ticket_id is not None and conversation(session, by_mail).customer_id == known.id
     assert identity.conversation_to_continue(session, known) is None  # a new chat, not the mail
+
+
+class TestHardCases:
+    def test_mail_the_database_would_refuse_is_kept_as_rejected_not_retried_forever(
+        self, session: Session, outbound: Outbound
+    ) -> None:
+        sender = address()
+        long_name = "N" * 400
+        raw = mail(f'"{long_name}" <{sender}>', "\x01\x02")
+        outcome = receive(desk_on(session, None), raw)
+        assert outcome.status is MailStatus.PROCESSED  # the name is cut, the body is "(no text)"
+        subject_only = receive(desk_on(session, None), mail(address(), "", "Password reset?"))
+        assert subject_only.status is MailStatus.PROCESSED
+        said = session.scalars(select(Message.text).where(
+            Message.conversation_id == subject_only.conversation_id)).first()  # fmt: skip
+        assert said == "Password reset?"
+
+    def test_thanks_after_the_bots_answer_closes_it_without_a_person(
+        self, session: Session, index: KbIndex, outbound: Outbound
+    ) -> None:
+        from insight.models import BotAnswer
+
+        sender = address()
+        first = receive(desk_on(session, index), mail(sender, "How do I reset my password?"))
+        (answer,) = outbox(session, first.conversation_id or 0)
+        thanked = receive(desk_on(session, index), mail(sender, "Thanks, that solved it!",
+                                                       reply_to=answer))  # fmt: skip
+        assert thanked.ticket_id is None and len(outbox(session, first.conversation_id or 0)) == 1
+        verdict = session.scalars(select(BotAnswer.verdict).where(
+            BotAnswer.conversation_id == first.conversation_id)).one()  # fmt: skip
+        assert verdict == "helpful"
+        still = receive(desk_on(session, index), mail(sender, "Thanks, but it still fails",
+                                                     reply_to=answer))  # fmt: skip
+        assert still.ticket_id is not None
+
+    def test_a_typed_address_never_replaces_a_verified_one(
+        self, session: Session, outbound: Outbound
+    ) -> None:
+        known = customers.update(session, policy(), external_id=f"v-{uuid.uuid4().hex}",
+                                 email=address())  # fmt: skip
+        chat = start_conversation(session, customer=known)
+        tickets.hand_off(session, HUB, conversation_id=chat.id,
+                         reason=tickets.HandoffReason.ASKED_FOR_PERSON)  # fmt: skip
+        private = address()
+        tickets.follow_up_by_email(session, HUB, conversation_id=chat.id, email=private)
+        session.refresh(known)
+        assert known.email != private and known.email_verified
+        by_company_address = receive(desk_on(session, None), mail(known.email or "", LONG))
+        assert conversation(session, by_company_address).customer_id == known.id
+
+    def test_a_chat_reopened_by_mail_keeps_getting_the_agents_replies_by_mail(
+        self, session: Session, outbound: Outbound
+    ) -> None:
+        chat = start_conversation(session, language="en")
+        say(session, chat, "my invoice is wrong")
+        ticket = tickets.hand_off(session, HUB, conversation_id=chat.id,
+                                  reason=tickets.HandoffReason.ASKED_FOR_PERSON).ticket  # fmt: skip
+        follow = address()
+        tickets.follow_up_by_email(session, HUB, conversation_id=chat.id, email=follow)
+        agent = make_agent(session)
+        tickets.claim(session, HUB, agent=agent, ticket_id=ticket.id)
+        tickets.reply(session, HUB, agent=agent, ticket_id=ticket.id, text="Fixed")
+        tickets.resolve(session, HUB, agent=agent, ticket_id=ticket.id)
+        resolution = outbox(session, chat.id)[-1]
+        again = receive(desk_on(session, None), mail(follow, "Still wrong", reply_to=resolution))
+        assert again.ticket_id == ticket.id  # reopened
+        session.expire_all()  # the mail was stored by another session
+        tickets.claim(session, HUB, agent=agent, ticket_id=ticket.id)
+        tickets.reply(session, HUB, agent=agent, ticket_id=ticket.id, text="Now fixed")
+        assert outbox(session, chat.id)[-1].to_address == follow
+
+    def test_an_agent_sees_only_the_mail_of_their_tickets_part(
+        self, session: Session, outbound: Outbound
+    ) -> None:
+        from handoff.lifecycle import Tier
+        from mail import deliveries
+        from tierzero.db import utcnow
+
+        sender = address()
+        first = receive(desk_on(session, None), mail(sender, LONG))
+        l1 = make_agent(session)
+        tickets.claim(session, HUB, agent=l1, ticket_id=first.ticket_id or 0)
+        tickets.resolve(session, HUB, agent=l1, ticket_id=first.ticket_id or 0)
+        old = session.get(Ticket, first.ticket_id)
+        assert old is not None
+        old.resolved_at = utcnow() - timedelta(days=30)  # long ago: a new request, not a reopen
+        session.flush()
+        last_sent = outbox(session, old.conversation_id)[-1]
+        later = receive(desk_on(session, None), mail(sender, f"{LONG} again", reply_to=last_sent))
+        assert later.ticket_id not in (None, first.ticket_id)
+        session.expire_all()
+        newer = session.get(Ticket, later.ticket_id)
+        assert newer is not None
+        newer.tier = Tier.L3.value  # worked by product engineering now
+        session.flush()
+        built = EmailMessage()
+        built["From"], built["To"], built["Subject"] = sender, DESK, "Re: again"
+        built["Message-ID"] = make_msgid(domain="example.org")
+        built.set_content("the signed contract, for the engineers only")
+        built.add_attachment(b"contract", maintype="application", subtype="pdf",
+                             filename="contract.pdf")  # fmt: skip
+        subject = f"Re: again {token(SECRET, newer.id)}"
+        del built["Subject"]
+        built["Subject"] = subject
+        assert receive(desk_on(session, None), built.as_bytes(policy=SMTP)).ticket_id == newer.id
+        l3 = make_agent(session, tier=Tier.L3)
+        (contract,) = [
+            a for e in deliveries.of_ticket(session, l3, newer.id) for a in e.attachments
+        ]
+        assert deliveries.attachment(session, l3, newer.id, contract.id).data == b"contract"
+        old_part = deliveries.of_ticket(session, l1, old.id)
+        assert not any(e.attachments for e in old_part)
+        with pytest.raises(tickets.TicketNotFound):
+            deliveries.attachment(session, l1, old.id, contract.id)

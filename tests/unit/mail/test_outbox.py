@@ -154,3 +154,30 @@ def test_the_listener_refuses_other_recipients_and_says_451_when_storing_fails()
     finally:
         controller.stop()
     assert later.value.smtp_code == 451 and len(calls) == 1
+
+
+def test_an_internationalised_address_goes_out_in_its_ascii_form(sink: MailSink) -> None:
+    assert outbox.smtp_address("ana@bücher.example") == ("ana@xn--bcher-kva.example", False)
+    assert outbox.smtp_address("ана@пример.срб")[1] is True
+    server = outbox.Server.from_url(sink.url)
+    server.send(RAW, sender="support@nimbus.test", to="ana@bücher.example")
+    server.send(RAW, sender="support@nimbus.test", to="ана@example.org")  # the sink speaks UTF-8
+    assert [d.rcpt_tos for d in sink.delivered] == [
+        ("ana@xn--bcher-kva.example",),
+        ("ана@example.org",),
+    ]
+
+
+def test_another_try_is_not_given_to_a_mail_on_its_way_and_a_late_worker_writes_nothing(
+    session: Session,
+) -> None:
+    email = queued(session)
+    now = utcnow()
+    claimed = outbox.claim(session, email.id, now)
+    assert claimed is not None
+    outbox.retry_now(session, claimed, now)  # an agent clicks while it is being sent
+    assert email.status == "sending"
+    later = now + outbox.LEASE + timedelta(seconds=1)  # the lease ends: another worker takes it
+    assert outbox.claim(session, email.id, later) is not None
+    assert outbox.still_mine(session, email.id, attempts=1) is None  # the first worker is late
+    assert outbox.still_mine(session, email.id, attempts=2) is email
