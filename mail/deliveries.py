@@ -30,7 +30,7 @@ def _of(session: Session, agent: Agent, ticket_id: int) -> Select[Email]:
 def of_ticket(session: Session, agent: Agent, ticket_id: int) -> list[EmailRead]:
     """The ticket's mail in and out, oldest first, with the files that came with it."""
     emails: Sequence[Email] = session.scalars(
-        _of(session, agent, ticket_id).order_by(Email.id)
+        _of(session, agent, ticket_id).order_by(Email.id).options(undefer(Email.text))
     ).all()
     files = session.scalars(
         select(EmailAttachment)

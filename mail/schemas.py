@@ -35,4 +35,6 @@ class EmailRead(BaseModel):
     next_attempt_at: datetime | None
     sent_at: datetime | None
     created_at: datetime
+    #: In: everything readable in the mail, what the customer quoted included.
+    text: str | None = None
     attachments: list[AttachmentRead] = Field(default_factory=list)

@@ -55,7 +55,8 @@ def test_an_agent_answers_a_known_customers_email_beside_their_chats(
     message["Subject"] = "Strange noise from the modem"
     message["Message-ID"] = make_msgid(domain="example.org")
     message.set_content("Since Monday my modem buzzes loudly every evening and the connection "
-                        "drops for a minute each time. The log is attached. " * 8)  # fmt: skip
+                        "drops for a minute each time. The log is attached. " * 8
+                        + "\n\nOn Mon, Nimbus Support wrote:\n> an earlier answer")  # fmt: skip
     message.add_attachment(b"19:02 link down\n19:03 link up\n", maintype="text",
                            subtype="plain", filename="modem.log")  # fmt: skip
     host, _, port = stack.settings.smtp_listen.rpartition(":")
@@ -71,6 +72,9 @@ def test_an_agent_answers_a_known_customers_email_beside_their_chats(
     transcript = page.get_by_role("list", name="Transcript")
     expect(transcript).to_contain_text(f"by email from {address}", timeout=15_000)
     expect(transcript).to_contain_text("the connection drops for a minute")
+    assert "an earlier answer" not in transcript.inner_text()  # the quote is cut …
+    transcript.get_by_text("The whole mail").click()  # … and one click away
+    expect(transcript.locator(".whole-mail pre")).to_contain_text("> an earlier answer")
     story = page.locator(".panel.customer")
     expect(story).to_contain_text("1 email", timeout=15_000)  # one customer, one story
     expect(story).to_contain_text("1 chat")

@@ -209,7 +209,11 @@ export function conversation(pane, ticketId, ctx) {
   function mailState(m) {
     if (m.sender === "customer") {
       const got = mails.find((e) => e.direction === "in" && e.message_seq === m.seq);
-      return got ? h("span", { class: "meta mail", text: `✉ ${t("mail_from", { address: got.from_address })}${got.subject ? ` · ${got.subject}` : ""}` }) : null;
+      if (!got) return null;
+      const whole = got.text && got.text.trim() !== m.text.trim()  // what the customer quoted or signed
+        ? h("details", { class: "whole-mail" }, h("summary", { text: t("whole_mail") }), h("pre", { text: got.text }))
+        : null;
+      return h("span", { class: "meta mail" }, `✉ ${t("mail_from", { address: got.from_address })}${got.subject ? ` · ${got.subject}` : ""}`, whole);
     }
     const sent = mails.filter((e) => e.direction === "out" && e.message_seq === m.seq);
     return sent.length ? h("span", { class: "meta mail" }, ...sent.map(deliveryLine)) : null;

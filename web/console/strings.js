@@ -5,6 +5,7 @@
 export const LANGUAGES = [["en", "English"], ["el", "Ελληνικά"], ["ru", "Русский"], ["sr-latn", "Srpski (latinica)"], ["sr-cyrl", "Српски (ћирилица)"]];
 
 const en = {
+  whole_mail: "The whole mail",
   email_targets_caption: "{plan}: targets for email in business time", email_bot_on: "The bot answers a first email from the KB when it is sure.", email_bot_off: "Emails go straight to a person.",
   channel: "channel", mail_from: "by email from {address}", mail_sent: "sent to {address} {when}",
   mail_waiting: "not sent yet to {address}: try {n}, next {when}", mail_failed: "could not be sent to {address}",
@@ -150,6 +151,7 @@ const en = {
 
 // Greek: «αίτημα» for a ticket, «κλιμάκωση» for escalating, «ουρά» for the queue, «πρόταση» for an offer.
 const el = {
+  whole_mail: "Ολόκληρο το email",
   email_targets_caption: "{plan}: στόχοι για email σε εργάσιμο χρόνο", email_bot_on: "Το bot απαντά στο πρώτο email από τη βάση γνώσεων όταν είναι σίγουρο.", email_bot_off: "Τα email πηγαίνουν κατευθείαν σε άνθρωπο.",
   channel: "κανάλι", mail_from: "με email από {address}", mail_sent: "στάλθηκε στο {address} {when}",
   mail_waiting: "δεν στάλθηκε ακόμη στο {address}: προσπάθεια {n}, επόμενη {when}", mail_failed: "δεν ήταν δυνατή η αποστολή στο {address}",
@@ -301,6 +303,7 @@ const el = {
 // Russian: «обращение» for a ticket, «эскалировать» for escalating, «очередь» for the queue, «предложение» for an offer,
 // «линия» (первая, вторая…) for a tier, «оператор» for an agent.
 const ru = {
+  whole_mail: "Письмо целиком",
   email_targets_caption: "{plan}: целевые сроки для почты (рабочее время)", email_bot_on: "Бот отвечает на первое письмо из базы знаний, когда уверен.", email_bot_off: "Письма сразу идут сотруднику.",
   channel: "канал", mail_from: "письмо от {address}", mail_sent: "отправлено на {address} {when}",
   mail_waiting: "ещё не отправлено на {address}: попытка {n}, следующая {when}", mail_failed: "не удалось отправить на {address}",
@@ -450,6 +453,7 @@ const ru = {
 // Serbian (ekavian), written in Latin; the Cyrillic is generated from it below. «tiket» for a ticket, «eskalirati»
 // for escalating, «red čekanja» for the queue, «ponuda» for an offer, «nivo» for a tier.
 const srLatn = {
+  whole_mail: "Ceo mejl",
   email_targets_caption: "{plan}: ciljevi za mejl u radnom vremenu", email_bot_on: "Bot odgovara na prvi mejl iz baze znanja kada je siguran.", email_bot_off: "Mejlovi idu pravo osobi.",
   channel: "kanal", mail_from: "mejlom sa {address}", mail_sent: "poslato na {address} {when}",
   mail_waiting: "još nije poslato na {address}: pokušaj {n}, sledeći {when}", mail_failed: "nije moguće poslati na {address}",
