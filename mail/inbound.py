@@ -58,6 +58,12 @@ _THANKS = re.compile(
     r"pomoglo|помогло|radi|ради|rešeno|решено)\b",
     re.IGNORECASE,
 )
+#: A reply to the resolution mail that rates it: "5", "4/5", "3 stars", then maybe a comment.
+_RATING = re.compile(
+    r"^\s*([1-5])\s*(?:/\s*5|\*+|★+|stars?|зв[её]зд\w*|αστέρι\w*|zvezd\w*|звезд\w*)?\s*[.!]?"
+    r"\s*(?:\n(.*))?$",
+    re.IGNORECASE | re.DOTALL,
+)
 _NEGATIVE = re.compile(
     r"\b(not?|n't|don't|doesn't|didn't|still|but|δεν|όχι|ακόμα|не|нет|всё ещё|ne|nije|није|"
     r"и даље|i dalje|još)\b|\?",
@@ -311,6 +317,14 @@ def _bot_turn(
         and latest.resolved_at is not None
         and utcnow() - latest.resolved_at <= REOPEN_WITHIN
     ):
+        rating = _RATING.match(stored.text)
+        if rating:  # the resolution mail asks for a number from 1 to 5
+            comment = (rating.group(2) or "").strip() or None
+            tickets.rate(session, desk.hub, conversation_id=conversation.id, ticket_id=latest.id,
+                         score=int(rating.group(1)), comment=comment)  # fmt: skip
+            return latest
+        if thanks(stored.text):
+            return latest  # "thanks!" to the resolution: kept with the request, not reopened
         return tickets.reopen_by_customer(session, desk.hub, ticket=latest)
     answered_before = isinstance(conversation.context.get("last_answer"), dict)
     if answered_before and thanks(stored.text):

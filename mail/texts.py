@@ -60,13 +60,19 @@ MAIL_TEXTS: dict[str, dict[str, str]] = {
     },
     "resolved": {
         "en": "We've marked request #{ticket} as resolved. If something is still not right, "
-        "reply to this email and it goes back to our team.",
+        "reply to this email and it goes back to our team.\n\nHow did we do? Reply with just "
+        "a number from 1 (bad) to 5 (great), and a comment on the next line if you like.",
         "el": "Σημειώσαμε το αίτημα #{ticket} ως επιλυμένο. Αν κάτι δεν είναι ακόμη σωστό, "
-        "απαντήστε σε αυτό το email και θα επιστρέψει στην ομάδα μας.",
+        "απαντήστε σε αυτό το email και θα επιστρέψει στην ομάδα μας.\n\nΠώς τα πήγαμε; "
+        "Απαντήστε μόνο με έναν αριθμό από 1 (κακά) έως 5 (άριστα) και, αν θέλετε, ένα σχόλιο "
+        "στην επόμενη γραμμή.",
         "ru": "Мы отметили обращение #{ticket} как решённое. Если что-то всё ещё не так, "
-        "ответьте на это письмо, и оно вернётся к нашей команде.",
+        "ответьте на это письмо, и оно вернётся к нашей команде.\n\nКак мы справились? "
+        "Ответьте одной цифрой от 1 (плохо) до 5 (отлично), а на следующей строке — "
+        "комментарием, если хотите.",
         "sr": "Označili smo zahtev #{ticket} kao rešen. Ako nešto još nije u redu, odgovorite "
-        "na ovaj mejl i vratiće se našem timu.",
+        "na ovaj mejl i vratiće se našem timu.\n\nKako smo se snašli? Odgovorite samo brojem "
+        "od 1 (loše) do 5 (odlično), a u sledećem redu komentarom ako želite.",
     },
     "not_kept": {
         "en": "We could not keep the attachment {names}: files may be at most {limit}. "

@@ -263,6 +263,15 @@ class TestAfterAPerson:
         tickets.reply(session, HUB, agent=agent, ticket_id=ticket_id, text="Try this")
         tickets.resolve(session, HUB, agent=agent, ticket_id=ticket_id)
         last = outbox(session, first.conversation_id or 0)[-1]
+        assert last.raw is not None and b"5 (great)" in last.raw  # the resolution asks for a rating
+        rated = receive(desk_on(session, None), mail(sender, "4\nquick and kind", reply_to=last))
+        assert rated.ticket_id == ticket_id
+        thanked = receive(desk_on(session, None), mail(sender, "Thank you!", reply_to=last))
+        assert thanked.ticket_id == ticket_id
+        session.expire_all()
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None and ticket.status == TicketStatus.RESOLVED.value
+        assert (ticket.csat_score, ticket.csat_comment) == (4, "quick and kind")
         again = receive(desk_on(session, None), mail(sender, "Still broken", reply_to=last))
         assert again.ticket_id == ticket_id
         ticket = session.get(Ticket, ticket_id)
