@@ -243,6 +243,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.flags_router)
     app.include_router(content.router)
     app.include_router(mail.router)
+    app.include_router(mail.aside_router)
     try:
         from api.routes import kb as kb_routes  # type: ignore[attr-defined,unused-ignore]
 

@@ -12,8 +12,8 @@ from handoff import tickets
 from handoff.errors import TicketNotFound
 from handoff.models import Agent
 from mail import outbox
-from mail.models import Direction, Email, EmailAttachment
-from mail.schemas import AttachmentRead, EmailRead
+from mail.models import Direction, Email, EmailAttachment, MailStatus
+from mail.schemas import AsideRead, AttachmentRead, EmailRead
 from tierzero.db import utcnow
 
 
@@ -61,6 +61,29 @@ def attachment(
     if found is None or found.data is None:
         raise TicketNotFound("attachment not found")
     return found
+
+
+def kept_aside(session: Session, *, limit: int) -> list[AsideRead]:
+    """The latest received mail that made nothing (ignored or rejected), newest first."""
+    rows = session.scalars(
+        select(Email)
+        .where(Email.direction == Direction.IN.value,
+               Email.status.in_([MailStatus.IGNORED.value, MailStatus.REJECTED.value]))
+        .order_by(Email.id.desc())
+        .limit(limit)
+    )  # fmt: skip
+    return [AsideRead.model_validate(e) for e in rows]
+
+
+def rejected_raw(session: Session, email_id: int) -> bytes:
+    """The message as it arrived, of a mail the desk could not read."""
+    email = session.scalars(
+        select(Email).where(Email.id == email_id, Email.status == MailStatus.REJECTED.value)
+        .options(undefer(Email.raw))
+    ).first()  # fmt: skip
+    if email is None or email.raw is None:
+        raise TicketNotFound("no such rejected mail")
+    return email.raw
 
 
 def retry(session: Session, agent: Agent, ticket_id: int, email_id: int) -> EmailRead:

@@ -17,6 +17,20 @@ class AttachmentRead(BaseModel):
     kept: bool
 
 
+class AsideRead(BaseModel):
+    """A received mail the desk kept aside (no person wrote it, a flood, a loop) or could not
+    read (rejected: its raw message is kept for an admin)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    from_address: str
+    subject: str
+    status: str
+    reason: str | None
+    created_at: datetime
+
+
 class EmailRead(BaseModel):
     """One mail of a ticket's conversation, in or out: for outgoing mail where it is in the
     outbox (queued, sending, sent, failed), how many tries it took and the last error."""

@@ -1,20 +1,21 @@
 """Mail of a ticket, for the agents who may see the ticket (any tier it is visible to, leads,
 admins; 404 otherwise): the list with delivery states, an attachment's download, another try of
-a mail that has not gone out."""
+a mail that has not gone out. Mail the desk kept aside: leads and admins (its raw form: admins)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api.deps import ReadSessionDep, SessionDep, TicketWorkerDep
+from api.deps import AdminDep, LeadDep, ReadSessionDep, SessionDep, TicketWorkerDep
 from api.errors import refusals
 from mail import deliveries
-from mail.schemas import EmailRead
+from mail.schemas import AsideRead, EmailRead
 
 router = APIRouter(prefix="/v1/agent/tickets", tags=["mail"], responses=refusals(401, 403, 404))
+aside_router = APIRouter(prefix="/v1/mail", tags=["mail"], responses=refusals(401, 403))
 DbId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -55,6 +56,30 @@ def download_attachment(
             "Cache-Control": "private, no-store",
         },
     )
+
+
+@aside_router.get("/aside")
+def kept_aside(
+    _: LeadDep, session: ReadSessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[AsideRead]:
+    """Leads and admins: the latest received mail that made nothing — auto-replies, bounces,
+    lists, floods, loops (ignored) and mail the desk could not read (rejected) — newest first."""
+    return deliveries.kept_aside(session, limit=limit)
+
+
+@aside_router.get(
+    "/aside/{email_id}/raw",
+    response_class=Response,
+    responses={200: {"content": {"message/rfc822": {}}}, **refusals(404)},
+)
+def rejected_raw(email_id: DbId, _: AdminDep, session: ReadSessionDep) -> Response:
+    """Admins: a rejected mail as it arrived, to see what went wrong (a download)."""
+    return Response(
+        deliveries.rejected_raw(session, email_id),
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="rejected-{email_id}.eml"',
+                 "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
+    )  # fmt: skip
 
 
 def _quoted(name: str) -> str:

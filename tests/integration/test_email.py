@@ -233,6 +233,10 @@ class TestMailNobodyWrote:
         assert all(e.conversation_id is None for e in emails_from(stack, sender))
         time.sleep(1.0)
         assert sink(stack).to(sender) == []  # no reply to any of them: no mail loop
+        with stack.client() as client:  # leads see what was kept aside, and why
+            aside = client.get("/v1/mail/aside", headers=stack.login("lena")).json()
+        mine = sorted(e["reason"] for e in aside if e["from_address"] in (sender, daemon))
+        assert mine == ["auto_reply", "auto_reply", "bounce", "bulk"]
 
     def test_a_flood_from_one_sender_is_stopped(self, stack: Stack) -> None:
         flooder = customer()

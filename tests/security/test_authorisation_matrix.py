@@ -88,6 +88,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/agent/tickets/{ticket_id}/emails"): WORKERS,
     ("POST", "/v1/agent/tickets/{ticket_id}/emails/{email_id}/retry"): WORKERS,
     ("GET", "/v1/agent/tickets/{ticket_id}/attachments/{attachment_id}"): WORKERS,
+    ("GET", "/v1/mail/aside"): LEADS, ("GET", "/v1/mail/aside/{email_id}/raw"): {"admin"},
     ("GET", "/v1/content/questions"): EDITORS,
     ("POST", "/v1/content/questions/{question_id}/state"): EDITORS,
     ("POST", "/v1/content/questions/apply"): EDITORS,

@@ -170,10 +170,11 @@ export async function reports(main) {
   const load = async () => {
     status.textContent = "";
     try {
-      const [report, Chart] = await Promise.all([api(`/v1/reports/summary?${query()}`), chartLibrary()]);
+      const [report, Chart, aside] = await Promise.all([api(`/v1/reports/summary?${query()}`), chartLibrary(),
+        api("/v1/mail/aside?limit=50").catch(() => [])]);
       drawn.forEach((c) => c.destroy());
       const charts = h("div", { class: "charts" });
-      fill(out, ...reportView(report), charts, breakdownView(report), ...nowView(report.now));
+      fill(out, ...reportView(report), charts, breakdownView(report), ...nowView(report.now), asideView(aside));
       drawn = drawCharts(charts, report.charts.map((c) => ({ ...c, title: t(`chart_${c.key}`) })), Chart, { data: t("chart_data"), word: chartWord });
     } catch (e) { status.textContent = messageOf(e); }
   };
@@ -184,6 +185,14 @@ export async function reports(main) {
       h("label", { for: "rep-bucket", text: t("bucket") }), bucket,
       h("button", { type: "submit", text: t("show") }), download), status, out);
   load();
+}
+
+/** Received mail that made nothing: no person wrote it, a flood, a loop, or unreadable. */
+function asideView(list) {
+  const why = (e) => e.status === "rejected" ? `${t("aside_rejected")}: ${e.reason || ""}` : t(`aside_${e.reason}`);
+  return table(t("mail_aside"), [t("col_when"), t("col_from"), t("col_subject"), t("col_why")],
+    list.length ? list.map((e) => [when(e.created_at), e.from_address || "—", e.subject || "—", why(e)])
+      : [[t("aside_none"), "", "", ""]]);
 }
 
 /** A chart's series or category name in the agent's language (names the console has no word

@@ -5,6 +5,9 @@
 export const LANGUAGES = [["en", "English"], ["el", "Ελληνικά"], ["ru", "Русский"], ["sr-latn", "Srpski (latinica)"], ["sr-cyrl", "Српски (ћирилица)"]];
 
 const en = {
+  mail_aside: "Mail kept aside (the latest 50: nothing was created and nothing sent)", col_when: "When", col_from: "From", col_subject: "Subject",
+  aside_none: "None.", aside_bounce: "a bounce", aside_auto_reply: "an auto-reply", aside_bulk: "a list or newsletter", aside_loop: "from the desk itself",
+  aside_rate_limited: "too many from this sender in an hour", aside_empty: "empty", aside_rejected: "unreadable",
   whole_mail: "The whole mail",
   email_targets_caption: "{plan}: targets for email in business time", email_bot_on: "The bot answers a first email from the KB when it is sure.", email_bot_off: "Emails go straight to a person.",
   channel: "channel", mail_from: "by email from {address}", mail_sent: "sent to {address} {when}",
@@ -151,6 +154,9 @@ const en = {
 
 // Greek: «αίτημα» for a ticket, «κλιμάκωση» for escalating, «ουρά» for the queue, «πρόταση» for an offer.
 const el = {
+  mail_aside: "Email που παραμερίστηκαν (τα 50 τελευταία: δεν δημιουργήθηκε ούτε στάλθηκε τίποτα)", col_when: "Πότε", col_from: "Από", col_subject: "Θέμα",
+  aside_none: "Κανένα.", aside_bounce: "επιστροφή (bounce)", aside_auto_reply: "αυτόματη απάντηση", aside_bulk: "λίστα ή ενημερωτικό δελτίο", aside_loop: "από το ίδιο το γραφείο",
+  aside_rate_limited: "πάρα πολλά από αυτόν τον αποστολέα σε μία ώρα", aside_empty: "κενό", aside_rejected: "μη αναγνώσιμο",
   whole_mail: "Ολόκληρο το email",
   email_targets_caption: "{plan}: στόχοι για email σε εργάσιμο χρόνο", email_bot_on: "Το bot απαντά στο πρώτο email από τη βάση γνώσεων όταν είναι σίγουρο.", email_bot_off: "Τα email πηγαίνουν κατευθείαν σε άνθρωπο.",
   channel: "κανάλι", mail_from: "με email από {address}", mail_sent: "στάλθηκε στο {address} {when}",
@@ -303,6 +309,9 @@ const el = {
 // Russian: «обращение» for a ticket, «эскалировать» for escalating, «очередь» for the queue, «предложение» for an offer,
 // «линия» (первая, вторая…) for a tier, «оператор» for an agent.
 const ru = {
+  mail_aside: "Отложенные письма (последние 50: ничего не создано и не отправлено)", col_when: "Когда", col_from: "От", col_subject: "Тема",
+  aside_none: "Нет.", aside_bounce: "возврат (bounce)", aside_auto_reply: "автоответ", aside_bulk: "рассылка", aside_loop: "от самой службы",
+  aside_rate_limited: "слишком много от отправителя за час", aside_empty: "пустое", aside_rejected: "нечитаемое",
   whole_mail: "Письмо целиком",
   email_targets_caption: "{plan}: целевые сроки для почты (рабочее время)", email_bot_on: "Бот отвечает на первое письмо из базы знаний, когда уверен.", email_bot_off: "Письма сразу идут сотруднику.",
   channel: "канал", mail_from: "письмо от {address}", mail_sent: "отправлено на {address} {when}",
@@ -453,6 +462,9 @@ const ru = {
 // Serbian (ekavian), written in Latin; the Cyrillic is generated from it below. «tiket» for a ticket, «eskalirati»
 // for escalating, «red čekanja» for the queue, «ponuda» for an offer, «nivo» for a tier.
 const srLatn = {
+  mail_aside: "Mejlovi ostavljeni po strani (poslednjih 50: ništa nije napravljeno ni poslato)", col_when: "Kada", col_from: "Od", col_subject: "Tema",
+  aside_none: "Nema.", aside_bounce: "vraćena poruka", aside_auto_reply: "automatski odgovor", aside_bulk: "lista ili bilten", aside_loop: "od same podrške",
+  aside_rate_limited: "previše od ovog pošiljaoca za sat", aside_empty: "prazan", aside_rejected: "nečitljiv",
   whole_mail: "Ceo mejl",
   email_targets_caption: "{plan}: ciljevi za mejl u radnom vremenu", email_bot_on: "Bot odgovara na prvi mejl iz baze znanja kada je siguran.", email_bot_off: "Mejlovi idu pravo osobi.",
   channel: "kanal", mail_from: "mejlom sa {address}", mail_sent: "poslato na {address} {when}",
