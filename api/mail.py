@@ -19,19 +19,13 @@ from mail import imap, listener, outbox
 from mail.inbound import Desk, Outcome, receive
 from mail.models import Email
 from mail.outbound import Outbound
-from mail.schemas import EmailRead
+from mail.schemas import email_frame
 from tierzero.db import unit_of_work, utcnow
 from tierzero.hub import ticket_topic
 
 log = logging.getLogger("tierzero.mail")
 #: Received messages parsed and stored at the same time (others wait in the SMTP dialogue).
 RECEIVING_AT_ONCE = 4
-
-
-def email_frame(email: Email) -> dict[str, Any]:
-    """A mail of a ticket changed (sent, failed, waiting again): the console shows its state."""
-    read = EmailRead.model_validate(email).model_dump(mode="json")
-    return {"type": "email", "ticket_id": email.ticket_id, "email": read}
 
 
 class MailService:

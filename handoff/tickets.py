@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -600,11 +601,20 @@ def reopen(
     )  # fmt: skip
 
 
-def reopen_by_customer(session: Session, hub: Hub, *, ticket: Ticket) -> Ticket:
+def reopen_by_customer(
+    session: Session, hub: Hub, *, ticket: Ticket, policy: Policy | None = None
+) -> Ticket:
     """The customer wrote again about a resolved request (a reply to its email): it goes back
-    into its tier's queue with everything it had."""
+    into its tier's queue with everything it had, due within the plan's first-response target
+    from now (its old deadlines stay as they were for the reports)."""
+    due = None
+    if policy is not None:
+        plan = ticket.packet.get("plan") if isinstance(ticket.packet, dict) else None
+        due = deadlines(policy, plan, Priority(ticket.priority), utcnow(),
+                        ticket.channel).first_response_due_at  # fmt: skip
     return _reopen(session, hub, ticket, actor=Actor.CUSTOMER, agent_id=None,
-                   reason="the customer wrote again", expected_version=None)  # fmt: skip
+                   reason="the customer wrote again", expected_version=None,
+                   due_at=due)  # fmt: skip
 
 
 def _reopen(
@@ -616,6 +626,7 @@ def _reopen(
     agent_id: int | None,
     reason: str | None,
     expected_version: int | None,
+    due_at: datetime | None = None,
 ) -> Ticket:
     try:
         with session.begin_nested():
@@ -623,7 +634,7 @@ def _reopen(
                 session, ticket, Action.REOPEN, actor=actor, agent_id=agent_id, reason=reason,
                 expected_version=expected_version,
                 changes={"resolved_at": None, "end_reason": None, "assignee_id": None,
-                         "assigned_at": None, "due_at": ticket.resolution_due_at},
+                         "assigned_at": None, "due_at": due_at or ticket.resolution_due_at},
             )  # fmt: skip
     except IntegrityError as exc:
         session.refresh(ticket)

@@ -12,6 +12,7 @@ as a ticket; a reply to a resolved request reopens it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -118,12 +119,12 @@ def receive(desk: Desk, raw: bytes, *, envelope_from: str | None = None) -> Outc
     except UnreadableMail as exc:
         return _reject(desk, raw, str(exc))
     try:
-        return _receive(desk, mail)
+        return _receive(desk, mail, raw)
     except (InvalidInput, DataError) as exc:  # the mail itself is at fault: keep it, say why
         return _reject(desk, raw, f"could not be stored: {exc}".splitlines()[0][:500])
 
 
-def _receive(desk: Desk, mail: ParsedMail) -> Outcome:
+def _receive(desk: Desk, mail: ParsedMail, raw: bytes) -> Outcome:
     with unit_of_work(desk.session_factory) as session:
         email = Email(
             direction=Direction.IN.value, message_id=mail.message_id,
@@ -142,8 +143,54 @@ def _receive(desk: Desk, mail: ParsedMail) -> Outcome:
         if reason is not None:
             email.status, email.reason = MailStatus.IGNORED.value, reason
             log.info("mail from %s kept aside: %s", mail.from_address, reason)
+            if reason == "bounce":
+                _bounced(session, desk, raw, mail)
             return Outcome(MailStatus.IGNORED, reason)
         return _into_conversation(session, desk, mail, email)
+
+
+_QUOTED_ID = re.compile(rb"^Message-ID:\s*<([^<>\s]{1,398})>", re.IGNORECASE | re.MULTILINE)
+_DIAGNOSTIC = re.compile(rb"^Diagnostic-Code:\s*(.{1,300})$", re.IGNORECASE | re.MULTILINE)
+_STATUS = re.compile(rb"^Status:\s*(.{1,300})$", re.IGNORECASE | re.MULTILINE)
+
+
+def _report_text(raw: bytes) -> bytes:
+    """The report with its parts decoded (delivery reports quote the returned mail's headers in
+    a part of their own, sometimes base64-encoded)."""
+    import email as email_lib
+
+    parts = [raw]
+    with contextlib.suppress(Exception):
+        for part in email_lib.message_from_bytes(raw).walk():
+            if part.get_content_type() in ("message/rfc822", "message/delivery-status"):
+                parts.append(part.as_bytes())
+            elif not part.is_multipart():
+                payload = part.get_payload(decode=True)
+                if isinstance(payload, bytes):
+                    parts.append(payload)
+    return b"\n".join(parts)
+
+
+def _bounced(session: Session, desk: Desk, raw: bytes, mail: ParsedMail) -> None:
+    """A delivery report about a mail the desk sent (it quotes that mail's Message-ID): the
+    mail is marked bounced, with the server's words, and its ticket's agents see it."""
+    text = _report_text(raw)
+    quoted = {m.decode(errors="replace") for m in _QUOTED_ID.findall(text)} - {mail.message_id}
+    if not quoted:
+        return
+    diagnostic = _DIAGNOSTIC.search(text) or _STATUS.search(text)
+    why = diagnostic.group(1).decode(errors="replace").strip() if diagnostic else mail.subject
+    for sent in session.scalars(
+        select(Email).where(Email.message_id.in_(quoted), Email.direction == Direction.OUT.value)
+    ):
+        sent.status, sent.reason = MailStatus.BOUNCED.value, f"returned: {why}"[:500]
+        if sent.ticket_id is not None:
+            from mail.schemas import email_frame
+            from tierzero.hub import ticket_topic
+
+            frame = email_frame(sent)
+            desk.hub.publish_after_commit(session, ticket_topic(sent.ticket_id), frame)
+    session.flush()
 
 
 def _reject(desk: Desk, raw: bytes, reason: str) -> Outcome:
@@ -325,7 +372,7 @@ def _bot_turn(
             return latest
         if thanks(stored.text):
             return latest  # "thanks!" to the resolution: kept with the request, not reopened
-        return tickets.reopen_by_customer(session, desk.hub, ticket=latest)
+        return tickets.reopen_by_customer(session, desk.hub, ticket=latest, policy=desk.policy)
     answered_before = isinstance(conversation.context.get("last_answer"), dict)
     if answered_before and thanks(stored.text):
         flows.record_feedback(session, conversation_id=conversation.id, helpful=True)

@@ -27,6 +27,7 @@ class MailStatus(StrEnum):
     SENDING = "sending"  # out: a worker is sending it (until ``next_attempt_at``, its lease)
     SENT = "sent"
     FAILED = "failed"  # out: gave up after the last try; the agent sees why
+    BOUNCED = "bounced"  # out: taken by the server, then returned by the recipient's
 
 
 class Email(Base):

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from mail.models import Email
 
 
 class AttachmentRead(BaseModel):
@@ -52,3 +56,10 @@ class EmailRead(BaseModel):
     #: In: everything readable in the mail, what the customer quoted included.
     text: str | None = None
     attachments: list[AttachmentRead] = Field(default_factory=list)
+
+
+def email_frame(email: Email) -> dict[str, Any]:
+    """A live frame for the ticket's watchers: one of its mails changed (sent, failed, waiting
+    again, bounced)."""
+    read = EmailRead.model_validate(email).model_dump(mode="json")
+    return {"type": "email", "ticket_id": email.ticket_id, "email": read}

@@ -46,7 +46,8 @@ def upgrade() -> None:
         sa.Column("created_at", _WHEN, nullable=False),
         sa.CheckConstraint("direction in ('in','out')", name=op.f("ck_emails_direction")),
         sa.CheckConstraint(
-            "status in ('processed','ignored','rejected','queued','sending','sent','failed')",
+            "status in ('processed','ignored','rejected','queued','sending','sent','failed',"
+            "'bounced')",
             name=op.f("ck_emails_status"),
         ),
         sa.ForeignKeyConstraint(

@@ -222,6 +222,7 @@ export function conversation(pane, ticketId, ctx) {
   function deliveryLine(e) {
     const to = { address: e.to_address };
     if (e.status === "sent") return h("span", { class: "delivery sent", role: "status", text: `✉ ${t("mail_sent", { ...to, when: when(e.sent_at) })} ` });
+    if (e.status === "bounced") return h("span", { class: "delivery failed due red", role: "status", text: `✉ ${t("mail_bounced", to)} (${e.reason || ""}) ` });
     const failed = e.status === "failed";
     const text = failed ? t("mail_failed", to) : t("mail_waiting", { ...to, n: e.attempts, when: when(e.next_attempt_at) });
     return h("span", { class: `delivery ${failed ? "failed due red" : "waiting due amber"}`, role: "status" },

@@ -27,7 +27,7 @@ from mail.inbound import Desk, Outcome, receive, token
 from mail.models import Email, MailStatus
 from mail.outbound import Outbound
 from tests.unit.handoff.builders import HUB, make_agent, say
-from tierzero.db import make_session_factory, unit_of_work
+from tierzero.db import make_session_factory, unit_of_work, utcnow
 from tierzero.scheduler import ScheduledJob
 from tierzero.settings import PROJECT_ROOT
 
@@ -274,6 +274,10 @@ class TestAfterAPerson:
         assert (ticket.csat_score, ticket.csat_comment) == (4, "quick and kind")
         again = receive(desk_on(session, None), mail(sender, "Still broken", reply_to=last))
         assert again.ticket_id == ticket_id
+        session.expire_all()
+        reopened_ticket = session.get(Ticket, ticket_id)
+        assert reopened_ticket is not None and reopened_ticket.due_at is not None
+        assert reopened_ticket.due_at > utcnow()  # a fresh first-response deadline, not a past one
         ticket = session.get(Ticket, ticket_id)
         assert ticket is not None
         session.refresh(ticket)
@@ -312,7 +316,6 @@ def test_reports_split_tickets_and_conversations_by_channel(
 
     from insight import figures
     from insight.periods import period
-    from tierzero.db import utcnow
 
     by_mail = receive(desk_on(session, None), mail(address(), LONG))
     agent = make_agent(session)
@@ -341,7 +344,6 @@ def test_an_agent_full_of_emails_still_gets_chats_and_not_a_fourth_email(
     from handoff.lifecycle import Presence
     from handoff.models import Agent, TicketOffer
     from handoff.offers import Timing
-    from tierzero.db import utcnow
 
     session.execute(Agent.__table__.update().values(presence="offline"))  # only this test's agent
     agent = make_agent(session, languages=("en",), presence=Presence.ONLINE)
@@ -447,7 +449,6 @@ class TestHardCases:
     ) -> None:
         from handoff.lifecycle import Tier
         from mail import deliveries
-        from tierzero.db import utcnow
 
         sender = address()
         first = receive(desk_on(session, None), mail(sender, LONG))
@@ -485,3 +486,30 @@ class TestHardCases:
         assert not any(e.attachments for e in old_part)
         with pytest.raises(tickets.TicketNotFound):
             deliveries.attachment(session, l1, old.id, contract.id)
+
+
+def test_a_bounce_of_a_reply_marks_it_returned_for_the_agent(
+    session: Session, outbound: Outbound
+) -> None:
+    first = receive(desk_on(session, None), mail(address(), LONG))
+    agent = make_agent(session)
+    tickets.claim(session, HUB, agent=agent, ticket_id=first.ticket_id or 0)
+    tickets.reply(session, HUB, agent=agent, ticket_id=first.ticket_id or 0, text="Here you go")
+    sent = outbox(session, first.conversation_id or 0)[-1]
+    report = EmailMessage()
+    report["From"] = "Mail Delivery System <MAILER-DAEMON@mx.example.org>"
+    report["To"] = DESK
+    report["Subject"] = "Undelivered Mail Returned to Sender"
+    report["Message-ID"] = make_msgid(domain="mx.example.org")
+    report.set_content("This is the mail system. Your message could not be delivered.")
+    report.add_attachment(
+        "Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; x@example.org\n"
+        "Action: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 No such user\n",
+        subtype="plain", filename="details.txt",
+    )  # fmt: skip
+    report.add_attachment(f"From: {DESK}\nMessage-ID: <{sent.message_id}>\nSubject: x\n".encode(),
+                          maintype="text", subtype="rfc822-headers")  # fmt: skip
+    outcome = receive(desk_on(session, None), report.as_bytes(policy=SMTP), envelope_from="")
+    assert outcome.reason == "bounce"
+    session.refresh(sent)
+    assert sent.status == "bounced" and "550 5.1.1 No such user" in (sent.reason or "")
