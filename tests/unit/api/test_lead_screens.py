@@ -101,9 +101,17 @@ class TestPolicy:
                 {"priority": "normal", "first_response_minutes": 15, "resolution_minutes": 480},
                 {"priority": "low", "first_response_minutes": 30, "resolution_minutes": 960},
             ],
+            "email_targets": [
+                {"priority": "urgent", "first_response_minutes": 30, "resolution_minutes": 240},
+                {"priority": "high", "first_response_minutes": 60, "resolution_minutes": 480},
+                {"priority": "normal", "first_response_minutes": 120, "resolution_minutes": 960},
+                {"priority": "low", "first_response_minutes": 240, "resolution_minutes": 1440},
+            ],
+            "email_bot": True,
         }
         trial, standard = policy["plans"][0], policy["plans"][1]
         assert (trial["live_support"], trial["claim_within_minutes"]) == (False, None)
+        assert trial["email_targets"] is None  # the same targets as chats
         assert (standard["anonymous"], standard["escalate_on_breach"]) == (True, False)
         (team,) = policy["teams"]
         assert (team["name"], team["time_zone"], team["open_now"]) == (
