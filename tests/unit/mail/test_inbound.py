@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from handoff import customers, tickets, timers
 from handoff.conversations import start_conversation
 from handoff.lifecycle import Channel, EventKind, TicketStatus
-from handoff.models import Conversation, Message, Ticket, TicketEvent
+from handoff.models import Agent, Conversation, Message, Ticket, TicketEvent
 from handoff.policy import Policy, parse
 from kb import service as kb_service
 from kb.search import KbIndex
@@ -108,6 +108,19 @@ def conversation(session: Session, outcome: Outcome) -> Conversation:
 def scheduler_kinds(session: Session, ticket_id: int) -> set[str]:
     subject = timers.ticket_subject(ticket_id)
     return set(session.scalars(select(ScheduledJob.kind).where(ScheduledJob.subject == subject)))
+
+
+def worked(
+    session: Session, ticket_id: int, *, reply: str | None = "Try this", resolve: bool = False
+) -> Agent:
+    """A new L1 agent claims the ticket, replies (``reply``) and resolves it (``resolve``)."""
+    agent = make_agent(session)
+    tickets.claim(session, HUB, agent=agent, ticket_id=ticket_id)
+    if reply is not None:
+        tickets.reply(session, HUB, agent=agent, ticket_id=ticket_id, text=reply)
+    if resolve:
+        tickets.resolve(session, HUB, agent=agent, ticket_id=ticket_id)
+    return agent
 
 
 LONG = "My router restarts every night at three and the whole house loses internet. " * 12
@@ -257,11 +270,8 @@ class TestAfterAPerson:
     ) -> None:
         sender = address()
         first = receive(desk_on(session, None), mail(sender, LONG))
-        agent = make_agent(session)
         ticket_id = first.ticket_id or 0
-        tickets.claim(session, HUB, agent=agent, ticket_id=ticket_id)
-        tickets.reply(session, HUB, agent=agent, ticket_id=ticket_id, text="Try this")
-        tickets.resolve(session, HUB, agent=agent, ticket_id=ticket_id)
+        worked(session, ticket_id, resolve=True)
         last = outbox(session, first.conversation_id or 0)[-1]
         assert last.raw is not None and b"5 (great)" in last.raw  # the resolution asks for a rating
         rated = receive(desk_on(session, None), mail(sender, "4\nquick and kind", reply_to=last))
@@ -318,10 +328,7 @@ def test_reports_split_tickets_and_conversations_by_channel(
     from insight.periods import period
 
     by_mail = receive(desk_on(session, None), mail(address(), LONG))
-    agent = make_agent(session)
-    tickets.claim(session, HUB, agent=agent, ticket_id=by_mail.ticket_id or 0)
-    tickets.reply(session, HUB, agent=agent, ticket_id=by_mail.ticket_id or 0, text="Done")
-    tickets.resolve(session, HUB, agent=agent, ticket_id=by_mail.ticket_id or 0)
+    worked(session, by_mail.ticket_id or 0, reply="Done", resolve=True)
     chat = start_conversation(session, language="en")
     say(session, chat, "a person please")
     tickets.hand_off(session, HUB, conversation_id=chat.id,
@@ -452,9 +459,7 @@ class TestHardCases:
 
         sender = address()
         first = receive(desk_on(session, None), mail(sender, LONG))
-        l1 = make_agent(session)
-        tickets.claim(session, HUB, agent=l1, ticket_id=first.ticket_id or 0)
-        tickets.resolve(session, HUB, agent=l1, ticket_id=first.ticket_id or 0)
+        l1 = worked(session, first.ticket_id or 0, reply=None, resolve=True)
         old = session.get(Ticket, first.ticket_id)
         assert old is not None
         old.resolved_at = utcnow() - timedelta(days=30)  # long ago: a new request, not a reopen
@@ -492,9 +497,7 @@ def test_a_bounce_of_a_reply_marks_it_returned_for_the_agent(
     session: Session, outbound: Outbound
 ) -> None:
     first = receive(desk_on(session, None), mail(address(), LONG))
-    agent = make_agent(session)
-    tickets.claim(session, HUB, agent=agent, ticket_id=first.ticket_id or 0)
-    tickets.reply(session, HUB, agent=agent, ticket_id=first.ticket_id or 0, text="Here you go")
+    worked(session, first.ticket_id or 0, reply="Here you go")
     sent = outbox(session, first.conversation_id or 0)[-1]
     report = EmailMessage()
     report["From"] = "Mail Delivery System <MAILER-DAEMON@mx.example.org>"
