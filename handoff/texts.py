@@ -262,6 +262,13 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 def say(key: str, language: str | None, **values: object) -> str:
-    variants = TEXTS[key]
+    return pick(TEXTS, key, language, **values)
+
+
+def pick(
+    catalogue: dict[str, dict[str, str]], key: str, language: str | None, **values: object
+) -> str:
+    """A catalogue's text in the language (English when it has none), filled with ``values``."""
+    variants = catalogue[key]
     text = variants.get(language or DEFAULT_LANGUAGE) or variants[DEFAULT_LANGUAGE]
     return text.format(**values) if values else text

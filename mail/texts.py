@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tierzero.languages import DEFAULT_LANGUAGE
+from handoff.texts import pick
 
 MAIL_TEXTS: dict[str, dict[str, str]] = {
     "reply_marker": {
@@ -106,6 +106,4 @@ MAIL_TEXTS: dict[str, dict[str, str]] = {
 
 
 def say(key: str, language: str | None, **values: object) -> str:
-    variants = MAIL_TEXTS[key]
-    text = variants.get(language or DEFAULT_LANGUAGE) or variants[DEFAULT_LANGUAGE]
-    return text.format(**values) if values else text
+    return pick(MAIL_TEXTS, key, language, **values)

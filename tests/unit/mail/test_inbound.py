@@ -237,16 +237,22 @@ class TestWhoAndWhichThread:
         assert [o.reason for o in outcomes].count("rate_limited") == 2
 
 
+def chat_left_address(session: Session) -> tuple[Conversation, Ticket, str]:
+    """A chat handed off, whose customer left an address for the answer."""
+    chat = start_conversation(session, language="en")
+    say(session, chat, "my invoice is wrong")
+    asked = tickets.HandoffReason.ASKED_FOR_PERSON
+    ticket = tickets.hand_off(session, HUB, conversation_id=chat.id, reason=asked).ticket
+    left = address()
+    tickets.follow_up_by_email(session, HUB, conversation_id=chat.id, email=left)
+    return chat, ticket, left
+
+
 class TestAfterAPerson:
     def test_a_chat_customer_who_left_an_address_is_answered_by_mail_in_the_same_ticket(
         self, session: Session, outbound: Outbound
     ) -> None:
-        chat = start_conversation(session, language="en")
-        say(session, chat, "my invoice is wrong")
-        ticket = tickets.hand_off(session, HUB, conversation_id=chat.id,
-                                  reason=tickets.HandoffReason.ASKED_FOR_PERSON).ticket  # fmt: skip
-        customer_address = address()
-        tickets.follow_up_by_email(session, HUB, conversation_id=chat.id, email=customer_address)
+        chat, ticket, customer_address = chat_left_address(session)
         agent = make_agent(session, name="Mila")
         tickets.claim(session, HUB, agent=agent, ticket_id=ticket.id)
         tickets.reply(session, HUB, agent=agent, ticket_id=ticket.id, text="Fixed, sorry!")
@@ -433,12 +439,7 @@ class TestHardCases:
     def test_a_chat_reopened_by_mail_keeps_getting_the_agents_replies_by_mail(
         self, session: Session, outbound: Outbound
     ) -> None:
-        chat = start_conversation(session, language="en")
-        say(session, chat, "my invoice is wrong")
-        ticket = tickets.hand_off(session, HUB, conversation_id=chat.id,
-                                  reason=tickets.HandoffReason.ASKED_FOR_PERSON).ticket  # fmt: skip
-        follow = address()
-        tickets.follow_up_by_email(session, HUB, conversation_id=chat.id, email=follow)
+        chat, ticket, follow = chat_left_address(session)
         agent = make_agent(session)
         tickets.claim(session, HUB, agent=agent, ticket_id=ticket.id)
         tickets.reply(session, HUB, agent=agent, ticket_id=ticket.id, text="Fixed")
