@@ -20,6 +20,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ from handoff.conversations import REPLY_BY_EMAIL
 from handoff.language import render
 from handoff.lifecycle import Channel, Sender
 from handoff.models import Conversation, Message
+from kb.render import render_html
 from mail import texts
 from mail.inbound import token
 from mail.models import Direction, Email, MailStatus
@@ -216,8 +218,11 @@ class Outbound:
         if parts["reference"]:
             plain.append(parts["reference"])
         paragraphs = [p.splitlines() for p in body.split("\n\n") if p.strip()]
+        # an agent's or the KB's Markdown, formatted as the widget shows it (allowlisted HTML)
+        formatted = Markup(render_html(body)) if person or isinstance(article, dict) else None
         html = _ENV.get_template("message.html").render(
             language=language or "en", subject=subject, marker=marker, paragraphs=paragraphs,
+            formatted=formatted,
             **parts,
         )  # fmt: skip
         display = f"{agent_name} ({texts.say('team', language, brand=self.brand)})" if (
