@@ -34,6 +34,7 @@ from handoff.lifecycle import (
     TICKET_WORKERS,
     Action,
     Actor,
+    Channel,
     ConversationMode,
     EndReason,
     EventKind,
@@ -361,9 +362,11 @@ def claim(
         raise _already_claimed(ticket, exc) from exc
     _close_offer(session, hub, ticket, accepted_by=agent.id)
     announce(session, hub, ticket, event)
-    # the customer learns who took it (the queue panel just disappearing says nothing)
+    # the chat's customer learns who took it (the queue panel just disappearing says nothing);
+    # a mail's customer hears from the agent's reply
     conversation = get_conversation(session, ticket.conversation_id)
-    say_to_customer(session, hub, conversation, "agent_joined", name=agent.name)
+    if conversation.channel != Channel.EMAIL.value:
+        say_to_customer(session, hub, conversation, "agent_joined", name=agent.name)
     return ticket
 
 

@@ -337,7 +337,7 @@ export function conversation(pane, ticketId, ctx) {
     const byChannel = {};
     for (const conv of s.conversations) byChannel[conv.channel] = (byChannel[conv.channel] || 0) + 1;
     fill(story, h("h3", { text: t("customer") }),
-      h("p", {}, h("strong", { text: c.name || t("anonymous") }), c.external_id ? h("span", { class: "badge", text: t("verified") }) : null),
+      h("p", {}, h("strong", { text: c.name || c.email || t("anonymous") }), c.external_id ? h("span", { class: "badge", text: t("verified") }) : null),
       h("dl", {},
         h("dt", { text: t("email") }), h("dd", { text: c.email || "—" }),
         h("dt", { text: t("plan") }), h("dd", { text: `${e.plan || c.plan}${e.live_support === false ? ` · ${t("no_live_support")}` : ""}` }),
