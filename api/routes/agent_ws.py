@@ -112,7 +112,7 @@ class _Connection:
         """Re-check every frame before sending it: ticket-bearing frames against the agent's
         tiers, a viewed ticket's frames against what the agent still views."""
         kind = frame.get("type")
-        if kind in ("note", "viewers"):
+        if kind in ("note", "viewers", "email"):
             return frame.get("ticket_id") in self.viewing
         if kind in ("message", "typing"):
             return frame.get("conversation_id") in self.viewing.values()

@@ -87,8 +87,16 @@ def test_an_agent_answers_a_known_customers_email_beside_their_chats(
     with open(saved.path(), "rb") as downloaded:
         assert downloaded.read() == b"19:02 link down\n19:03 link up\n"
 
-    page.get_by_label("Reply to the customer").fill("Please send us the modem's serial number.")
-    page.get_by_role("button", name="Send reply").click()
+    stack.mail.wait_for(address, 1)  # the receipt
+    stack.mail.stop()  # the outgoing server is down: the agent sees the reply waiting …
+    try:
+        page.get_by_label("Reply to the customer").fill("Please send us the modem's serial number.")
+        page.get_by_role("button", name="Send reply").click()
+        waiting = transcript.locator(".delivery.waiting")
+        expect(waiting).to_contain_text(f"not sent yet to {address}", timeout=15_000)
+        expect(waiting.get_by_role("button", name="Send again")).to_be_visible()
+    finally:
+        stack.mail.start()  # … and sees it sent once the server is back, without a reload
     mails = stack.mail.wait_for(address, 2)  # the receipt, then the agent's reply
     answer = mails[-1].message
     assert answer["In-Reply-To"] == message["Message-ID"]

@@ -224,10 +224,11 @@ export function conversation(pane, ticketId, ctx) {
     if (e.status === "sent") return h("span", { class: "delivery sent", role: "status", text: `✉ ${t("mail_sent", { ...to, when: when(e.sent_at) })} ` });
     if (e.status === "bounced") return h("span", { class: "delivery failed due red", role: "status", text: `✉ ${t("mail_bounced", to)} (${e.reason || ""}) ` });
     const failed = e.status === "failed";
+    if (!failed && (e.status === "sending" || !e.reason)) return h("span", { class: "delivery queued", role: "status", text: `✉ ${t("mail_queued", to)} ` });
     const text = failed ? t("mail_failed", to) : t("mail_waiting", { ...to, n: e.attempts, when: when(e.next_attempt_at) });
     return h("span", { class: `delivery ${failed ? "failed due red" : "waiting due amber"}`, role: "status" },
       `✉ ${text}${e.reason ? ` (${e.reason})` : ""} `,
-      e.status === "sending" ? null : action(t("mail_retry"), async () => { // not while it is on its way
+      action(t("mail_retry"), async () => {
         await api(`/v1/agent/tickets/${ticketId}/emails/${e.id}/retry`, { method: "POST" });
         await load();
       }, status, { class: "quiet" }));

@@ -187,7 +187,7 @@ function connect() {
     if (f.type === "offer") { s.offers.set(f.offer.id, f.offer); drawOffers(); }
     else if (f.type === "offer_closed") { s.offers.delete(f.offer_id); drawOffers(); }
     else if (f.type === "ticket") { scheduleRefresh(); s.view?.frame(f); }
-    else if (["message", "note", "viewers", "typing"].includes(f.type)) s.view?.frame(f);
+    else if (["message", "note", "viewers", "typing", "email"].includes(f.type)) s.view?.frame(f);
     else if (f.type === "revoked") reloadMe();
   };
   ws.onclose = (ev) => {

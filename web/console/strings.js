@@ -5,6 +5,7 @@
 export const LANGUAGES = [["en", "English"], ["el", "Ελληνικά"], ["ru", "Русский"], ["sr-latn", "Srpski (latinica)"], ["sr-cyrl", "Српски (ћирилица)"]];
 
 const en = {
+  mail_queued: "on its way to {address}",
   mail_bounced: "returned by the server of {address}",
   mail_aside: "Mail kept aside (the latest 50: nothing was created and nothing sent)", col_when: "When", col_from: "From", col_subject: "Subject",
   aside_none: "None.", aside_bounce: "a bounce", aside_auto_reply: "an auto-reply", aside_bulk: "a list or newsletter", aside_loop: "from the desk itself",
@@ -155,6 +156,7 @@ const en = {
 
 // Greek: «αίτημα» for a ticket, «κλιμάκωση» for escalating, «ουρά» for the queue, «πρόταση» for an offer.
 const el = {
+  mail_queued: "στέλνεται στο {address}",
   mail_bounced: "επιστράφηκε από τον διακομιστή του {address}",
   mail_aside: "Email που παραμερίστηκαν (τα 50 τελευταία: δεν δημιουργήθηκε ούτε στάλθηκε τίποτα)", col_when: "Πότε", col_from: "Από", col_subject: "Θέμα",
   aside_none: "Κανένα.", aside_bounce: "επιστροφή (bounce)", aside_auto_reply: "αυτόματη απάντηση", aside_bulk: "λίστα ή ενημερωτικό δελτίο", aside_loop: "από το ίδιο το γραφείο",
@@ -311,6 +313,7 @@ const el = {
 // Russian: «обращение» for a ticket, «эскалировать» for escalating, «очередь» for the queue, «предложение» for an offer,
 // «линия» (первая, вторая…) for a tier, «оператор» for an agent.
 const ru = {
+  mail_queued: "отправляется на {address}",
   mail_bounced: "возвращено сервером {address}",
   mail_aside: "Отложенные письма (последние 50: ничего не создано и не отправлено)", col_when: "Когда", col_from: "От", col_subject: "Тема",
   aside_none: "Нет.", aside_bounce: "возврат (bounce)", aside_auto_reply: "автоответ", aside_bulk: "рассылка", aside_loop: "от самой службы",
@@ -465,6 +468,7 @@ const ru = {
 // Serbian (ekavian), written in Latin; the Cyrillic is generated from it below. «tiket» for a ticket, «eskalirati»
 // for escalating, «red čekanja» for the queue, «ponuda» for an offer, «nivo» for a tier.
 const srLatn = {
+  mail_queued: "šalje se na {address}",
   mail_bounced: "vratio ga je server za {address}",
   mail_aside: "Mejlovi ostavljeni po strani (poslednjih 50: ništa nije napravljeno ni poslato)", col_when: "Kada", col_from: "Od", col_subject: "Tema",
   aside_none: "Nema.", aside_bounce: "vraćena poruka", aside_auto_reply: "automatski odgovor", aside_bulk: "lista ili bilten", aside_loop: "od same podrške",
