@@ -15,6 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from handoff.lifecycle import (
     OPEN_STATUSES,
     WORKED_STATUSES,
+    Channel,
     EventKind,
     OfferStatus,
     TicketStatus,
@@ -489,9 +490,11 @@ def offline_agents_with_work(session: Session, before: datetime) -> Sequence[Age
 
 
 def _held_since_going_offline(agent_id: Any, went_offline: Any) -> Any:
+    """Chats only: an email waits for its agent to come back (nobody is waiting live)."""
     return and_(
         Ticket.assignee_id == agent_id,
         Ticket.status.in_(_WORKED),
+        Ticket.channel != Channel.EMAIL.value,
         or_(Ticket.assigned_at.is_(None), Ticket.assigned_at <= went_offline),
     )
 

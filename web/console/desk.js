@@ -132,7 +132,7 @@ function drawOffers() {
   if (!s.offers.size) { fill(list, h("li", { class: "meta empty", text: t("no_offers") })); return; }
   fill(list, ...[...s.offers.values()].map((o) => h("li", { "data-testid": "offer" },
     h("strong", { text: `#${o.ticket_id} ` }), o.ticket.subject || "", h("br"),
-    h("span", { class: "meta", text: `${o.ticket.tier} · ${o.ticket.language || "?"} · ${t(`priority_${o.ticket.priority}`)}` }),
+    h("span", { class: "meta", text: `${t(`channel_${o.ticket.channel}`)} · ${o.ticket.tier} · ${o.ticket.language || "?"} · ${t(`priority_${o.ticket.priority}`)}` }),
     h("div", { class: "actions" },
       action(t("accept"), async () => {
         try { await api(`/v1/agent/offers/${o.id}/accept`, { method: "POST" }); }

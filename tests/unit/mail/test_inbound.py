@@ -517,3 +517,26 @@ def test_a_bounce_of_a_reply_marks_it_returned_for_the_agent(
     assert outcome.reason == "bounce"
     session.refresh(sent)
     assert sent.status == "bounced" and "550 5.1.1 No such user" in (sent.reason or "")
+
+
+def test_an_agent_going_offline_keeps_their_emails_and_gives_back_their_chats(
+    session: Session, outbound: Outbound
+) -> None:
+    from datetime import timedelta as td
+
+    from handoff import agents, offers
+    from handoff.lifecycle import Presence
+    from handoff.offers import Timing
+
+    by_mail = receive(desk_on(session, None), mail(address(), LONG))
+    agent = make_agent(session, presence=Presence.ONLINE)
+    tickets.claim(session, HUB, agent=agent, ticket_id=by_mail.ticket_id or 0)
+    chat = start_conversation(session, language="en")
+    say(session, chat, "a person please")
+    asked = tickets.HandoffReason.ASKED_FOR_PERSON
+    chat_ticket = tickets.hand_off(session, HUB, conversation_id=chat.id, reason=asked).ticket
+    tickets.claim(session, HUB, agent=agent, ticket_id=chat_ticket.id)
+    agents.set_presence(session, agent, Presence.OFFLINE)
+    timing = Timing(offer_seconds=30, offline_requeue_seconds=120)
+    requeued = offers.requeue_offline(session, HUB, utcnow() + td(minutes=5), timing)
+    assert chat_ticket.id in requeued and by_mail.ticket_id not in requeued
