@@ -372,7 +372,9 @@ def _bot_turn(
             return latest
         if thanks(stored.text):
             return latest  # "thanks!" to the resolution: kept with the request, not reopened
-        return tickets.reopen_by_customer(session, desk.hub, ticket=latest, policy=desk.policy)
+        reopened = tickets.reopen_by_customer(session, desk.hub, ticket=latest, policy=desk.policy)
+        _say(session, desk, conversation, "reopened", reopened)
+        return reopened
     answered_before = isinstance(conversation.context.get("last_answer"), dict)
     if answered_before and thanks(stored.text):
         flows.record_feedback(session, conversation_id=conversation.id, helpful=True)

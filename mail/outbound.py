@@ -38,7 +38,7 @@ from tierzero.db import utcnow
 
 #: System messages an email conversation receives by mail (the chat's queue news are not).
 EMAIL_KINDS = frozenset({"mail_received", "mail_received_soon", "mail_not_kept",
-                         "ticket_resolved"})  # fmt: skip
+                         "mail_reopened", "ticket_resolved"})  # fmt: skip
 #: What a chat's customer who left an address receives.
 FOLLOW_UP_KINDS = frozenset({"ticket_resolved"})
 #: Addresses that take no mail back (no-reply senders of forms and systems).

@@ -74,6 +74,16 @@ MAIL_TEXTS: dict[str, dict[str, str]] = {
         "na ovaj mejl i vratiće se našem timu.\n\nKako smo se snašli? Odgovorite samo brojem "
         "od 1 (loše) do 5 (odlično), a u sledećem redu komentarom ako želite.",
     },
+    "reopened": {
+        "en": "We've reopened request #{ticket} with your message; someone from our team will "
+        "answer by email.",
+        "el": "Ανοίξαμε ξανά το αίτημα #{ticket} με το μήνυμά σας· κάποιος από την ομάδα μας θα "
+        "απαντήσει με email.",
+        "ru": "Мы снова открыли обращение #{ticket} с вашим сообщением; сотрудник нашей команды "
+        "ответит по почте.",
+        "sr": "Ponovo smo otvorili zahtev #{ticket} sa vašom porukom; neko iz našeg tima će "
+        "odgovoriti mejlom.",
+    },
     "not_kept": {
         "en": "We could not keep the attachment {names}: files may be at most {limit}. "
         "Your message itself reached us; please send a smaller file or a link.",

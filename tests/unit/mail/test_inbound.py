@@ -294,6 +294,8 @@ class TestAfterAPerson:
         reopened_ticket = session.get(Ticket, ticket_id)
         assert reopened_ticket is not None and reopened_ticket.due_at is not None
         assert reopened_ticket.due_at > utcnow()  # a fresh first-response deadline, not a past one
+        told = outbox(session, first.conversation_id or 0)[-1]
+        assert told.raw is not None and b"reopened request" in told.raw
         ticket = session.get(Ticket, ticket_id)
         assert ticket is not None
         session.refresh(ticket)
