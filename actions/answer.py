@@ -34,34 +34,11 @@ class ActionAnswerFromKb(Action):
         language = language_of(tracker)
         result = runtime.kb.search(text, language=language)
         if result.decision == "answer" and result.best is not None:
-            hit = result.best
-            note = say("fallback_note", language) if hit.language != language else ""
             dispatcher.utter_message(
                 json_message={
-                    "kind": "answer",
-                    "text": hit.answer,
-                    "note": note,
-                    "article": {
-                        "id": hit.article_id,
-                        "title": hit.title,
-                        "url": hit.url,
-                        "language": hit.language,
-                        "version": hit.version,
-                        "confidence": round(hit.confidence, 3),
-                    },
+                    **flows.answer_reply(result.best, text, language),
                     "question": say("did_it_help", language),
                     "buttons": yes_no_buttons(language),
-                    # recorded by the flow with the stored reply (feedback refers to it)
-                    flows.RECORD: {
-                        "answer": {
-                            "query": text,
-                            "article_id": hit.article_id,
-                            "language": hit.language,
-                            "title": hit.title,
-                            "version": hit.version,
-                            "confidence": float(hit.confidence),
-                        }
-                    },
                 }
             )
             return [SlotSet("pending", "feedback")]

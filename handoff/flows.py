@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +34,9 @@ from handoff.urgency import is_urgent
 from insight import recording
 from tierzero.db import unit_of_work
 from tierzero.hub import Hub, conversation_topic
+
+if TYPE_CHECKING:
+    from kb.search.types import Hit
 
 log = logging.getLogger("tierzero.flow")
 
@@ -196,6 +199,36 @@ def _record(session: Session, conversation_id: int, facts: object) -> str | None
             missing=bool(unanswered["missing"]),
         )  # fmt: skip
     return None
+
+
+def answer_reply(hit: Hit, query: str, language: str | None) -> dict[str, Any]:
+    """The KB's answer as every channel sends it (a bot output's ``custom`` payload; the chat's
+    Rasa action adds its "did this help?" buttons): the article, a note when the article is in
+    another language, and what the flow records with the stored reply."""
+    return {
+        "kind": "answer",
+        "text": hit.answer,
+        "note": say("fallback_note", language) if hit.language != language else "",
+        "article": {
+            "id": hit.article_id,
+            "title": hit.title,
+            "url": hit.url,
+            "language": hit.language,
+            "version": hit.version,
+            "confidence": round(hit.confidence, 3),
+        },
+        # recorded by the flow with the stored reply (feedback refers to it)
+        RECORD: {
+            "answer": {
+                "query": query,
+                "article_id": hit.article_id,
+                "language": hit.language,
+                "title": hit.title,
+                "version": hit.version,
+                "confidence": float(hit.confidence),
+            }
+        },
+    }
 
 
 def _render_payload(payload: dict[str, Any], conversation: Conversation) -> dict[str, Any]:
