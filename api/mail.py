@@ -10,18 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from typing import Any
 
 from anyio import to_thread
 
 from api.state import AppState
 from mail import imap, listener, outbox
 from mail.inbound import Desk, Outcome, receive
-from mail.models import Email
 from mail.outbound import Outbound
-from mail.schemas import email_frame
 from tierzero.db import unit_of_work, utcnow
-from tierzero.hub import ticket_topic
 
 log = logging.getLogger("tierzero.mail")
 #: Received messages parsed and stored at the same time (others wait in the SMTP dialogue).
@@ -32,18 +28,16 @@ class MailService:
     def __init__(self, state: AppState) -> None:
         settings = state.settings
         self.state = state
-        own = [settings.mail_address, *settings.mail_aliases]
-        self.addresses = frozenset(a.strip().lower() for a in own if a.strip())
-        self.desk = Desk(
-            session_factory=state.session_factory, hub=state.hub, policy=state.policy,
-            secret=settings.secret_key, search=None, own_addresses=self.addresses,
-            max_attachment=settings.mail_attachment_max_bytes,
-            per_sender_per_hour=settings.mails_per_sender_per_hour,
-        )  # fmt: skip
         self.outbound = Outbound(
             address=settings.mail_address, brand=settings.brand_name,
             public_url=settings.public_url, secret=settings.secret_key,
             aliases=tuple(settings.mail_aliases),
+        )  # fmt: skip
+        self.desk = Desk(
+            session_factory=state.session_factory, hub=state.hub, policy=state.policy,
+            secret=settings.secret_key, search=None, own_addresses=self.outbound.own,
+            max_attachment=settings.mail_attachment_max_bytes,
+            per_sender_per_hour=settings.mails_per_sender_per_hour,
         )  # fmt: skip
         self.server = outbox.Server.from_url(settings.smtp_url) if settings.smtp_url else None
         self.listening: asyncio.AbstractServer | None = None
@@ -67,7 +61,7 @@ class MailService:
         self.outbound.register()
         tasks = [asyncio.create_task(self.keep_sending())]
         if settings.smtp_listen:
-            handler = listener.Handler(self.accept, self.addresses)
+            handler = listener.Handler(self.accept, self.outbound.own)
             hostname = settings.mail_address.rpartition("@")[2] or "localhost"
             try:
                 self.listening = await listener.serve(
@@ -101,7 +95,7 @@ class MailService:
                     continue
                 if self.server is None:
                     outbox.not_configured(session, email, utcnow(), settings.mail_retry_seconds)
-                    self._announce(session, email)
+                    outbox.announce(session, self.state.hub, email)
                     continue
                 raw, to, attempts = email.raw or b"", email.to_address, email.attempts
             error = None
@@ -118,14 +112,8 @@ class MailService:
                 outbox.settle(session, email, utcnow(), error=error,
                               base_seconds=settings.mail_retry_seconds,
                               max_attempts=settings.mail_max_attempts)  # fmt: skip
-                self._announce(session, email)
+                outbox.announce(session, self.state.hub, email)
         return sent
-
-    def _announce(self, session: Any, email: Email) -> None:
-        if email.ticket_id is not None:
-            self.state.hub.publish_after_commit(
-                session, ticket_topic(email.ticket_id), email_frame(email)
-            )
 
     async def keep_sending(self) -> None:
         while True:

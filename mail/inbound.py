@@ -32,9 +32,8 @@ from handoff import repository as repo
 from handoff.language import next_language
 from handoff.lifecycle import Channel, EndReason, TicketStatus
 from handoff.models import Conversation, Customer, Ticket
-from handoff.person_request import asks_for_person
 from handoff.policy import Policy
-from mail import texts
+from mail import outbox, texts
 from mail.models import Direction, Email, EmailAttachment, MailStatus
 from mail.parse import ParsedMail, UnreadableMail, parse
 from tierzero.db import unit_of_work, utcnow
@@ -184,12 +183,7 @@ def _bounced(session: Session, desk: Desk, raw: bytes, mail: ParsedMail) -> None
         select(Email).where(Email.message_id.in_(quoted), Email.direction == Direction.OUT.value)
     ):
         sent.status, sent.reason = MailStatus.BOUNCED.value, f"returned: {why}"[:500]
-        if sent.ticket_id is not None:
-            from mail.schemas import email_frame
-            from tierzero.hub import ticket_topic
-
-            frame = email_frame(sent)
-            desk.hub.publish_after_commit(session, ticket_topic(sent.ticket_id), frame)
+        outbox.announce(session, desk.hub, sent)
     session.flush()
 
 
@@ -380,11 +374,11 @@ def _bot_turn(
         flows.record_feedback(session, conversation_id=conversation.id, helpful=True)
         return None  # "thanks, that solved it": nothing for a person to do
     if answered_before or stored.intent == flows.REQUEST_HUMAN:
-        # a reply to the bot's answer: it did not settle it; a person takes it from here
-        if stored.intent != flows.REQUEST_HUMAN and not asks_for_person(stored.text):
+        # a reply to the bot's answer: it did not settle it; a person takes it from here (the
+        # flow has made a request for a person the message's intent already)
+        if stored.intent != flows.REQUEST_HUMAN:
             conversation.unhelpful_answers += 1
-        intent = flows.REQUEST_HUMAN if asks_for_person(stored.text) else None
-        return _hand_off(session, desk, conversation, intent)
+        return _hand_off(session, desk, conversation, stored.intent)
     _, plan = desk.policy.plan(_plan_of(session, conversation))
     result = None
     if desk.search is not None and plan.email_bot and len(stored.text) <= BOT_MAX_CHARS:
@@ -392,7 +386,7 @@ def _bot_turn(
     if result is not None and result.decision == "answer" and result.best is not None:
         flows.store_bot_replies(
             session, desk.hub, conversation_id=conversation.id,
-            outputs=[{"custom": _answer(result.best, stored.text, stored.language)}],
+            outputs=[{"custom": flows.answer_reply(result.best, stored.text, stored.language)}],
         )  # fmt: skip
         return None
     flows.record_unanswered(
@@ -410,24 +404,6 @@ def _plan_of(session: Session, conversation: Conversation) -> str | None:
 def thanks(text: str) -> bool:
     """A short reply that thanks or says it worked, with nothing negative or asked in it."""
     return len(text) <= 120 and bool(_THANKS.search(text)) and not _NEGATIVE.search(text)
-
-
-def _answer(hit: Any, query: str, language: str | None) -> dict[str, Any]:
-    """The same answer the chat's KB action gives (``actions/answer.py``), for the flow to
-    store and record."""
-    from handoff.texts import say
-
-    return {
-        "kind": "answer",
-        "text": hit.answer,
-        "note": say("fallback_note", language) if hit.language != language else "",
-        "article": {"id": hit.article_id, "title": hit.title, "url": hit.url,
-                    "language": hit.language, "version": hit.version,
-                    "confidence": round(hit.confidence, 3)},
-        flows.RECORD: {"answer": {"query": query, "article_id": hit.article_id,
-                                  "language": hit.language, "title": hit.title,
-                                  "version": hit.version, "confidence": float(hit.confidence)}},
-    }  # fmt: skip
 
 
 def _hand_off(

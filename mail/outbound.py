@@ -48,24 +48,31 @@ _NO_REPLY = re.compile(
 _ENV = Environment(loader=PackageLoader("mail", "templates"), autoescape=select_autoescape())
 
 
-def _recipient(session: Session, conversation: Conversation, message: Message) -> str | None:
+def _goes_by_mail(conversation: Conversation, message: Message) -> bool:
+    """Does this message go out by mail? (Decided without the database: most messages are a
+    chat's, and go nowhere.)"""
     kind = message.payload.get("kind")
     agent = message.sender == Sender.AGENT.value
     if conversation.channel == Channel.EMAIL.value:
-        wanted = agent or kind in EMAIL_KINDS or (
-            message.sender == Sender.BOT.value and kind == "answer"
-        )  # fmt: skip
-        if not wanted:
-            return None
-        last = _last_inbound(session, conversation.id)
-        if last is not None:
-            return last.from_address
+        return (
+            agent
+            or kind in EMAIL_KINDS
+            or (message.sender == Sender.BOT.value and kind == "answer")
+        )
+    follow_up = conversation.context.get(REPLY_BY_EMAIL)
+    return isinstance(follow_up, str) and (agent or kind in FOLLOW_UP_KINDS)
+
+
+def _recipient(session: Session, conversation: Conversation, last_in: Email | None) -> str | None:
+    """A mail conversation answers the address the customer last wrote from; a chat, the
+    address its customer left."""
+    if conversation.channel == Channel.EMAIL.value:
+        if last_in is not None:
+            return last_in.from_address
         customer = repo.get_customer(session, conversation.customer_id)
         return customer.email if customer else None
     follow_up = conversation.context.get(REPLY_BY_EMAIL)
-    if isinstance(follow_up, str) and (agent or kind in FOLLOW_UP_KINDS):
-        return follow_up
-    return None
+    return follow_up if isinstance(follow_up, str) else None
 
 
 def _last_inbound(session: Session, conversation_id: int) -> Email | None:
@@ -78,10 +85,12 @@ def _last_inbound(session: Session, conversation_id: int) -> Email | None:
     )  # fmt: skip
 
 
-def _thread_headers(session: Session, conversation_id: int) -> tuple[str | None, list[str]]:
+def _thread_headers(
+    session: Session, conversation_id: int, last_in: Email | None
+) -> tuple[str | None, list[str]]:
     """(In-Reply-To, References) for the next mail of a conversation: the customer's last
-    message and its references, else the desk's own last mail to them."""
-    last = _last_inbound(session, conversation_id)
+    message (``last_in``) and its references, else the desk's own last mail to them."""
+    last = last_in
     if last is None:
         last = session.scalar(
             select(Email)
@@ -110,7 +119,8 @@ class Outbound:
         aliases: tuple[str, ...] = (),
     ) -> None:
         self.address = address
-        self.own = frozenset(a.strip().lower() for a in (address, *aliases))
+        #: The desk's own addresses: never written to, the only ones the listener takes mail for.
+        self.own = frozenset(a.strip().lower() for a in (address, *aliases) if a.strip())
         self.brand = brand
         self.public_url = public_url.rstrip("/")
         self.secret = secret
@@ -123,7 +133,10 @@ class Outbound:
         channels.unregister(self)
 
     def __call__(self, session: Session, conversation: Conversation, message: Message) -> None:
-        to = _recipient(session, conversation, message)
+        if not _goes_by_mail(conversation, message):
+            return
+        last_in = _last_inbound(session, conversation.id)
+        to = _recipient(session, conversation, last_in)
         if (
             not to
             or to.lower() in self.own
@@ -137,7 +150,7 @@ class Outbound:
             else repo.open_ticket_for_conversation(session, conversation.id)
             or repo.latest_ticket_for_conversation(session, conversation.id)
         )
-        in_reply_to, references = _thread_headers(session, conversation.id)
+        in_reply_to, references = _thread_headers(session, conversation.id, last_in)
         mail = self.compose(conversation, message, to=to, ticket_id=ticket.id if ticket else None,
                             in_reply_to=in_reply_to, references=references)  # fmt: skip
         session.add(

@@ -19,6 +19,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from mail.models import Direction, Email, MailStatus
+from mail.schemas import email_frame
+from tierzero.hub import Hub, ticket_topic
 
 #: How long a worker may take to hand one mail to the server before another may try it.
 LEASE = timedelta(seconds=120)
@@ -106,6 +108,13 @@ def smtp_address(address: str) -> tuple[str, bool]:
     except UnicodeError as exc:
         raise SendFailed(f"{address} is not a deliverable address", permanent=True) from exc
     return f"{local}@{ascii_domain}", not local.isascii()
+
+
+def announce(session: Session, hub: Hub, email: Email) -> None:
+    """After commit: the ticket's watchers see the mail's new state (sent, waiting, failed,
+    bounced)."""
+    if email.ticket_id is not None:
+        hub.publish_after_commit(session, ticket_topic(email.ticket_id), email_frame(email))
 
 
 def due(session: Session, now: datetime, limit: int = 20) -> list[int]:

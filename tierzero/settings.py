@@ -159,7 +159,7 @@ class Settings(BaseSettings):
     #: The desk's address: what customers write to and what replies come from. Mail to other
     #: recipients is refused by the listener.
     mail_address: str = "support@localhost"
-    #: Further addresses the listener accepts (e.g. ``help@…``), and the domain of Message-IDs.
+    #: Further addresses the listener accepts (e.g. ``help@…``); the desk never writes to them.
     mail_aliases: list[str] = []
     #: Largest message the listener accepts (SMTP 552 above it; the sender's server tells them).
     mail_max_bytes: int = Field(default=30 * 1024 * 1024, ge=64 * 1024)
