@@ -354,6 +354,12 @@ def test_a_lead_sees_the_team_plans_and_figures(page: Page, stack: Stack) -> Non
     expect(
         page.get_by_role("term").filter(has_text=re.compile(r"^Bot containment, confirmed$"))
     ).to_have_count(1)
+    expect(page.get_by_role("table", name=re.compile("^Mail kept aside"))).to_be_visible()
+    with page.expect_download() as saving:  # the same report as one file, fetched with the token
+        page.get_by_role("button", name="Download the HTML report").click()
+    assert saving.value.suggested_filename.startswith("tierzero-report-")
+    with open(saving.value.path(), encoding="utf-8") as saved:
+        assert 'id="chart-specs"' in saved.read()  # the charts it draws when opened
     page.get_by_label("Figures per").select_option("tier")  # one dimension at a time
     expect(page.get_by_role("table", name="Tickets per tier")).to_contain_text("Tickets created")
     assert "null" not in page.locator("#main").inner_text() and "undefined" not in page.content()

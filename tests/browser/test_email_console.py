@@ -102,6 +102,6 @@ def test_an_agent_answers_a_known_customers_email_beside_their_chats(
     assert answer["In-Reply-To"] == message["Message-ID"]
     assert "Casey Console" in str(answer["From"])
     assert "Please send us the modem's serial number." in mails[-1].text()
-    expect(transcript.locator(".delivery.sent").last).to_contain_text(f"sent to {address}",
+    expect(transcript.locator("li.agent .delivery.sent")).to_contain_text(f"sent to {address}",
                                                                       timeout=15_000)  # fmt: skip
     page.get_by_label("Presence").select_option("offline")

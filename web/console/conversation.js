@@ -8,7 +8,7 @@
 // the api stores a resent reply once, so nothing is lost or doubled.
 
 import { due } from "./desk.js";
-import { ApiError, action, api, h, messageOf, safeLink, t, token, uid, when, fill } from "./lib.js";
+import { ApiError, action, api, download, h, messageOf, safeLink, t, uid, when, fill } from "./lib.js";
 
 const TIERS = ["L1", "L2", "L3"];
 const FLAG_REASONS = ["incorrect", "incomplete", "outdated", "wrong_language", "other"];
@@ -237,7 +237,7 @@ export function conversation(pane, ticketId, ctx) {
   function attachmentList(files) {
     return h("ul", { class: "attachments", "aria-label": t("attachments") }, files.map((f) => h("li", {},
       f.kept
-        ? h("button", { type: "button", class: "link", text: `📎 ${f.filename} (${size(f.size)})`, onclick: () => download(f) })
+        ? h("button", { type: "button", class: "link", text: `📎 ${f.filename} (${size(f.size)})`, onclick: () => save(f) })
         : h("span", { class: "meta", text: `📎 ${f.filename} (${size(f.size)}) · ${t("attachment_not_kept")}` }))));
   }
 
@@ -245,16 +245,9 @@ export function conversation(pane, ticketId, ctx) {
     return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
   }
 
-  // the file comes with the agent's token (never a link anyone could open) and is saved, not shown
-  async function download(file) {
-    try {
-      const response = await fetch(`/v1/agent/tickets/${ticketId}/attachments/${file.id}`, { headers: { Authorization: `Bearer ${token()}` } });
-      if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
-      const url = URL.createObjectURL(await response.blob());
-      const link = h("a", { href: url, download: file.filename });
-      document.body.append(link); link.click(); link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    } catch (e) { status.textContent = messageOf(e); }
+  async function save(file) {
+    try { await download(`/v1/agent/tickets/${ticketId}/attachments/${file.id}`, file.filename); }
+    catch (e) { status.textContent = messageOf(e); }
   }
 
   function drawPacket() {

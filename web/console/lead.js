@@ -2,7 +2,7 @@
 // add and change agents), the plans and their promises (SLA targets, business hours, handling
 // limits), and the desk's figures (backlog and load now, and what happened over a period).
 import { drawCharts } from "./charts.js";
-import { ApiError, action, api, fill, h, messageOf, t, token, when } from "./lib.js";
+import { action, api, download, fill, h, messageOf, t, when } from "./lib.js";
 
 const ROLES = ["agent", "lead", "editor", "admin"];
 const TIERS = ["L1", "L2", "L3"];
@@ -160,13 +160,9 @@ export async function reports(main) {
   const out = h("div", { "aria-live": "polite" });
   const status = h("p", { class: "error", role: "alert" });
   const query = () => new URLSearchParams({ from: since.value, to: nextDay(until.value), bucket: bucket.value });
-  const download = action(t("download_html"), async () => {
-    const r = await fetch(`/v1/reports/summary.html?${query()}`, { headers: { Authorization: `Bearer ${token()}` } });
-    if (!r.ok) throw new ApiError(r.status, await r.json().catch(() => null));
-    const link = h("a", { href: URL.createObjectURL(await r.blob()), download: `tierzero-report-${since.value}-${until.value}.html` });
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-  }, status, { class: "quiet" });
+  const save = action(t("download_html"), () =>
+    download(`/v1/reports/summary.html?${query()}`, `tierzero-report-${since.value}-${until.value}.html`),
+  status, { class: "quiet" });
   const load = async () => {
     status.textContent = "";
     try {
@@ -183,7 +179,7 @@ export async function reports(main) {
     h("form", { class: "toolbar", onsubmit: (ev) => { ev.preventDefault(); load(); } },
       h("label", { for: "rep-since", text: t("from") }), since, h("label", { for: "rep-until", text: t("to") }), until,
       h("label", { for: "rep-bucket", text: t("bucket") }), bucket,
-      h("button", { type: "submit", text: t("show") }), download), status, out);
+      h("button", { type: "submit", text: t("show") }), save), status, out);
   load();
 }
 

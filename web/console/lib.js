@@ -93,6 +93,17 @@ export function messageOf(error) {
 }
 
 // --- small shared pieces -----------------------------------------------------------------------
+/** Save what ``path`` answers as ``filename``: fetched with the agent's token (never a link
+ * anyone could open), saved, not shown. Throws ApiError when the api refuses. */
+export async function download(path, filename) {
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${tokenOf()}` } });
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  const url = URL.createObjectURL(await response.blob());
+  const link = h("a", { href: url, download: filename });
+  document.body.append(link); link.click(); link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 export function uid() {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
   return "c" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
